@@ -1,0 +1,128 @@
+// Per-kernel timing. With the 'timestamp-query' feature each dispatch gets its own compute
+// pass with begin/end timestamps; without it, the CPU measures each submit from submission to
+// onSubmittedWorkDone and charges the whole program. Either way the table reports calls,
+// milliseconds, GFLOP/s and GB/s from the work each dispatch declares.
+
+import { BufferUsage, MapMode } from './flags.js';
+import type { Gpu } from './gpu.js';
+import type { Program } from './program.js';
+
+export interface KernelTiming {
+  name: string;
+  calls: number;
+  milliseconds: number;
+  flops: number;
+  bytes: number;
+}
+
+export class Profiler {
+  readonly usesTimestamps: boolean;
+  private readonly timings = new Map<string, KernelTiming>();
+  private readonly pending: Promise<void>[] = [];
+  private querySet: GPUQuerySet | undefined;
+  private capacity = 0;
+  private resolveBuffer: GPUBuffer | undefined;
+  private current: Program | undefined;
+  private cpuStart = 0;
+
+  constructor(
+    private readonly gpu: Gpu,
+    options: { timestamps?: boolean } = {},
+  ) {
+    this.usesTimestamps = (options.timestamps ?? true) && gpu.hasFeature('timestamp-query');
+  }
+
+  begin(program: Program): void {
+    this.current = program;
+    if (!this.usesTimestamps) {
+      this.cpuStart = performance.now();
+      return;
+    }
+    const needed = program.dispatches.length * 2;
+    if (needed > this.capacity) {
+      this.querySet?.destroy();
+      this.resolveBuffer?.destroy();
+      this.capacity = needed;
+      this.querySet = this.gpu.device.createQuerySet({ type: 'timestamp', count: needed });
+      this.resolveBuffer = this.gpu.device.createBuffer({
+        label: 'timestamps',
+        size: needed * 8,
+        usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC,
+      });
+    }
+  }
+
+  timestampWrites(index: number): GPUComputePassTimestampWrites {
+    return {
+      querySet: this.querySet!,
+      beginningOfPassWriteIndex: index * 2,
+      endOfPassWriteIndex: index * 2 + 1,
+    };
+  }
+
+  encodeResolve(encoder: GPUCommandEncoder): void {
+    if (!this.usesTimestamps || !this.current) return;
+    const count = this.current.dispatches.length * 2;
+    encoder.resolveQuerySet(this.querySet!, 0, count, this.resolveBuffer!, 0);
+    const staging = this.gpu.device.createBuffer({
+      label: 'timestamps readback',
+      size: count * 8,
+      usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+    });
+    encoder.copyBufferToBuffer(this.resolveBuffer!, 0, staging, 0, count * 8);
+    const program = this.current;
+    this.pending.push(
+      (async () => {
+        // Mapping is requested after submit: end() runs before this promise is awaited.
+        await Promise.resolve();
+        await this.gpu.guard(staging.mapAsync(MapMode.READ));
+        const stamps = new BigUint64Array(staging.getMappedRange().slice(0));
+        staging.destroy();
+        program.dispatches.forEach((dispatch, index) => {
+          const nanoseconds = Number(stamps[index * 2 + 1]! - stamps[index * 2]!);
+          this.add(dispatch.name, Math.max(0, nanoseconds) / 1e6, dispatch.flops, dispatch.bytes);
+        });
+      })(),
+    );
+  }
+
+  end(program: Program): void {
+    if (this.usesTimestamps) return;
+    const start = this.cpuStart;
+    this.pending.push(
+      this.gpu.sync().then(() => {
+        const flops = program.dispatches.reduce((sum, dispatch) => sum + dispatch.flops, 0);
+        const bytes = program.dispatches.reduce((sum, dispatch) => sum + dispatch.bytes, 0);
+        this.add(program.name, performance.now() - start, flops, bytes);
+      }),
+    );
+  }
+
+  /** Waits for all outstanding measurements and returns them, slowest first. */
+  async results(): Promise<KernelTiming[]> {
+    await Promise.all(this.pending.splice(0));
+    return [...this.timings.values()].sort((a, b) => b.milliseconds - a.milliseconds);
+  }
+
+  /** Formats the results as a text table. */
+  async table(): Promise<string> {
+    const rows = await this.results();
+    const header = `${'kernel'.padEnd(32)} ${'calls'.padStart(6)} ${'ms'.padStart(10)} ${'GFLOP/s'.padStart(9)} ${'GB/s'.padStart(8)}`;
+    const lines = rows.map((row) => {
+      const seconds = row.milliseconds / 1e3;
+      const gflops = seconds > 0 && row.flops > 0 ? (row.flops / seconds / 1e9).toFixed(2) : '-';
+      const gbytes = seconds > 0 && row.bytes > 0 ? (row.bytes / seconds / 1e9).toFixed(2) : '-';
+      return `${row.name.padEnd(32)} ${String(row.calls).padStart(6)} ${row.milliseconds.toFixed(3).padStart(10)} ${gflops.padStart(9)} ${gbytes.padStart(8)}`;
+    });
+    return [header, ...lines].join('\n');
+  }
+
+  private add(name: string, milliseconds: number, flops: number, bytes: number): void {
+    const timing = this.timings.get(name) ?? { name, calls: 0, milliseconds: 0, flops: 0, bytes: 0 };
+    timing.calls += 1;
+    timing.milliseconds += milliseconds;
+    timing.flops += flops;
+    timing.bytes += bytes;
+    this.timings.set(name, timing);
+  }
+}
