@@ -1,0 +1,119 @@
+// The memory planner: assigns every tensor of a scheduled program to a GPU buffer so that
+// tensors whose lifetimes do not overlap share one. Persistent tensors (parameters, their
+// gradients, optimizer state, program inputs and outputs) get buffers of their own; the
+// others are packed by liveness. The plan is computed once per compiled program and reused
+// by every step, so nothing is allocated inside the training loop.
+
+/** One tensor as the planner sees it. */
+export interface PlannedTensor {
+  id: number;
+  /** Size in bytes. */
+  byteLength: number;
+  /** Kept for the whole program (parameters, state, inputs, outputs): never shared. */
+  persistent: boolean;
+  /** For error messages and buffer labels. */
+  label: string;
+}
+
+/** One dispatch of the schedule: the tensors it reads and writes, by id. */
+export interface PlannedStep {
+  reads: readonly number[];
+  writes: readonly number[];
+}
+
+export interface MemoryPlan {
+  /** Byte size of each buffer to allocate. */
+  buffers: number[];
+  /** Buffer index of each tensor id. */
+  assignment: Map<number, number>;
+  /** Sum of the buffer sizes: the program's device memory for tensors. */
+  totalBytes: number;
+  /** What the same tensors would take with one buffer each, for reports. */
+  unsharedBytes: number;
+}
+
+interface Interval {
+  tensor: PlannedTensor;
+  first: number;
+  last: number;
+}
+
+/** Buffer sizes are rounded to this granularity so near-equal tensors can share. */
+const GRANULE = 256;
+
+function roundUp(bytes: number): number {
+  return Math.max(GRANULE, Math.ceil(bytes / GRANULE) * GRANULE);
+}
+
+function liveIntervals(tensors: readonly PlannedTensor[], steps: readonly PlannedStep[]): Interval[] {
+  const byId = new Map(tensors.map((tensor) => [tensor.id, tensor]));
+  const intervals = new Map<number, Interval>();
+  steps.forEach((step, index) => {
+    for (const id of [...step.writes, ...step.reads]) {
+      const tensor = byId.get(id);
+      if (!tensor) throw new Error(`Memory plan: step ${index} uses unknown tensor id ${id}.`);
+      const interval = intervals.get(id);
+      if (interval) interval.last = index;
+      else intervals.set(id, { tensor, first: index, last: index });
+    }
+  });
+  return [...intervals.values()];
+}
+
+/**
+ * Plans buffers for `tensors` used by `steps` in order. A transient tensor's buffer is free
+ * again after the last step that touches it; a later tensor takes the smallest free buffer
+ * that fits (growing the largest free one when none fits would change earlier bindings, so
+ * a new buffer is made instead). A tensor never shares a buffer with another tensor of the
+ * same step, because WebGPU rejects a buffer bound writable twice in one dispatch.
+ */
+export function planMemory(tensors: readonly PlannedTensor[], steps: readonly PlannedStep[]): MemoryPlan {
+  const buffers: number[] = [];
+  const assignment = new Map<number, number>();
+  let unsharedBytes = 0;
+
+  for (const tensor of tensors) {
+    unsharedBytes += roundUp(tensor.byteLength);
+    if (tensor.persistent) {
+      assignment.set(tensor.id, buffers.length);
+      buffers.push(roundUp(tensor.byteLength));
+    }
+  }
+
+  const persistent = new Set(tensors.filter((tensor) => tensor.persistent).map((t) => t.id));
+  const intervals = liveIntervals(
+    tensors.filter((tensor) => !tensor.persistent),
+    steps.map((step) => ({
+      reads: step.reads.filter((id) => !persistent.has(id)),
+      writes: step.writes.filter((id) => !persistent.has(id)),
+    })),
+  ).sort((a, b) => a.first - b.first || b.tensor.byteLength - a.tensor.byteLength);
+
+  // Buffers whose current tenant dies at `last`, so they are free from step last + 1 on.
+  const busyUntil = new Map<number, number>();
+  for (const interval of intervals) {
+    const size = roundUp(interval.tensor.byteLength);
+    let chosen = -1;
+    for (const [buffer, last] of busyUntil) {
+      if (last >= interval.first || buffers[buffer]! < size) continue;
+      if (chosen < 0 || buffers[buffer]! < buffers[chosen]!) chosen = buffer;
+    }
+    if (chosen < 0) {
+      chosen = buffers.length;
+      buffers.push(size);
+    }
+    busyUntil.set(chosen, interval.last);
+    assignment.set(interval.tensor.id, chosen);
+  }
+
+  // Tensors that no step touches (an unused input, say) still need a home.
+  for (const tensor of tensors) {
+    if (!assignment.has(tensor.id)) {
+      assignment.set(tensor.id, buffers.length);
+      buffers.push(roundUp(tensor.byteLength));
+    }
+  }
+  const totalBytes = buffers.reduce((sum, size) => sum + size, 0);
+  return { buffers, assignment, totalBytes, unsharedBytes };
+}
+
