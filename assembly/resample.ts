@@ -1,0 +1,124 @@
+// Resampling of an x-fastest volume onto another grid. `matrix` points to 12 f64, the 3x4
+// row-major map from an output voxel index (i, j, k, 1) to a continuous input voxel index; the
+// host builds it from the two affines. A sample is inside the input when each coordinate lies
+// in [0, n - 1] (with a 1e-5 voxel tolerance for rounding in the affines); outside it gets
+// `fill`, as scipy.ndimage's mode 'constant' does.
+
+const EDGE_TOLERANCE: f64 = 1e-5;
+
+/** Trilinear interpolation, for images. */
+export function resampleLinear(
+  src: usize,
+  nx: i32,
+  ny: i32,
+  nz: i32,
+  dst: usize,
+  ox: i32,
+  oy: i32,
+  oz: i32,
+  matrix: usize,
+  fill: f32,
+): void {
+  const strideY = <usize>nx;
+  const strideZ = <usize>nx * <usize>ny;
+  const dxi = load<f64>(matrix), dxj = load<f64>(matrix, 8), dxk = load<f64>(matrix, 16);
+  const dyi = load<f64>(matrix, 32), dyj = load<f64>(matrix, 40), dyk = load<f64>(matrix, 48);
+  const dzi = load<f64>(matrix, 64), dzj = load<f64>(matrix, 72), dzk = load<f64>(matrix, 80);
+  let out = dst;
+  for (let k = 0; k < oz; k++) {
+    for (let j = 0; j < oy; j++) {
+      let x = load<f64>(matrix, 24) + dxj * j + dxk * k;
+      let y = load<f64>(matrix, 56) + dyj * j + dyk * k;
+      let z = load<f64>(matrix, 88) + dzj * j + dzk * k;
+      for (let i = 0; i < ox; i++) {
+        let value = fill;
+        if (inside(x, nx) && inside(y, ny) && inside(z, nz)) {
+          const cx = clampCoordinate(x, nx), cy = clampCoordinate(y, ny), cz = clampCoordinate(z, nz);
+          const x0 = lowerCorner(cx, nx), y0 = lowerCorner(cy, ny), z0 = lowerCorner(cz, nz);
+          const fx = <f32>(cx - x0), fy = <f32>(cy - y0), fz = <f32>(cz - z0);
+          const sx: usize = x0 + 1 < nx ? 4 : 0;
+          const sy: usize = y0 + 1 < ny ? strideY << 2 : 0;
+          const sz: usize = z0 + 1 < nz ? strideZ << 2 : 0;
+          const p = src + ((<usize>z0 * strideZ + <usize>y0 * strideY + <usize>x0) << 2);
+          const c00 = lerp(load<f32>(p), load<f32>(p + sx), fx);
+          const c10 = lerp(load<f32>(p + sy), load<f32>(p + sy + sx), fx);
+          const c01 = lerp(load<f32>(p + sz), load<f32>(p + sz + sx), fx);
+          const c11 = lerp(load<f32>(p + sz + sy), load<f32>(p + sz + sy + sx), fx);
+          value = lerp(lerp(c00, c10, fy), lerp(c01, c11, fy), fz);
+        }
+        store<f32>(out, value);
+        out += 4;
+        x += dxi;
+        y += dyi;
+        z += dzi;
+      }
+    }
+  }
+}
+
+/** Nearest-neighbour interpolation, for label volumes: values are copied, never blended. */
+export function resampleNearest(
+  src: usize,
+  nx: i32,
+  ny: i32,
+  nz: i32,
+  dst: usize,
+  ox: i32,
+  oy: i32,
+  oz: i32,
+  matrix: usize,
+  fill: f32,
+): void {
+  const strideY = <usize>nx;
+  const strideZ = <usize>nx * <usize>ny;
+  const dxi = load<f64>(matrix), dxj = load<f64>(matrix, 8), dxk = load<f64>(matrix, 16);
+  const dyi = load<f64>(matrix, 32), dyj = load<f64>(matrix, 40), dyk = load<f64>(matrix, 48);
+  const dzi = load<f64>(matrix, 64), dzj = load<f64>(matrix, 72), dzk = load<f64>(matrix, 80);
+  let out = dst;
+  for (let k = 0; k < oz; k++) {
+    for (let j = 0; j < oy; j++) {
+      let x = load<f64>(matrix, 24) + dxj * j + dxk * k;
+      let y = load<f64>(matrix, 56) + dyj * j + dyk * k;
+      let z = load<f64>(matrix, 88) + dzj * j + dzk * k;
+      for (let i = 0; i < ox; i++) {
+        let value = fill;
+        if (inside(x, nx) && inside(y, ny) && inside(z, nz)) {
+          const xi = nearestIndex(x, nx), yi = nearestIndex(y, ny), zi = nearestIndex(z, nz);
+          value = load<f32>(src + ((<usize>zi * strideZ + <usize>yi * strideY + <usize>xi) << 2));
+        }
+        store<f32>(out, value);
+        out += 4;
+        x += dxi;
+        y += dyi;
+        z += dzi;
+      }
+    }
+  }
+}
+
+@inline
+function inside(coordinate: f64, n: i32): bool {
+  return coordinate >= -EDGE_TOLERANCE && coordinate <= <f64>(n - 1) + EDGE_TOLERANCE;
+}
+
+@inline
+function clampCoordinate(coordinate: f64, n: i32): f64 {
+  return min(max(coordinate, 0.0), <f64>(n - 1));
+}
+
+/** The lower of the two voxels that bracket a clamped coordinate. */
+@inline
+function lowerCorner(coordinate: f64, n: i32): i32 {
+  return min(<i32>coordinate, max(n - 2, 0));
+}
+
+/** Rounds half up, and keeps the index in [0, n - 1] for samples within the edge tolerance. */
+@inline
+function nearestIndex(coordinate: f64, n: i32): i32 {
+  return min(max(<i32>Math.floor(coordinate + 0.5), 0), n - 1);
+}
+
+@inline
+function lerp(a: f32, b: f32, t: f32): f32 {
+  return a + (b - a) * t;
+}

@@ -1,0 +1,293 @@
+// Typed wrapper over the raw Wasm exports: callers pass and receive Float32Arrays, and this
+// class allocates the module's memory, copies data in and out and frees every block, even when
+// a call throws. Views on the memory are made after each allocation, because growing the
+// memory detaches the previous ArrayBuffer.
+
+import type { ResampleExport, WasmExports } from './exports.js';
+
+/** Sizes of the three spatial axes, [nx, ny, nz], x fastest. */
+export type Dims = readonly [number, number, number];
+
+/** Interpolation for resampling: 'linear' (trilinear) for images, 'nearest' for labels. */
+export type Interpolation = 'linear' | 'nearest';
+
+/** A block of Wasm memory owned by one call. */
+interface Block {
+  ptr: number;
+  bytes: number;
+}
+
+/** Allocations of one call, freed together. */
+class Arena {
+  private readonly blocks: Block[] = [];
+  constructor(private readonly wasm: WasmExports) {}
+
+  /** Allocates `count` f32 (at least one, so a pointer is never shared). */
+  allocate(count: number, bytesPerElement = 4): number {
+    const bytes = Math.max(count, 1) * bytesPerElement;
+    const ptr = this.wasm.alloc(bytes);
+    if (ptr === 0) throw new RangeError(`Wasm allocation of ${bytes} bytes failed.`);
+    this.blocks.push({ ptr, bytes });
+    return ptr;
+  }
+
+  /** Allocates and fills a block with `data`. */
+  input(data: Float32Array | Float64Array): number {
+    const ptr = this.allocate(data.length, data.BYTES_PER_ELEMENT);
+    const view =
+      data instanceof Float32Array ? this.f32(ptr, data.length) : this.f64(ptr, data.length);
+    view.set(data);
+    return ptr;
+  }
+
+  f32(ptr: number, count: number): Float32Array {
+    return new Float32Array(this.wasm.memory.buffer, ptr, count);
+  }
+
+  f64(ptr: number, count: number): Float64Array {
+    return new Float64Array(this.wasm.memory.buffer, ptr, count);
+  }
+
+  i32(ptr: number, count: number): Int32Array {
+    return new Int32Array(this.wasm.memory.buffer, ptr, count);
+  }
+
+  /** Copies `count` f32 out of the module into a new array. */
+  read(ptr: number, count: number): Float32Array {
+    return this.f32(ptr, count).slice();
+  }
+
+  freeAll(): void {
+    for (const block of this.blocks.reverse()) this.wasm.free(block.ptr);
+    this.blocks.length = 0;
+  }
+}
+
+/** The image operations of build/clinicadl.wasm, on Float32Arrays. */
+export class ImageKernels {
+  constructor(private readonly wasm: WasmExports) {}
+
+  /** Bytes of linear memory the module holds now (it grows and never shrinks). */
+  get memoryBytes(): number {
+    return this.wasm.memory.buffer.byteLength;
+  }
+
+  private withArena<T>(body: (arena: Arena) => T): T {
+    const arena = new Arena(this.wasm);
+    try {
+      return body(arena);
+    } finally {
+      arena.freeAll();
+    }
+  }
+
+  /**
+   * Returns the volume whose output axis a is input axis `axisOf[a]`, reversed where `flips[a]`.
+   * The output shape is [dims[axisOf[0]], dims[axisOf[1]], dims[axisOf[2]]].
+   */
+  permuteFlip(
+    data: Float32Array,
+    dims: Dims,
+    axisOf: Dims,
+    flips: readonly boolean[],
+  ): Float32Array {
+    const packed = axisOf[0] | (axisOf[1] << 2) | (axisOf[2] << 4);
+    const flipBits = (flips[0] ? 1 : 0) | (flips[1] ? 2 : 0) | (flips[2] ? 4 : 0);
+    return this.withArena((arena) => {
+      const src = arena.input(data);
+      const dst = arena.allocate(data.length);
+      this.wasm.permuteFlip(src, dims[0], dims[1], dims[2], dst, packed, flipBits);
+      return arena.read(dst, data.length);
+    });
+  }
+
+  /** Returns the box of `outDims` starting at input voxel `start`; voxels outside get `fill`. */
+  cropPad(data: Float32Array, dims: Dims, outDims: Dims, start: Dims, fill: number): Float32Array {
+    const count = outDims[0] * outDims[1] * outDims[2];
+    return this.withArena((arena) => {
+      const src = arena.input(data);
+      const dst = arena.allocate(count);
+      this.wasm.cropPad(src, ...dims, dst, ...outDims, ...start, fill);
+      return arena.read(dst, count);
+    });
+  }
+
+  /** Returns the inclusive bounding box of the non-zero voxels, or null when there are none. */
+  maskBoundingBox(mask: Float32Array, dims: Dims): { min: Dims; max: Dims } | null {
+    return this.withArena((arena) => {
+      const src = arena.input(mask);
+      const box = arena.allocate(6);
+      if (this.wasm.maskBoundingBox(src, ...dims, box) === 0) return null;
+      const [x0, y0, z0, x1, y1, z1] = Array.from(arena.i32(box, 6));
+      return { min: [x0!, y0!, z0!], max: [x1!, y1!, z1!] };
+    });
+  }
+
+  /**
+   * Resamples onto a grid of `outDims`; `matrix` is the 3x4 row-major map (12 numbers) from an
+   * output voxel index to an input voxel index. Samples outside the input get `fill`.
+   */
+  resample(
+    data: Float32Array,
+    dims: Dims,
+    outDims: Dims,
+    matrix: Float64Array,
+    interpolation: Interpolation,
+    fill: number,
+  ): Float32Array {
+    const kernel: ResampleExport =
+      interpolation === 'linear' ? this.wasm.resampleLinear : this.wasm.resampleNearest;
+    const count = outDims[0] * outDims[1] * outDims[2];
+    return this.withArena((arena) => {
+      const src = arena.input(data);
+      const transform = arena.input(matrix);
+      const dst = arena.allocate(count);
+      kernel(src, ...dims, dst, ...outDims, transform, fill);
+      return arena.read(dst, count);
+    });
+  }
+
+  countNonFinite(data: Float32Array): number {
+    return this.withArena((arena) => this.wasm.countNonFinite(arena.input(data), data.length));
+  }
+
+  /** Returns the count, mean and population variance of the voxels where `mask` is non-zero. */
+  maskedMoments(
+    data: Float32Array,
+    mask?: Float32Array,
+  ): { count: number; mean: number; variance: number } {
+    return this.withArena((arena) => {
+      const src = arena.input(data);
+      const maskPtr = mask ? arena.input(mask) : 0;
+      const out = arena.allocate(2, 8);
+      this.wasm.maskedSum(src, maskPtr, data.length, out);
+      const [count, sum] = Array.from(arena.f64(out, 2)) as [number, number];
+      if (count === 0) return { count, mean: NaN, variance: NaN };
+      const mean = sum / count;
+      const squared = this.wasm.maskedSquaredDeviation(src, maskPtr, data.length, mean);
+      return { count, mean, variance: squared / count };
+    });
+  }
+
+  /** Returns the count, minimum and maximum of the voxels where `mask` is non-zero. */
+  maskedMinMax(
+    data: Float32Array,
+    mask?: Float32Array,
+  ): { count: number; min: number; max: number } {
+    return this.withArena((arena) => {
+      const src = arena.input(data);
+      const out = arena.allocate(2);
+      const count = this.wasm.maskedMinMax(src, mask ? arena.input(mask) : 0, data.length, out);
+      const [min, max] = Array.from(arena.f32(out, 2)) as [number, number];
+      return { count, min, max };
+    });
+  }
+
+  /** Returns data * scale + shift. */
+  scaleShift(data: Float32Array, scale: number, shift: number): Float32Array {
+    return this.mapInPlace(data, (ptr) =>
+      this.wasm.scaleShift(ptr, ptr, data.length, scale, shift),
+    );
+  }
+
+  /** Returns data clamped to [low, high]. */
+  clamp(data: Float32Array, low: number, high: number): Float32Array {
+    return this.mapInPlace(data, (ptr) => this.wasm.clamp(ptr, ptr, data.length, low, high));
+  }
+
+  /** Returns the quantiles (each in [0, 1]) of the masked voxels, numpy's 'linear' method. */
+  quantiles(data: Float32Array, qs: readonly number[], mask?: Float32Array): number[] {
+    return this.withArena((arena) => {
+      const scratch = arena.input(data);
+      let count = data.length;
+      if (mask) count = this.wasm.gatherMasked(scratch, arena.input(mask), data.length, scratch);
+      if (count === 0) return qs.map(() => NaN);
+      // Each selection leaves the values partitioned, which makes the next one cheaper.
+      return qs.map((q) => this.wasm.quantile(scratch, count, q));
+    });
+  }
+
+  /**
+   * Convolves along each axis in turn with its weights (odd length, normalised), skipping axes
+   * whose weights are null. Borders reflect as in scipy.ndimage's mode 'reflect'.
+   */
+  separableConvolve(
+    data: Float32Array,
+    dims: Dims,
+    weightsPerAxis: readonly (Float32Array | null)[],
+  ): Float32Array {
+    return this.withArena((arena) => {
+      let current = arena.input(data);
+      let spare = arena.allocate(data.length);
+      const longest = Math.max(...weightsPerAxis.map((weights) => weights?.length ?? 0));
+      const scratch = arena.allocate(dims[0] + longest);
+      for (let axis = 0; axis < 3; axis++) {
+        const weights = weightsPerAxis[axis];
+        if (!weights) continue;
+        const radius = (weights.length - 1) / 2;
+        const weightsPtr = arena.input(weights);
+        this.wasm.convolveAxis(current, spare, ...dims, axis, weightsPtr, radius, scratch);
+        [current, spare] = [spare, current];
+      }
+      return arena.read(current, data.length);
+    });
+  }
+
+  /** Returns data + std * N(0, 1) drawn from the seeded xoshiro128** stream. */
+  addGaussianNoise(data: Float32Array, std: number, seed: number): Float32Array {
+    return this.mapInPlace(data, (ptr) =>
+      this.wasm.addGaussianNoise(ptr, ptr, data.length, std, seed >>> 0),
+    );
+  }
+
+  /** Returns data * exp(P) for the polynomial P of `order` (see assembly/random.ts). */
+  multiplyBiasField(
+    data: Float32Array,
+    dims: Dims,
+    order: number,
+    coefficients: Float64Array,
+  ): Float32Array {
+    return this.withArena((arena) => {
+      const ptr = arena.input(data);
+      const coefficientsPtr = arena.input(coefficients);
+      this.wasm.multiplyBiasField(ptr, ptr, ...dims, order, coefficientsPtr);
+      return arena.read(ptr, data.length);
+    });
+  }
+
+  /** Returns low + range * ((data - low) / range)^gamma, the ratio clamped to [0, 1]. */
+  gammaMap(data: Float32Array, low: number, range: number, gamma: number): Float32Array {
+    return this.mapInPlace(data, (ptr) =>
+      this.wasm.gammaMap(ptr, ptr, data.length, low, range, gamma),
+    );
+  }
+
+  /** Returns 1 where `labels` equals one of `values`, else 0. */
+  labelMask(labels: Float32Array, values: readonly number[]): Float32Array {
+    return this.withArena((arena) => {
+      const src = arena.input(labels);
+      const valuesPtr = arena.input(Float32Array.from(values));
+      const dst = arena.allocate(labels.length);
+      this.wasm.labelMask(src, labels.length, valuesPtr, values.length, dst);
+      return arena.read(dst, labels.length);
+    });
+  }
+
+  /** Returns data * (1 - factor * weight). */
+  attenuate(data: Float32Array, weight: Float32Array, factor: number): Float32Array {
+    return this.withArena((arena) => {
+      const src = arena.input(data);
+      const weightPtr = arena.input(weight);
+      this.wasm.attenuate(src, weightPtr, src, data.length, factor);
+      return arena.read(src, data.length);
+    });
+  }
+
+  private mapInPlace(data: Float32Array, body: (ptr: number) => void): Float32Array {
+    return this.withArena((arena) => {
+      const ptr = arena.input(data);
+      body(ptr);
+      return arena.read(ptr, data.length);
+    });
+  }
+}

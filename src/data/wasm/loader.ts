@@ -1,0 +1,94 @@
+// Loads build/clinicadl.wasm in Node or in a browser. Node reads the file next to the package;
+// a browser fetches it, or the caller passes the bytes (an esbuild bundle can embed them with
+// the `binary` loader) or a compiled WebAssembly.Module (to share one compile among workers).
+
+import { ImageKernels } from './kernels.js';
+import type { WasmExports } from './exports.js';
+
+/** Where the module comes from: bytes, a compiled module, or a file path or URL to read. */
+export type WasmSource = BufferSource | WebAssembly.Module | URL | string;
+
+/** The default location of the module, relative to this file (src/data/wasm/ -> build/). */
+export const defaultWasmUrl = new URL('../../../build/clinicadl.wasm', import.meta.url);
+
+let cached: Promise<ImageKernels> | undefined;
+
+/**
+ * Returns the image kernels, compiling and instantiating the module on the first call. Later
+ * calls without a source return the same instance; a call with a source makes a new one.
+ */
+export function loadImageKernels(source?: WasmSource): Promise<ImageKernels> {
+  if (source !== undefined) return instantiateKernels(source);
+  cached ??= instantiateKernels(defaultWasmUrl).catch((error: unknown) => {
+    cached = undefined;
+    throw error;
+  });
+  return cached;
+}
+
+/** Compiles the module from any source, for handing to workers or to loadImageKernels. */
+export async function compileWasmModule(
+  source: WasmSource = defaultWasmUrl,
+): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  return WebAssembly.compile(await readWasmBytes(source));
+}
+
+async function instantiateKernels(source: WasmSource): Promise<ImageKernels> {
+  const module = await compileWasmModule(source);
+  let exports: WasmExports | undefined;
+  const imports = {
+    env: {
+      abort(messagePtr: number, filePtr: number, line: number, column: number): never {
+        const memory = exports?.memory;
+        const message = memory ? readAssemblyString(memory, messagePtr) : 'unknown';
+        const file = memory ? readAssemblyString(memory, filePtr) : 'unknown';
+        throw new Error(`Wasm image kernels aborted: ${message} at ${file}:${line}:${column}.`);
+      },
+    },
+  };
+  const instance = await WebAssembly.instantiate(module, imports);
+  exports = instance.exports as unknown as WasmExports;
+  return new ImageKernels(exports);
+}
+
+async function readWasmBytes(source: BufferSource | URL | string): Promise<BufferSource> {
+  if (typeof source !== 'string' && !(source instanceof URL)) return source;
+  const url = typeof source === 'string' ? toUrl(source) : source;
+  if (url.protocol === 'file:') {
+    // The module name is not a literal, so bundlers for the browser leave it unresolved.
+    const fsModule = 'node:fs/promises';
+    const { readFile } = (await import(fsModule)) as typeof import('node:fs/promises');
+    try {
+      return await readFile(url);
+    } catch (error) {
+      throw new Error(
+        `Cannot read the Wasm image kernels at ${url.pathname}: ${(error as Error).message}. ` +
+          'Run `npm run build:wasm` to build them.',
+      );
+    }
+  }
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw new Error(
+      `Fetching the Wasm image kernels from ${url.href} failed: HTTP ${response.status}.`,
+    );
+  }
+  return response.arrayBuffer();
+}
+
+function toUrl(pathOrUrl: string): URL {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(pathOrUrl)) return new URL(pathOrUrl);
+  if (typeof process !== 'undefined' && process.versions?.node) {
+    const absolute = pathOrUrl.startsWith('/') ? pathOrUrl : `${process.cwd()}/${pathOrUrl}`;
+    return new URL(`file://${absolute}`);
+  }
+  return new URL(pathOrUrl, globalThis.location?.href);
+}
+
+/** Decodes an AssemblyScript string: UTF-16 code units, byte length stored just before. */
+function readAssemblyString(memory: WebAssembly.Memory, ptr: number): string {
+  if (ptr === 0) return '';
+  const byteLength = new Uint32Array(memory.buffer, ptr - 4, 1)[0]!;
+  return String.fromCharCode(...new Uint16Array(memory.buffer, ptr, byteLength >>> 1));
+}
