@@ -1,0 +1,120 @@
+// Source text to AST: lexing, parsing with recovery, then the CST visitor. Lexer and parser
+// errors become diagnostics; the AST is built only when the text has no syntax error.
+
+import type { IRecognitionException, IToken } from 'chevrotain';
+import type { Expr, NetFile } from './ast.js';
+import type { Diagnostic, SourceSpan } from './diagnostics.js';
+import { closestName } from '../graph/suggest.js';
+import { Identifier, netLexer } from './lexer.js';
+import { netParser } from './parser.js';
+import { describeFound } from './parser-messages.js';
+import { AstBuilder } from './visitor.js';
+
+export interface ParseResult<T> {
+  value?: T;
+  diagnostics: Diagnostic[];
+}
+
+/** The span just after the last token, for errors found at the end of the file. */
+function endSpan(file: string, source: string): SourceSpan {
+  const lines = source.split('\n');
+  return { file, line: lines.length, column: lines[lines.length - 1]!.length + 1, length: 1 };
+}
+
+function tokenSpan(file: string, source: string, tok: IToken | undefined): SourceSpan {
+  if (tok === undefined || !Number.isFinite(tok.startLine)) return endSpan(file, source);
+  return { file, line: tok.startLine!, column: tok.startColumn!, length: tok.image.length };
+}
+
+function lex(source: string, file: string): { tokens: IToken[]; diagnostics: Diagnostic[] } {
+  const result = netLexer.tokenize(source);
+  const diagnostics = result.errors.map((error): Diagnostic => {
+    const found = source.substr(error.offset, error.length);
+    return {
+      span: { file, line: error.line ?? 1, column: error.column ?? 1, length: error.length },
+      message: `unexpected character '${found}'`,
+      found: `'${found}'`,
+    };
+  });
+  return { tokens: result.tokens, diagnostics };
+}
+
+/** Suggests a keyword for a misspelled one: `netwrk` where 'network' was expected. */
+function suggestKeyword(expected: string, found: IToken | undefined): string | undefined {
+  if (found?.tokenType !== Identifier) return undefined;
+  const keywords = [...expected.matchAll(/'([a-z]+)'/g)].map((m) => m[1]!);
+  return closestName(found.image, keywords);
+}
+
+function parserDiagnostic(file: string, source: string, error: IRecognitionException): Diagnostic {
+  const match = /^expected (.*) but found (.*)$/.exec(error.message);
+  const diagnostic: Diagnostic = {
+    span: tokenSpan(file, source, error.token),
+    message: error.message,
+  };
+  if (match) {
+    diagnostic.expected = match[1]!;
+    diagnostic.found = match[2]!;
+    const suggestion = suggestKeyword(match[1]!, error.token);
+    if (suggestion !== undefined) diagnostic.suggestion = suggestion;
+  } else {
+    diagnostic.found = describeFound(error.token);
+  }
+  return diagnostic;
+}
+
+function runParser<T>(
+  source: string,
+  file: string,
+  rule: 'file' | 'expression',
+  build: (builder: AstBuilder, cst: ReturnType<typeof netParser.file>) => T,
+): ParseResult<T> {
+  const lexed = lex(source, file);
+  netParser.input = lexed.tokens;
+  const cst = rule === 'file' ? netParser.file() : netParser.expression();
+  const syntax = netParser.errors.map((error) => parserDiagnostic(file, source, error));
+  const diagnostics = [...lexed.diagnostics, ...syntax];
+  if (diagnostics.length > 0) return { diagnostics };
+  const builder = new AstBuilder(file, parseEmbedded);
+  const value = build(builder, cst);
+  return builder.diagnostics.length > 0
+    ? { diagnostics: builder.diagnostics }
+    : { value, diagnostics: [] };
+}
+
+/** Parses one .net file; `file` is the path shown in diagnostics and recorded in spans. */
+export function parseNet(source: string, file: string): ParseResult<NetFile> {
+  return runParser(source, file, 'file', (builder, cst) => builder.visit(cst) as NetFile);
+}
+
+/**
+ * Parses the expression inside a string's `{...}`. The text is padded with newlines and spaces
+ * so that its tokens carry their real line and column in the file.
+ */
+function parseEmbedded(text: string, file: string, line: number, column: number) {
+  const padded = '\n'.repeat(line - 1) + ' '.repeat(column - 1) + text;
+  const result = runParser(
+    padded,
+    file,
+    'expression',
+    (builder, cst) => builder.visit(cst) as Expr,
+  );
+  if (result.value === undefined && result.diagnostics.length === 0) {
+    result.diagnostics.push({
+      span: { file, line, column, length: Math.max(1, text.length) },
+      message: 'expected an expression between { and } in a string',
+    });
+  }
+  if (result.value) return { expr: result.value, diagnostics: [] };
+  const diagnostics = result.diagnostics.map((diagnostic) => ({
+    ...diagnostic,
+    message: diagnostic.message.replace('the end of the file', "'}'"),
+    found: diagnostic.found?.replace('the end of the file', "'}'"),
+  }));
+  return { diagnostics };
+}
+
+/** Parses a standalone expression, as given to `--set name=value`. */
+export function parseExpression(source: string, file: string): ParseResult<Expr> {
+  return runParser(source, file, 'expression', (builder, cst) => builder.visit(cst) as Expr);
+}
