@@ -1,0 +1,87 @@
+// Shape arithmetic and limit checks shared by the element-wise, reduction, pooling,
+// normalisation, loss and optimizer planners.
+
+import { GpuLimitError, UserError } from '../errors.js';
+import type { KernelSpec } from '../runtime/index.js';
+import { wgslNumber } from './template.js';
+
+// NOTE: the conv/matmul planners define KernelPlan in plan.ts; this is the same interface,
+// kept here until that file lands.
+/** A specialised kernel with its dispatch size and cost, ready for a Program. */
+export interface KernelPlan {
+  spec: KernelSpec;
+  workgroups: number;
+  flops: number;
+  bytes: number;
+}
+
+export type Shape = readonly number[];
+
+/** The adapter limits a planner checks its bindings against. */
+export type PlanLimits = Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize'>;
+
+/** Element counts at or above 2^32 overflow the kernels' u32 index arithmetic. */
+const MAX_ELEMENTS = 2 ** 32;
+
+export function numel(shape: Shape): number {
+  return shape.reduce((product, size) => product * size, 1);
+}
+
+/** Strides of PyTorch's contiguous (row-major) layout. */
+export function contiguousStrides(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length).fill(1);
+  for (let axis = shape.length - 2; axis >= 0; axis--) {
+    strides[axis] = strides[axis + 1]! * shape[axis + 1]!;
+  }
+  return strides;
+}
+
+/** Rejects a shape whose sizes are not positive integers. */
+export function checkShape(name: string, shape: Shape): void {
+  if (shape.length === 0 || shape.some((size) => !Number.isInteger(size) || size < 1)) {
+    throw new UserError(
+      `Shape of '${name}' must be a non-empty list of positive integers, got [${shape.join(', ')}].`,
+    );
+  }
+}
+
+/**
+ * Rejects a tensor of `elements` f32 values (or u32 indices) that the kernels cannot index
+ * with u32 arithmetic or bind in one storage binding.
+ */
+export function checkTensor(limits: PlanLimits, name: string, elements: number): void {
+  if (elements >= MAX_ELEMENTS) {
+    throw new GpuLimitError(
+      `Tensor '${name}' has ${elements} elements; kernels index with u32 and accept fewer ` +
+        `than 2^32. Use a smaller batch or patches.`,
+    );
+  }
+  const bytes = elements * 4;
+  if (bytes > limits.maxStorageBufferBindingSize) {
+    throw new GpuLimitError(
+      `Tensor '${name}' needs ${bytes} bytes in one binding, more than this adapter's ` +
+        `maxStorageBufferBindingSize of ${limits.maxStorageBufferBindingSize} bytes. ` +
+        'Use a smaller batch, patches, or a smaller input shape.',
+    );
+  }
+}
+
+/** Rejects a hyper-parameter that is not a finite number in [min, max]. */
+export function checkRange(name: string, value: number, min: number, max: number): void {
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new UserError(`${name} must be a number in [${min}, ${max}], got ${value}.`);
+  }
+}
+
+export function u32(value: number): string {
+  return wgslNumber(value, 'u32');
+}
+
+export function f32(value: number): string {
+  return wgslNumber(value, 'f32');
+}
+
+/** Writes a WGSL `array<u32, n>(...)` constant expression. */
+export function u32Array(values: readonly number[]): string {
+  return `array<u32, ${values.length}>(${values.map(u32).join(', ')})`;
+}
