@@ -24,7 +24,11 @@ export interface AcquireOptions {
 }
 
 /** Optional features requested whenever the adapter has them. */
-const WANTED_FEATURES: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups' as GPUFeatureName];
+const WANTED_FEATURES: GPUFeatureName[] = [
+  'timestamp-query',
+  'shader-f16',
+  'subgroups' as GPUFeatureName,
+];
 
 let nodeGpu: GPU | undefined;
 
@@ -65,7 +69,8 @@ async function chooseAdapter(gpu: GPU, options: AcquireOptions): Promise<GPUAdap
   const envName = typeof process !== 'undefined' ? process.env?.CLINICADL_ADAPTER : undefined;
   const name = options.adapterName ?? (envName || undefined);
   const preferences: GPUPowerPreference[] = [options.powerPreference ?? 'high-performance'];
-  if (name !== undefined) preferences.push(preferences[0] === 'low-power' ? 'high-performance' : 'low-power');
+  if (name !== undefined)
+    preferences.push(preferences[0] === 'low-power' ? 'high-performance' : 'low-power');
 
   const seen: GPUAdapter[] = [];
   for (const powerPreference of preferences) {
@@ -120,6 +125,8 @@ export async function acquireGpu(options: AcquireOptions = {}): Promise<Gpu> {
     requiredFeatures: [...features],
     requiredLimits: adapterLimits(adapter),
   });
-  log.info(`adapter: ${describeAdapter(adapter.info)}; features: ${[...features].join(', ') || 'none'}`);
+  log.info(
+    `adapter: ${describeAdapter(adapter.info)}; features: ${[...features].join(', ') || 'none'}`,
+  );
   return new Gpu(device, adapter.info);
 }

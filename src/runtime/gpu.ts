@@ -18,6 +18,8 @@ export class Gpu {
   /** Rejects once the device is lost or destroyed; every wait on the GPU races it. */
   readonly lost: Promise<never>;
   private lostError: GpuError | undefined;
+  /** The last submitted work, named in the loss error, e.g. "program 'step' (conv3d, relu)". */
+  private lastSubmitted = 'nothing submitted yet';
   private uncaptured: GpuError | undefined;
   private destroyed = false;
 
@@ -29,7 +31,9 @@ export class Gpu {
     this.buffers = new BufferPool(device);
     this.lost = device.lost.then((info) => {
       const reason = this.destroyed && info.reason === 'destroyed' ? 'destroyed' : info.reason;
-      this.lostError = new GpuError(`The WebGPU device was lost (${reason}): ${info.message}`);
+      this.lostError = new GpuError(
+        `The WebGPU device was lost (${reason}) after ${this.lastSubmitted}: ${info.message}`,
+      );
       throw this.lostError;
     });
     // Keep the rejection from being reported as unhandled when nobody is waiting.
@@ -52,11 +56,19 @@ export class Gpu {
   /** Throws the first uncaptured WebGPU error or the device loss, if any happened. */
   checkErrors(): void {
     if (this.lostError) throw this.lostError;
+    if (this.destroyed) {
+      throw new GpuError('The WebGPU device was destroyed. Acquire a new one with acquireGpu().');
+    }
     const error = this.uncaptured;
     if (error) {
       this.uncaptured = undefined;
       throw error;
     }
+  }
+
+  /** Records what was just submitted, so that a device loss can name it. */
+  noteSubmit(description: string): void {
+    this.lastSubmitted = description;
   }
 
   /** Waits for `promise` unless the device is lost first, then throws the loss. */
@@ -72,8 +84,19 @@ export class Gpu {
     if (byteLength > limit) {
       throw new GpuLimitError(
         `Tensor '${label}' needs ${byteLength} bytes in one binding, more than this adapter's ` +
-          `maxStorageBufferBindingSize of ${limit} bytes. Use a smaller batch, patches, or ` +
-          'a smaller input shape.',
+          `maxStorageBufferBindingSize of ${limit} bytes. Use a smaller batch, patches or a ` +
+          'smaller input shape; element-wise work can be split with elementwiseDispatches().',
+      );
+    }
+  }
+
+  /** Rejects a uniform binding of `byteLength` bytes that exceeds maxUniformBufferBindingSize. */
+  checkUniformSize(label: string, byteLength: number): void {
+    const limit = this.limits.maxUniformBufferBindingSize;
+    if (byteLength > limit) {
+      throw new GpuLimitError(
+        `Uniform buffer '${label}' binds ${byteLength} bytes, more than this adapter's ` +
+          `maxUniformBufferBindingSize of ${limit} bytes. Bind it as storage instead.`,
       );
     }
   }
@@ -98,13 +121,23 @@ export class Gpu {
 
   write(buffer: GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
     const padded = data.byteLength % 4 === 0 ? data : padToFour(data);
-    this.device.queue.writeBuffer(buffer, byteOffset, padded.buffer, padded.byteOffset, padded.byteLength);
+    this.device.queue.writeBuffer(
+      buffer,
+      byteOffset,
+      padded.buffer,
+      padded.byteOffset,
+      padded.byteLength,
+    );
   }
 
   /** Copies `byteLength` bytes of `buffer` from `byteOffset` back to the CPU. */
   async read(buffer: GPUBuffer, byteLength = buffer.size, byteOffset = 0): Promise<ArrayBuffer> {
     const size = Math.ceil(byteLength / 4) * 4;
-    const staging = this.buffers.acquire(size, BufferUsage.MAP_READ | BufferUsage.COPY_DST, 'readback');
+    const staging = this.buffers.acquire(
+      size,
+      BufferUsage.MAP_READ | BufferUsage.COPY_DST,
+      'readback',
+    );
     const encoder = this.device.createCommandEncoder({ label: 'readback' });
     encoder.copyBufferToBuffer(buffer, byteOffset, staging, 0, size);
     this.device.queue.submit([encoder.finish()]);

@@ -11,3 +11,10 @@ export {
 } from './kernel.js';
 export { Profiler, type KernelTiming } from './profiler.js';
 export { Program, Readback, type Dispatch } from './program.js';
+export {
+  elementwiseDispatches,
+  splitElements,
+  type ElementRange,
+  type ElementwiseOperand,
+  type ElementwiseWork,
+} from './split.js';

@@ -15,7 +15,10 @@ const BUFFER_TYPE: Record<BindingKind, GPUBufferBindingType> = {
 };
 
 /** Formats the first WGSL compilation error with the kernel name, line and source line. */
-function describeCompileError(spec: KernelSpec, messages: readonly GPUCompilationMessage[]): string {
+function describeCompileError(
+  spec: KernelSpec,
+  messages: readonly GPUCompilationMessage[],
+): string {
   const errors = messages.filter((message) => message.type === 'error');
   const lines = spec.source.split('\n');
   const details = errors.slice(0, 3).map((message) => {

@@ -118,7 +118,13 @@ export class Profiler {
   }
 
   private add(name: string, milliseconds: number, flops: number, bytes: number): void {
-    const timing = this.timings.get(name) ?? { name, calls: 0, milliseconds: 0, flops: 0, bytes: 0 };
+    const timing = this.timings.get(name) ?? {
+      name,
+      calls: 0,
+      milliseconds: 0,
+      flops: 0,
+      bytes: 0,
+    };
     timing.calls += 1;
     timing.milliseconds += milliseconds;
     timing.flops += flops;

@@ -3,10 +3,10 @@
 // allocated per submit except the command buffer itself. WebGPU cannot resubmit a command
 // buffer, so "replay" means re-encoding pre-built pipelines and bind groups in a tight loop.
 
-import { GpuError } from '../errors.js';
+import { GpuError, GpuLimitError } from '../errors.js';
 import { BufferUsage, MapMode } from './flags.js';
 import type { Gpu } from './gpu.js';
-import { foldWorkgroups, type BufferBinding, type Kernel } from './kernel.js';
+import { foldWorkgroups, type BindingKind, type BufferBinding, type Kernel } from './kernel.js';
 import type { Profiler } from './profiler.js';
 
 export interface Dispatch {
@@ -32,38 +32,19 @@ interface RecordedDispatch {
 
 export class Program {
   readonly dispatches: readonly RecordedDispatch[];
+  /** Names the program and its kernels in errors, e.g. "program 'step' (conv3d, relu)". */
+  readonly description: string;
 
   constructor(
     private readonly gpu: Gpu,
     readonly name: string,
     dispatches: Dispatch[],
   ) {
-    const maxPerDimension = gpu.limits.maxComputeWorkgroupsPerDimension;
-    this.dispatches = dispatches.map((dispatch, index) => {
-      const { kernel } = dispatch;
-      if (dispatch.bindings.length !== kernel.spec.bindings.length) {
-        throw new GpuError(
-          `Program '${name}', dispatch ${index} (${kernel.spec.name}): ${dispatch.bindings.length} ` +
-            `buffers given for ${kernel.spec.bindings.length} bindings.`,
-        );
-      }
-      const bindGroup = gpu.device.createBindGroup({
-        label: kernel.spec.name,
-        layout: kernel.layout,
-        entries: dispatch.bindings.map((binding, slot) => ({
-          binding: slot,
-          resource: 'buffer' in binding ? binding : { buffer: binding },
-        })),
-      });
-      return {
-        name: kernel.spec.name,
-        pipeline: kernel.pipeline,
-        bindGroup,
-        grid: foldWorkgroups(dispatch.workgroups, maxPerDimension),
-        flops: dispatch.flops ?? 0,
-        bytes: dispatch.bytes ?? 0,
-      };
-    });
+    this.dispatches = dispatches.map((dispatch, index) =>
+      recordDispatch(gpu, name, dispatch, index),
+    );
+    const kernels = [...new Set(this.dispatches.map((dispatch) => dispatch.name))];
+    this.description = `program '${name}' (${kernels.join(', ')})`;
   }
 
   /** Encodes every dispatch: one compute pass, or one pass per dispatch when profiling. */
@@ -97,9 +78,60 @@ export class Program {
     const pending = readbacks.map((readback) => readback.encodeCopy(encoder));
     profiler?.encodeResolve(encoder);
     this.gpu.device.queue.submit([encoder.finish()]);
+    this.gpu.noteSubmit(this.description);
     profiler?.end(this);
     return pending.map((finish) => finish());
   }
+}
+
+function recordDispatch(
+  gpu: Gpu,
+  program: string,
+  dispatch: Dispatch,
+  index: number,
+): RecordedDispatch {
+  const { kernel } = dispatch;
+  const where = `Program '${program}', dispatch ${index} (${kernel.spec.name})`;
+  if (dispatch.bindings.length !== kernel.spec.bindings.length) {
+    throw new GpuError(
+      `${where}: ${dispatch.bindings.length} buffers given for ${kernel.spec.bindings.length} bindings.`,
+    );
+  }
+  const entries = dispatch.bindings.map((binding, slot): GPUBindGroupEntry => {
+    const resource = 'buffer' in binding ? binding : { buffer: binding };
+    checkBinding(gpu, kernel.spec.bindings[slot]!, resource);
+    return { binding: slot, resource };
+  });
+  const grid = foldWorkgroups(dispatch.workgroups, gpu.limits.maxComputeWorkgroupsPerDimension);
+  if ((grid[1] > 1 || grid[2] > 1) && !kernel.spec.source.includes('linear_workgroup(')) {
+    throw new GpuLimitError(
+      `${where} needs ${dispatch.workgroups} workgroups, more than this adapter's ` +
+        `maxComputeWorkgroupsPerDimension of ${gpu.limits.maxComputeWorkgroupsPerDimension}, ` +
+        'but its WGSL does not call linear_workgroup(), so a folded 2D/3D grid would skip ' +
+        'work. Index workgroups through WGSL_LINEAR_WORKGROUP, or dispatch fewer.',
+    );
+  }
+  return {
+    name: kernel.spec.name,
+    pipeline: kernel.pipeline,
+    bindGroup: gpu.device.createBindGroup({
+      label: kernel.spec.name,
+      layout: kernel.layout,
+      entries,
+    }),
+    grid,
+    flops: dispatch.flops ?? 0,
+    bytes: dispatch.bytes ?? 0,
+  };
+}
+
+/** Rejects a bound range larger than the adapter allows for its binding kind. */
+function checkBinding(gpu: Gpu, kind: BindingKind, binding: GPUBufferBinding): void {
+  const offset = binding.offset ?? 0;
+  const byteLength = binding.size ?? binding.buffer.size - offset;
+  const label = binding.buffer.label || 'unlabelled buffer';
+  if (kind === 'uniform') gpu.checkUniformSize(label, byteLength);
+  else gpu.checkBindingSize(label, byteLength);
 }
 
 function encodeDispatch(pass: GPUComputePassEncoder, dispatch: RecordedDispatch): void {

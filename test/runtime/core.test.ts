@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { acquireGpu, foldWorkgroups, Readback, Program, type Gpu } from '../../src/runtime/index.js';
+import {
+  acquireGpu,
+  foldWorkgroups,
+  Readback,
+  Program,
+  type Gpu,
+} from '../../src/runtime/index.js';
 import { specialize } from '../../src/kernels/template.js';
 
 const SCALE = /* wgsl */ `
