@@ -380,11 +380,11 @@ function normalisedColumns(affine: Affine): Float64Array {
 }
 
 /**
- * Returns the orthogonal factor of the polar decomposition of a 3x3 matrix, by the Newton
- * iteration Q <- (Q + Q^-T) / 2. A singular matrix is returned unchanged, because its nearest
- * orthogonal matrix is not unique.
+ * Returns the orthogonal factor of the polar decomposition of a row-major 3x3 matrix, by the
+ * Newton iteration Q <- (Q + Q^-T) / 2. A singular matrix is returned unchanged, because its
+ * nearest orthogonal matrix is not unique.
  */
-function nearestRotation(matrix: Float64Array): Float64Array {
+export function nearestRotation(matrix: Float64Array): Float64Array {
   let q = matrix;
   for (let iteration = 0; iteration < 50; iteration++) {
     const inverseTransposed = invert3x3Transposed(q);

@@ -1,0 +1,268 @@
+// The NIfTI decoder shared by Node and browsers: header, extensions, then the voxels converted
+// to float32 chunk by chunk as the (possibly inflating) byte source delivers them.
+
+import { UserError } from '../../errors.js';
+import { createLogger } from '../../log.js';
+import { type HeaderExtension, Volume, type VolumeHeader } from '../volume.js';
+import { affineFromHeader } from './affine.js';
+import { decodeVoxels, mayBeNonFinite } from './datatypes.js';
+import { detectHeaderSize, type NiftiHeader, parseExtensions, parseHeader } from './header.js';
+import { type ByteSource, ChunkReader } from './source.js';
+
+const log = createLogger('nifti');
+
+/**
+ * What to do with NaN and infinite voxels. 'zero' (the default) replaces them with 0, because
+ * one NaN spreads through a network's whole batch; 'keep' leaves them; 'error' rejects the
+ * file. 'zero' and 'keep' log a warning with the count.
+ */
+export type NonFinitePolicy = 'error' | 'zero' | 'keep';
+
+export interface ReadOptions {
+  /** NaN and infinite voxels: 'zero' (default), 'keep' or 'error'. */
+  nonFinite?: NonFinitePolicy;
+}
+
+/**
+ * Decodes a NIfTI-1, NIfTI-2 or Analyze 7.5 image. A single file (.nii) is one source; for a
+ * .hdr/.img pair, `source` is the header and `imageSource` the image.
+ */
+export async function decodeNifti(
+  source: ByteSource,
+  options: ReadOptions = {},
+  imageSource?: ByteSource,
+): Promise<Volume> {
+  const policy = checkPolicy(options.nonFinite ?? 'zero');
+  const reader = new ChunkReader(source.open());
+  try {
+    const first = await reader.read(4);
+    const { headerSize, littleEndian } = detectHeaderSize(first, source.name);
+    const rest = await reader.read(headerSize - 4);
+    const headerBytes = new Uint8Array(headerSize);
+    headerBytes.set(first);
+    headerBytes.set(rest, 4);
+    if (rest.length < headerSize - 4) {
+      throw new UserError(
+        `${source.name}: the file ends after ${4 + rest.length} bytes, inside its ` +
+          `${headerSize}-byte header; it is truncated.`,
+      );
+    }
+    const header = parseHeader(headerBytes, source.name, imageSource !== undefined);
+    let extensionBytes: Uint8Array;
+    let image: ChunkReader;
+    let imageName: string;
+    if (imageSource === undefined) {
+      const dataStart = singleFileDataStart(header, source.name);
+      extensionBytes = await reader.read(dataStart - headerSize);
+      if (extensionBytes.length < dataStart - headerSize) {
+        throw endsBeforeData(source.name, headerSize + extensionBytes.length, dataStart);
+      }
+      image = reader;
+      imageName = source.name;
+    } else {
+      extensionBytes = await readAll(reader);
+      image = new ChunkReader(imageSource.open());
+      imageName = imageSource.name;
+      const skipped = await image.skip(header.voxOffset);
+      if (skipped < header.voxOffset) throw endsBeforeData(imageName, skipped, header.voxOffset);
+    }
+    const extensions = readExtensions(extensionBytes, littleEndian, source.name);
+    try {
+      const { data, nonFiniteCount } = await decodeImage(image, header, imageName, policy);
+      const volumeHeader = volumeHeaderOf(header, extensions, source.name, nonFiniteCount);
+      return new Volume(data, header.shape, affineFromHeader(header).affine, volumeHeader);
+    } finally {
+      await image.close();
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+function checkPolicy(policy: string): NonFinitePolicy {
+  if (policy === 'error' || policy === 'zero' || policy === 'keep') return policy;
+  throw new UserError(`nonFinite is '${policy}'; expected 'error', 'zero' or 'keep'.`);
+}
+
+// A single file's voxels start at vox_offset. nibabel 5.0 raises an error for an offset inside
+// the header and extender (below 352, or 544 for NIfTI-2); we read from just after them and warn.
+function singleFileDataStart(header: NiftiHeader, source: string): number {
+  const minimum = header.headerSize + 4;
+  if (header.voxOffset >= minimum) return header.voxOffset;
+  log.warn(
+    `${source}: vox_offset is ${header.voxOffset}, inside the header; reading the voxels ` +
+      `from byte ${minimum}, right after the header and its extender.`,
+  );
+  return minimum;
+}
+
+async function readAll(reader: ChunkReader): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for (let chunk = await reader.nextChunk(); chunk !== null; chunk = await reader.nextChunk()) {
+    parts.push(chunk.slice());
+  }
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+function readExtensions(bytes: Uint8Array, littleEndian: boolean, source: string) {
+  const { extensions, problem } = parseExtensions(bytes, littleEndian);
+  if (problem !== null) {
+    log.warn(`${source}: ${problem}; kept the ${extensions.length} extension(s) before it.`);
+  }
+  return extensions;
+}
+
+function endsBeforeData(source: string, length: number, dataStart: number): UserError {
+  return new UserError(
+    `${source}: the file ends at byte ${length}, before its voxels start at byte ${dataStart} ` +
+      '(vox_offset); it is truncated or vox_offset is wrong.',
+  );
+}
+
+function truncated(source: string, header: NiftiHeader, got: number, needed: number): UserError {
+  return new UserError(
+    `${source}: the file is truncated: it holds ${got} of the ${needed} image bytes that the ` +
+      `header dims [${header.shape.join(', ')}] of ${header.datatype.name} need. The file was ` +
+      'cut short, or its header dimensions disagree with the data size.',
+  );
+}
+
+function allocate(header: NiftiHeader, source: string): Float32Array {
+  try {
+    return new Float32Array(header.voxelCount);
+  } catch (error) {
+    throw new UserError(
+      `${source}: the header dims [${header.shape.join(', ')}] give ${header.voxelCount} ` +
+        `voxels, which cannot be held as float32 in memory (${(error as Error).message}); ` +
+        'the header is corrupt or the image is too large.',
+    );
+  }
+}
+
+async function decodeImage(
+  image: ChunkReader,
+  header: NiftiHeader,
+  source: string,
+  policy: NonFinitePolicy,
+): Promise<{ data: Float32Array; nonFiniteCount: number }> {
+  const out = allocate(header, source);
+  const voxelBytes = header.datatype.bytes;
+  const imageBytes = header.voxelCount * voxelBytes;
+  const carry = new Uint8Array(voxelBytes);
+  let carried = 0;
+  let decoded = 0;
+  while (decoded < header.voxelCount) {
+    let chunk = await image.nextChunk(imageBytes - decoded * voxelBytes - carried);
+    if (chunk === null) throw truncated(source, header, decoded * voxelBytes + carried, imageBytes);
+    if (carried > 0) {
+      // Completes the voxel split across the previous chunk boundary.
+      const take = Math.min(voxelBytes - carried, chunk.length);
+      carry.set(chunk.subarray(0, take), carried);
+      carried += take;
+      chunk = chunk.subarray(take);
+      if (carried < voxelBytes) continue;
+      decodeChunk(carry, 1, header, out, decoded);
+      decoded += 1;
+      carried = 0;
+    }
+    const whole = Math.floor(chunk.length / voxelBytes);
+    decodeChunk(chunk, whole, header, out, decoded);
+    decoded += whole;
+    carried = chunk.length - whole * voxelBytes;
+    carry.set(chunk.subarray(whole * voxelBytes));
+  }
+  await warnOnTrailingBytes(image, source, imageBytes);
+  const nonFiniteCount = mayBeNonFinite(header.datatype, header.scaling)
+    ? handleNonFinite(out, policy, source)
+    : 0;
+  return { data: out, nonFiniteCount };
+}
+
+function decodeChunk(
+  bytes: Uint8Array,
+  count: number,
+  header: NiftiHeader,
+  out: Float32Array,
+  outOffset: number,
+): void {
+  if (count === 0) return;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { datatype, littleEndian, scaling } = header;
+  decodeVoxels(datatype, view, 0, count, littleEndian, scaling, out, outOffset);
+}
+
+// Bytes after the image are read (so a gzip stream's checksum is still verified) and counted.
+async function warnOnTrailingBytes(image: ChunkReader, source: string, imageBytes: number) {
+  let trailing = 0;
+  for (let chunk = await image.nextChunk(); chunk !== null; chunk = await image.nextChunk()) {
+    trailing += chunk.length;
+  }
+  if (trailing > 0) {
+    log.warn(
+      `${source}: ${trailing} bytes follow the ${imageBytes}-byte image that the header ` +
+        'dims describe; they were ignored. Check that the header dimensions are right.',
+    );
+  }
+}
+
+function handleNonFinite(data: Float32Array, policy: NonFinitePolicy, source: string): number {
+  let count = 0;
+  for (let i = 0; i < data.length; i++) {
+    const value = data[i]!;
+    if (value - value !== 0) {
+      count += 1;
+      if (policy === 'zero') data[i] = 0;
+    }
+  }
+  if (count === 0) return 0;
+  if (policy === 'error') {
+    throw new UserError(
+      `${source}: ${count} voxel(s) are NaN or infinite; read with nonFinite: 'zero' ` +
+        "to replace them with 0, or 'keep' to keep them.",
+    );
+  }
+  const action = policy === 'zero' ? 'replaced with 0' : "kept (nonFinite: 'keep')";
+  log.warn(`${source}: ${count} voxel(s) are NaN or infinite; ${action}.`);
+  return count;
+}
+
+function volumeHeaderOf(
+  header: NiftiHeader,
+  extensions: HeaderExtension[],
+  source: string,
+  nonFiniteCount: number,
+): VolumeHeader {
+  const fields = header.fields;
+  return {
+    format: header.format,
+    datatype: header.datatype.code,
+    sclSlope: header.scaling.slope,
+    sclInter: header.scaling.inter,
+    qformCode: header.format === 'analyze' ? 0 : header.qformCode,
+    sformCode: header.format === 'analyze' ? 0 : header.sformCode,
+    pixdim: header.pixdim.slice(1, 8),
+    xyztUnits: Number(fields.xyzt_units),
+    intentCode: Number(fields.intent_code),
+    intentName: fields.intent_name,
+    intentParams: [fields.intent_p1, fields.intent_p2, fields.intent_p3],
+    description: fields.description,
+    auxFile: fields.aux_file,
+    calMin: fields.cal_min,
+    calMax: fields.cal_max,
+    toffset: fields.toffset,
+    sliceCode: Number(fields.slice_code),
+    sliceStart: Number(fields.slice_start),
+    sliceEnd: Number(fields.slice_end),
+    sliceDuration: fields.slice_duration,
+    dimInfo: fields.dim_info,
+    extensions,
+    source,
+    nonFiniteCount,
+  };
+}
