@@ -1,0 +1,3 @@
+// Entry point of the layer registry; the layers themselves live in ./layers/.
+
+export * from './layers/index.js';

@@ -1,0 +1,183 @@
+// Layers for transformers and channel attention: multi-head self-attention (nn.MultiheadAttention
+// naming), learned positional embedding, class token, and squeeze-and-excitation (MONAI's
+// ChannelSELayer naming).
+
+import { ArgumentError } from '../errors.js';
+import type { Value } from '../ir.js';
+import { defaultBiasInit, defaultWeightInit } from '../init-spec.js';
+import { defineLayer, spatialDimsOf, type LayerDef } from './define.js';
+import type { GraphBuilder } from '../builder.js';
+
+function tokens(layer: string, x: Value): [number, number, number] {
+  if (x.shape.length !== 3) {
+    throw new ArgumentError(
+      `${layer} needs an input [N, L, E] (batch, tokens, embedding), got [${x.shape.join(', ')}]`,
+    );
+  }
+  return [x.shape[0], x.shape[1], x.shape[2]];
+}
+
+/** Takes part `index` of axis 0 from [3, N, H, L, Dh] and drops that axis. */
+function takePart(builder: GraphBuilder, packed: Value, index: number): Value {
+  const [, ...rest] = packed.shape;
+  const part = builder.op('slice', [packed], {
+    begin: packed.shape.map((_, axis) => (axis === 0 ? index : 0)),
+    end: packed.shape.map((size, axis) => (axis === 0 ? index + 1 : size)),
+    step: packed.shape.map(() => 1),
+  });
+  return builder.op('reshape', [part], { shape: rest });
+}
+
+function linearParams(
+  builder: GraphBuilder,
+  name: string,
+  outFeatures: number,
+  inFeatures: number,
+) {
+  const shape = [outFeatures, inFeatures];
+  return builder.scope(name, () => [
+    builder.param('weight', shape, defaultWeightInit(shape)),
+    builder.param('bias', [outFeatures], defaultBiasInit(shape)),
+  ]);
+}
+
+const multiHeadSelfAttention = defineLayer({
+  name: 'multiHeadSelfAttention',
+  doc: 'Scaled dot-product self-attention over [N, L, E] tokens (nn.MultiheadAttention)',
+  inputs: 1,
+  params: [
+    { name: 'numHeads', type: 'int', min: 1, doc: 'attention heads; must divide E' },
+    { name: 'dropout', type: 'float', min: 0, default: 0, doc: 'dropout on attention weights' },
+  ],
+  build(builder, [x], args) {
+    const [batch, length, embed] = tokens('multiHeadSelfAttention', x);
+    const heads = args.int('numHeads');
+    if (embed % heads !== 0) {
+      throw new ArgumentError(
+        `multiHeadSelfAttention: numHeads (${heads}) must divide the embedding size ${embed}`,
+        'numHeads',
+      );
+    }
+    const headDim = embed / heads;
+    // PyTorch's in-projection: xavier_uniform weight [3E, E], zero bias.
+    const inWeight = builder.param('in_proj_weight', [3 * embed, embed], {
+      kind: 'xavierUniform',
+      gain: 1,
+      fanIn: embed,
+      fanOut: 3 * embed,
+    });
+    const inBias = builder.param('in_proj_bias', [3 * embed], { kind: 'constant', value: 0 });
+    const packed = builder.op('linear', [x, inWeight, inBias], {});
+    const split = builder.op('reshape', [packed], { shape: [batch, length, 3, heads, headDim] });
+    const parts = builder.op('permute', [split], { axes: [2, 0, 3, 1, 4] });
+    const query = builder.op('scale', [takePart(builder, parts, 0)], {
+      factor: 1 / Math.sqrt(headDim),
+    });
+    const key = takePart(builder, parts, 1);
+    const value = takePart(builder, parts, 2);
+    const scores = builder.op('matmul', [query, key], { transposeA: false, transposeB: true });
+    let weights = builder.op('softmax', [scores], { axis: 3 });
+    if (args.float('dropout') > 0)
+      weights = builder.op('dropout', [weights], { p: args.float('dropout') });
+    const context = builder.op('matmul', [weights, value], {
+      transposeA: false,
+      transposeB: false,
+    });
+    const merged = builder.op(
+      'reshape',
+      [builder.op('permute', [context], { axes: [0, 2, 1, 3] })],
+      {
+        shape: [batch, length, embed],
+      },
+    );
+    // PyTorch keeps the Linear default init of out_proj.weight and zeroes out_proj.bias.
+    const outShape = [embed, embed];
+    const [outWeight, outBias] = builder.scope('out_proj', () => [
+      builder.param('weight', outShape, defaultWeightInit(outShape)),
+      builder.param('bias', [embed], { kind: 'constant', value: 0 }),
+    ]);
+    return builder.op('linear', [merged, outWeight, outBias], {});
+  },
+});
+
+const positionalEmbedding = defineLayer({
+  name: 'positionalEmbedding',
+  doc: 'Adds a learned [1, L, E] embedding, the param named by the layer itself',
+  inputs: 1,
+  params: [
+    { name: 'std', type: 'float', min: 0, default: 0.02, doc: 'standard deviation of the init' },
+  ],
+  build(builder, [x], args) {
+    const [, length, embed] = tokens('positionalEmbedding', x);
+    const table = builder.param('', [1, length, embed], {
+      kind: 'normal',
+      mean: 0,
+      std: args.float('std'),
+    });
+    return builder.op('add', [x, table], {});
+  },
+});
+
+const classToken = defineLayer({
+  name: 'classToken',
+  doc: 'Prepends a learned [1, 1, E] token (zeros at init) to every sample',
+  inputs: 1,
+  params: [],
+  build(builder, [x]) {
+    const [batch, , embed] = tokens('classToken', x);
+    const token = builder.param('', [1, 1, embed], { kind: 'constant', value: 0 });
+    const expanded = builder.op('broadcastTo', [token], { shape: [batch, 1, embed] });
+    return builder.op('concat', [expanded, x], { axis: 1 });
+  },
+});
+
+const squeezeExcitation = defineLayer({
+  name: 'squeezeExcitation',
+  doc: 'Channel reweighting: pool, linear, ReLU, linear, sigmoid, multiply (ChannelSELayer)',
+  inputs: 1,
+  params: [
+    {
+      name: 'reduction',
+      type: 'int',
+      min: 1,
+      default: 16,
+      doc: 'channel reduction in the bottleneck',
+    },
+  ],
+  build(builder, [x], args) {
+    const spatialDims = spatialDimsOf('squeezeExcitation', x);
+    const [batch, channels] = x.shape;
+    const reduced = Math.floor(channels / args.int('reduction'));
+    if (reduced < 1) {
+      throw new ArgumentError(
+        `squeezeExcitation: reduction (${args.int('reduction')}) must be at most the channel ` +
+          `count ${channels}`,
+        'reduction',
+      );
+    }
+    const ones = new Array<number>(spatialDims).fill(1);
+    const pooled = builder.scope('avg_pool', () =>
+      builder.op('adaptiveAvgPool', [x], { outputSize: ones }),
+    );
+    const flat = builder.op('reshape', [pooled], { shape: [batch, channels] });
+    const gate = builder.scope('fc', () => {
+      const first = builder.scope('0', () =>
+        builder.op('linear', [flat, ...linearParams(builder, '', reduced, channels)], {}),
+      );
+      const hidden = builder.scope('1', () => builder.op('relu', [first], {}));
+      const second = builder.scope('2', () =>
+        builder.op('linear', [hidden, ...linearParams(builder, '', channels, reduced)], {}),
+      );
+      return builder.scope('3', () => builder.op('sigmoid', [second], {}));
+    });
+    const weights = builder.op('reshape', [gate], { shape: [batch, channels, ...ones] });
+    return builder.op('mul', [x, weights], {});
+  },
+});
+
+export const ATTENTION_LAYERS: LayerDef[] = [
+  multiHeadSelfAttention,
+  positionalEmbedding,
+  classToken,
+  squeezeExcitation,
+];
