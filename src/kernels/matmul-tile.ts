@@ -1,0 +1,163 @@
+// Tile selection and specialisation of the GEMM loop in shaders/matmul_tile.wgsl, shared by
+// matmul and the implicit-GEMM convolutions. Each operand file supplies the indexing; this
+// file decides the tile shape, the K split and the workgroup count.
+
+import { GpuLimitError } from '../errors.js';
+import { WGSL_LINEAR_WORKGROUP } from '../runtime/index.js';
+import tileSource from '../../shaders/matmul_tile.wgsl';
+import epilogueSource from '../../shaders/matmul_epilogue.wgsl';
+import { activationConstants, type Epilogue } from './plan.js';
+import { specialize, wgslNumber, type TemplateValue } from './template.js';
+
+/** A GEMM problem: `batch` independent products of [m, k] by [k, n]. */
+export interface GemmShape {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+}
+
+export interface Tile {
+  tileM: number;
+  tileN: number;
+  tileK: number;
+  regM: number;
+  regN: number;
+}
+
+/** The adapter limits that bound a tile. */
+export type TileLimits = Pick<
+  GPUSupportedLimits,
+  'maxComputeWorkgroupStorageSize' | 'maxComputeInvocationsPerWorkgroup'
+>;
+
+/** The adapter limits a GEMM planner checks: tile bounds and the binding size. */
+export type GemmLimits = TileLimits & Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize'>;
+
+// [tileM, tileN, regM, regN], each with 64 to 256 threads. Wide-N tiles serve convolutions,
+// whose M (channels) is small and N (voxels) large; tall ones serve weight gradients.
+const CANDIDATES: readonly (readonly [number, number, number, number])[] = [
+  [64, 64, 4, 4],
+  [32, 64, 4, 4],
+  [64, 32, 4, 4],
+  [32, 32, 4, 4],
+  [32, 128, 4, 4],
+  [16, 128, 4, 4],
+  [16, 256, 4, 4],
+  [16, 64, 4, 4],
+  [8, 128, 4, 4],
+  [8, 256, 4, 4],
+  [128, 32, 4, 4],
+  [128, 16, 4, 4],
+  [64, 16, 4, 4],
+  [16, 16, 2, 2],
+  [8, 32, 2, 2],
+  [32, 8, 2, 2],
+];
+
+/** Bytes of workgroup memory an operand file may use per k of a tile (its KContext). */
+const CONTEXT_BYTES = 32;
+
+/** Workgroup counts below this leave a GPU's cores idle; smaller tiles are preferred then. */
+const MIN_WORKGROUPS = 64;
+
+function tileK(tileM: number, tileN: number, limits: TileLimits): number {
+  for (const k of [16, 8, 4]) {
+    if ((tileM + tileN) * k * 4 + k * CONTEXT_BYTES <= limits.maxComputeWorkgroupStorageSize) {
+      return k;
+    }
+  }
+  return 0;
+}
+
+/**
+ * Picks the tile with the least estimated cost: work padded up to whole tiles, weighted by
+ * the shared-memory traffic per multiply-add (1/tileM + 1/tileN), with a penalty when the
+ * dispatch has too few workgroups to fill a GPU.
+ */
+export function chooseTile(shape: GemmShape, limits: TileLimits, splits = 1): Tile {
+  let best: Tile | undefined;
+  let bestCost = Infinity;
+  for (const [tileM, tileN, regM, regN] of CANDIDATES) {
+    const threads = (tileM / regM) * (tileN / regN);
+    const k = tileK(tileM, tileN, limits);
+    if (threads > limits.maxComputeInvocationsPerWorkgroup || k === 0) continue;
+    const tilesM = Math.ceil(shape.m / tileM);
+    const tilesN = Math.ceil(shape.n / tileN);
+    const padded = tilesM * tileM * tilesN * tileN;
+    const workgroups = tilesM * tilesN * shape.batch * splits;
+    const traffic = 1 + 8 * (1 / tileM + 1 / tileN);
+    const occupancy = workgroups < MIN_WORKGROUPS ? Math.sqrt(MIN_WORKGROUPS / workgroups) : 1;
+    const cost = padded * traffic * occupancy;
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = { tileM, tileN, tileK: k, regM, regN };
+    }
+  }
+  if (!best) {
+    throw new GpuLimitError(
+      `No GEMM tile fits this adapter (maxComputeWorkgroupStorageSize ` +
+        `${limits.maxComputeWorkgroupStorageSize}, maxComputeInvocationsPerWorkgroup ` +
+        `${limits.maxComputeInvocationsPerWorkgroup}); WebGPU guarantees at least 16384 and 256.`,
+    );
+  }
+  return best;
+}
+
+/** The GEMM loop's placeholders for `shape` cut into `splits` chunks of K. */
+export function tileConstants(
+  shape: GemmShape,
+  tile: Tile,
+  splits = 1,
+): { constants: Record<string, TemplateValue>; workgroups: number; splits: number } {
+  const threads = (tile.tileM / tile.regM) * (tile.tileN / tile.regN);
+  const chunk = Math.ceil(Math.ceil(shape.k / splits) / tile.tileK) * tile.tileK;
+  const actualSplits = Math.ceil(shape.k / chunk);
+  const tilesM = Math.ceil(shape.m / tile.tileM);
+  const tilesN = Math.ceil(shape.n / tile.tileN);
+  const workgroups = tilesM * tilesN * actualSplits * shape.batch;
+  const u32 = (value: number) => wgslNumber(value, 'u32');
+  const constants: Record<string, TemplateValue> = {
+    TILE_M: u32(tile.tileM),
+    TILE_N: u32(tile.tileN),
+    TILE_K: u32(tile.tileK),
+    REG_M: u32(tile.regM),
+    REG_N: u32(tile.regN),
+    THREADS: u32(threads),
+    GEMM_M: u32(shape.m),
+    GEMM_N: u32(shape.n),
+    GEMM_K: u32(shape.k),
+    K_CHUNK: u32(chunk),
+    SPLITS: u32(actualSplits),
+    TILES_M: u32(tilesM),
+    TILES_N: u32(tilesN),
+    WORKGROUPS: u32(workgroups),
+    A_LANES: u32(Math.min(threads, tile.tileM)),
+    B_LANES: u32(Math.min(threads, tile.tileN)),
+  };
+  return { constants, workgroups, splits: actualSplits };
+}
+
+/** The epilogue's placeholders. */
+export function epilogueConstants(epilogue: Epilogue): Record<string, TemplateValue> {
+  const { code, parameter } = activationConstants(epilogue);
+  return {
+    ACTIVATION: wgslNumber(code, 'u32'),
+    ACTIVATION_PARAMETER: wgslNumber(parameter, 'f32'),
+    HAS_BIAS: epilogue.bias === true,
+  };
+}
+
+/**
+ * Specialises an operand file (with the epilogue when `withEpilogue`) followed by the GEMM
+ * loop into one WGSL source.
+ */
+export function gemmSource(
+  name: string,
+  operandSource: string,
+  constants: Record<string, TemplateValue>,
+  withEpilogue: boolean,
+): string {
+  const parts = [operandSource, withEpilogue ? epilogueSource : '', tileSource];
+  return specialize(name, parts.join('\n') + WGSL_LINEAR_WORKGROUP, constants);
+}

@@ -1,0 +1,125 @@
+// Planners for batched matmul and the three products of a linear layer (forward and its two
+// gradients), all on the tiled GEMM loop with register blocking.
+
+import { UserError } from '../errors.js';
+import matmulSource from '../../shaders/matmul.wgsl';
+import { checkTensor } from './common.js';
+import { chooseTile, gemmSource, epilogueConstants, tileConstants } from './matmul-tile.js';
+import type { GemmLimits } from './matmul-tile.js';
+import type { Epilogue, KernelPlan } from './plan.js';
+import { wgslNumber } from './template.js';
+
+/**
+ * C[z] = op(A[z]) @ op(B[z]) for z < batch, with op(A) of shape [m, k] and op(B) [k, n].
+ * A is stored [batch, m, k] ([batch, k, m] when transposeA), B [batch, k, n] ([batch, n, k]
+ * when transposeB); broadcastA / broadcastB store one matrix used for every z.
+ */
+export interface MatmulGeometry {
+  batch: number;
+  m: number;
+  n: number;
+  k: number;
+  /** Default false. */
+  transposeA?: boolean;
+  /** Default false. */
+  transposeB?: boolean;
+  /** Default false. */
+  broadcastA?: boolean;
+  /** Default false. */
+  broadcastB?: boolean;
+}
+
+function checkGeometry(geometry: MatmulGeometry): void {
+  for (const key of ['batch', 'm', 'n', 'k'] as const) {
+    const value = geometry[key];
+    if (!Number.isInteger(value) || value < 1) {
+      throw new UserError(`Matmul ${key} must be a positive integer, got ${value}.`);
+    }
+  }
+}
+
+/**
+ * Plans C = op(A) @ op(B) (+ bias over n) then the activation. Bindings: A, B, bias ([n];
+ * any buffer when the epilogue has no bias), C ([batch, m, n]).
+ */
+export function planMatmul(
+  geometry: MatmulGeometry,
+  epilogue: Epilogue,
+  limits: GemmLimits,
+): KernelPlan {
+  checkGeometry(geometry);
+  const { batch, m, n, k } = geometry;
+  const aBatches = geometry.broadcastA ? 1 : batch;
+  const bBatches = geometry.broadcastB ? 1 : batch;
+  checkTensor(limits, 'matmul A', aBatches * m * k);
+  checkTensor(limits, 'matmul B', bBatches * k * n);
+  checkTensor(limits, 'matmul C', batch * m * n);
+  const shape = { batch, m, n, k };
+  const tile = chooseTile(shape, limits);
+  const { constants, workgroups } = tileConstants(shape, tile);
+  const u32 = (value: number) => wgslNumber(value, 'u32');
+  const source = gemmSource(
+    'matmul',
+    matmulSource,
+    {
+      ...constants,
+      ...epilogueConstants(epilogue),
+      TRANSPOSE_A: geometry.transposeA === true,
+      TRANSPOSE_B: geometry.transposeB === true,
+      A_BATCH_STRIDE: u32(geometry.broadcastA ? 0 : m * k),
+      B_BATCH_STRIDE: u32(geometry.broadcastB ? 0 : k * n),
+    },
+    true,
+  );
+  const elements = aBatches * m * k + bBatches * k * n + batch * m * n + (epilogue.bias ? n : 0);
+  return {
+    spec: {
+      name: 'matmul',
+      source,
+      bindings: ['read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
+    },
+    workgroups,
+    flops: 2 * batch * m * n * k,
+    bytes: 4 * elements,
+  };
+}
+
+/** A linear layer: x [batch, inFeatures] and weight [outFeatures, inFeatures], as in PyTorch. */
+export interface LinearGeometry {
+  batch: number;
+  inFeatures: number;
+  outFeatures: number;
+}
+
+/** y = x @ weight^T (+ bias) then activation. Bindings: x, weight, bias, y. */
+export function planLinear(
+  geometry: LinearGeometry,
+  epilogue: Epilogue,
+  limits: GemmLimits,
+): KernelPlan {
+  const { batch, inFeatures, outFeatures } = geometry;
+  return planMatmul(
+    { batch: 1, m: batch, n: outFeatures, k: inFeatures, transposeB: true },
+    epilogue,
+    limits,
+  );
+}
+
+/** dx = dy @ weight. Bindings: dy, weight, any buffer (no bias), dx. */
+export function planLinearInputGrad(geometry: LinearGeometry, limits: GemmLimits): KernelPlan {
+  const { batch, inFeatures, outFeatures } = geometry;
+  return planMatmul({ batch: 1, m: batch, n: inFeatures, k: outFeatures }, {}, limits);
+}
+
+/**
+ * dweight = dy^T @ x. Bindings: dy, x, any buffer (no bias), dweight. The bias gradient is a
+ * column sum of dy: planChannelSum with outer = batch, channels = outFeatures, inner = 1.
+ */
+export function planLinearWeightGrad(geometry: LinearGeometry, limits: GemmLimits): KernelPlan {
+  const { batch, inFeatures, outFeatures } = geometry;
+  return planMatmul(
+    { batch: 1, m: outFeatures, n: inFeatures, k: batch, transposeA: true },
+    {},
+    limits,
+  );
+}
