@@ -142,3 +142,28 @@ export function maskBoundingBox(mask: usize, nx: i32, ny: i32, nz: i32, box: usi
   store<i32>(box, zMax, 20);
   return count;
 }
+
+/**
+ * Writes `count` boxes of size (ox, oy, oz) one after another into `dst`; `starts` holds their
+ * first voxels as i32 triples. Used for patches and slices, so the volume is copied in once.
+ */
+export function extractBoxes(
+  src: usize,
+  nx: i32,
+  ny: i32,
+  nz: i32,
+  dst: usize,
+  ox: i32,
+  oy: i32,
+  oz: i32,
+  starts: usize,
+  count: i32,
+  fill: f32,
+): void {
+  const boxBytes = (<usize>ox * <usize>oy * <usize>oz) << 2;
+  for (let b = 0; b < count; b++) {
+    const start = starts + <usize>b * 12;
+    const x0 = load<i32>(start), y0 = load<i32>(start, 4), z0 = load<i32>(start, 8);
+    cropPad(src, nx, ny, nz, dst + <usize>b * boxBytes, ox, oy, oz, x0, y0, z0, fill);
+  }
+}

@@ -3,7 +3,7 @@
 // are f32 in x-fastest voxel order.
 
 export { alloc, free } from './memory';
-export { permuteFlip, cropPad, maskBoundingBox } from './geometry';
+export { permuteFlip, cropPad, extractBoxes, maskBoundingBox } from './geometry';
 export { resampleLinear, resampleNearest } from './resample';
 export {
   countNonFinite,

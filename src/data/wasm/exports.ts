@@ -28,6 +28,19 @@ export interface WasmExports {
     z0: number,
     fill: number,
   ): void;
+  extractBoxes(
+    src: number,
+    nx: number,
+    ny: number,
+    nz: number,
+    dst: number,
+    ox: number,
+    oy: number,
+    oz: number,
+    starts: number,
+    count: number,
+    fill: number,
+  ): void;
   maskBoundingBox(mask: number, nx: number, ny: number, nz: number, box: number): number;
   resampleLinear: ResampleExport;
   resampleNearest: ResampleExport;

@@ -3,13 +3,11 @@
 // a call throws. Views on the memory are made after each allocation, because growing the
 // memory detaches the previous ArrayBuffer.
 
+import type { ImageBackend } from './backend.js';
 import type { ResampleExport, WasmExports } from './exports.js';
 
-/** Sizes of the three spatial axes, [nx, ny, nz], x fastest. */
-export type Dims = readonly [number, number, number];
-
-/** Interpolation for resampling: 'linear' (trilinear) for images, 'nearest' for labels. */
-export type Interpolation = 'linear' | 'nearest';
+export type { Dims, Interpolation } from './backend.js';
+import type { Dims, Interpolation } from './backend.js';
 
 /** A block of Wasm memory owned by one call. */
 interface Block {
@@ -64,7 +62,8 @@ class Arena {
 }
 
 /** The image operations of build/clinicadl.wasm, on Float32Arrays. */
-export class ImageKernels {
+export class ImageKernels implements ImageBackend {
+  readonly name = 'wasm';
   constructor(private readonly wasm: WasmExports) {}
 
   /** Bytes of linear memory the module holds now (it grows and never shrinks). */
@@ -108,6 +107,29 @@ export class ImageKernels {
       const src = arena.input(data);
       const dst = arena.allocate(count);
       this.wasm.cropPad(src, ...dims, dst, ...outDims, ...start, fill);
+      return arena.read(dst, count);
+    });
+  }
+
+  /**
+   * Returns `starts.length / 3` boxes of `boxDims` concatenated; `starts` holds each box's first
+   * voxel as (x, y, z). Voxels outside the input get `fill`.
+   */
+  extractBoxes(
+    data: Float32Array,
+    dims: Dims,
+    boxDims: Dims,
+    starts: Int32Array,
+    fill: number,
+  ): Float32Array {
+    const boxCount = starts.length / 3;
+    const count = boxDims[0] * boxDims[1] * boxDims[2] * boxCount;
+    return this.withArena((arena) => {
+      const src = arena.input(data);
+      const startsPtr = arena.allocate(starts.length);
+      arena.i32(startsPtr, starts.length).set(starts);
+      const dst = arena.allocate(count);
+      this.wasm.extractBoxes(src, ...dims, dst, ...boxDims, startsPtr, boxCount, fill);
       return arena.read(dst, count);
     });
   }

@@ -1,0 +1,113 @@
+// Grid bookkeeping shared by the volume transforms: per-frame application, affines of moved
+// or resized grids, the voxel map between two grids, and the checks that two volumes share one.
+
+import { UserError } from '../../errors.js';
+import {
+  affineToRows,
+  invertAffine,
+  multiplyAffines,
+  Volume,
+  type Affine,
+  type VolumeHeader,
+} from '../volume.js';
+import type { Dims } from '../wasm/backend.js';
+
+/** Largest difference between two affines' entries (mm) for them to count as one grid. */
+const GRID_TOLERANCE_MM = 1e-4;
+
+/** Returns the name of a volume for messages: its file, or 'in-memory volume'. */
+export function volumeName(volume: Volume): string {
+  return volume.header.source === '' ? 'in-memory volume' : volume.header.source;
+}
+
+/** Returns 'shape [x, y, z] with affine [[...], ...]' for messages about grids. */
+export function describeGrid(volume: Volume): string {
+  const rows = affineToRows(volume.affine).map(
+    (row) => `[${row.map((value) => Number(value.toPrecision(6))).join(', ')}]`,
+  );
+  return `shape [${volume.spatialShape.join(', ')}] with affine [${rows.join(', ')}]`;
+}
+
+/** Throws when `other` is not on the grid of `image`, naming both grids. */
+export function checkSameGrid(image: Volume, other: Volume, role: string): void {
+  const sameShape = image.spatialShape.every((size, axis) => size === other.spatialShape[axis]);
+  const sameAffine = image.affine.every(
+    (value, index) => Math.abs(value - other.affine[index]!) <= GRID_TOLERANCE_MM,
+  );
+  if (sameShape && sameAffine) return;
+  throw new UserError(
+    `The ${role} ${volumeName(other)} (${describeGrid(other)}) is not on the grid of the image ` +
+      `${volumeName(image)} (${describeGrid(image)}). Resample it onto the image first ` +
+      "(resampleToReference with interpolation 'nearest' for labels).",
+  );
+}
+
+/**
+ * Applies `transform` to each 3D frame of a volume and returns a volume of the results, each
+ * of `outDims`, with the given affine and the header of a float32 volume.
+ */
+export function mapFrames(
+  volume: Volume,
+  outDims: Dims,
+  affine: Affine,
+  transform: (frame: Float32Array) => Float32Array,
+): Volume {
+  const frameSize = volume.frameSize;
+  const outFrameSize = outDims[0] * outDims[1] * outDims[2];
+  const data = new Float32Array(outFrameSize * volume.frameCount);
+  for (let frame = 0; frame < volume.frameCount; frame++) {
+    const input = volume.data.subarray(frame * frameSize, (frame + 1) * frameSize);
+    data.set(transform(input), frame * outFrameSize);
+  }
+  const shape = [...outDims, ...volume.shape.slice(3)];
+  return new Volume(data, shape, affine, float32Header(volume.header, affine));
+}
+
+/** Returns the header for float32 values on a grid with `affine`: no scaling, new voxel sizes. */
+export function float32Header(header: VolumeHeader, affine: Affine): VolumeHeader {
+  const pixdim = [...header.pixdim];
+  for (let column = 0; column < 3; column++) {
+    pixdim[column] = Math.hypot(affine[column]!, affine[4 + column]!, affine[8 + column]!);
+  }
+  return { ...header, datatype: 16, sclSlope: 1, sclInter: 0, pixdim };
+}
+
+/** Returns the affine of the grid whose voxel (0, 0, 0) is voxel `start` of `affine`'s grid. */
+export function translateAffine(affine: Affine, start: readonly number[]): Affine {
+  const out = new Float64Array(affine);
+  for (let row = 0; row < 3; row++) {
+    let shift = 0;
+    for (let column = 0; column < 3; column++) shift += affine[4 * row + column]! * start[column]!;
+    out[4 * row + 3] = affine[4 * row + 3]! + shift;
+  }
+  return out;
+}
+
+/** Returns the 3x4 row-major map (12 numbers) from output voxel indices to input ones. */
+export function voxelMap(inputAffine: Affine, outputAffine: Affine): Float64Array {
+  return multiplyAffines(invertAffine(inputAffine), outputAffine).slice(0, 12);
+}
+
+/** Checks three positive integer sizes, naming the argument in the error. */
+export function checkDims(value: readonly number[], argument: string): Dims {
+  if (value.length !== 3 || !value.every((size) => Number.isInteger(size) && size >= 1)) {
+    throw new UserError(
+      `${argument} [${value.join(', ')}] is invalid: expected three positive integers (x, y, z).`,
+    );
+  }
+  return [value[0]!, value[1]!, value[2]!];
+}
+
+/** Expands a number to three values, or checks that an array has three. */
+export function perAxis(
+  value: number | readonly number[],
+  argument: string,
+): [number, number, number] {
+  const values = typeof value === 'number' ? [value, value, value] : [...value];
+  if (values.length !== 3 || !values.every((item) => Number.isFinite(item))) {
+    throw new UserError(
+      `${argument} [${values.join(', ')}] is invalid: expected one finite number or three (x, y, z).`,
+    );
+  }
+  return values as [number, number, number];
+}
