@@ -2,7 +2,7 @@
 // Node gets its GPU object from Dawn's binding (npm `webgpu`); a browser (or a worker) from
 // navigator.gpu. Everything after acquisition is shared.
 
-import { GpuError } from '../errors.js';
+import { GpuError, UserError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { Gpu } from './gpu.js';
 
@@ -81,7 +81,7 @@ async function chooseAdapter(gpu: GPU, options: AcquireOptions): Promise<GPUAdap
   }
   if (name !== undefined) {
     const found = seen.map((adapter) => `'${describeAdapter(adapter.info)}'`).join(', ');
-    throw new GpuError(
+    throw new UserError(
       `No WebGPU adapter matches the name '${name}' (found: ${found || 'none'}). ` +
         'Set CLINICADL_ADAPTER or adapterName to a part of one of these names, or unset it.',
     );

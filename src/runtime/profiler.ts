@@ -3,9 +3,12 @@
 // onSubmittedWorkDone and charges the whole program. Either way the table reports calls,
 // milliseconds, GFLOP/s and GB/s from the work each dispatch declares.
 
+import { GpuLimitError } from '../errors.js';
 import { BufferUsage, MapMode } from './flags.js';
 import type { Gpu } from './gpu.js';
 import type { Program } from './program.js';
+
+const MAX_QUERIES = 4096;
 
 export interface KernelTiming {
   name: string;
@@ -39,6 +42,14 @@ export class Profiler {
       return;
     }
     const needed = program.dispatches.length * 2;
+    // WebGPU caps a query set at 4096 queries: two per dispatch.
+    if (needed > MAX_QUERIES) {
+      throw new GpuLimitError(
+        `Program '${program.name}' has ${program.dispatches.length} dispatches, more than the ` +
+          `${MAX_QUERIES / 2} that timestamp queries can time in one submit. Profile it with ` +
+          '{ timestamps: false } for CPU timing per submit.',
+      );
+    }
     if (needed > this.capacity) {
       this.querySet?.destroy();
       this.resolveBuffer?.destroy();
