@@ -2,18 +2,9 @@
 // normalisation, loss and optimizer planners.
 
 import { GpuLimitError, UserError } from '../errors.js';
-import type { KernelSpec } from '../runtime/index.js';
 import { wgslNumber } from './template.js';
 
-// NOTE: the conv/matmul planners define KernelPlan in plan.ts; this is the same interface,
-// kept here until that file lands.
-/** A specialised kernel with its dispatch size and cost, ready for a Program. */
-export interface KernelPlan {
-  spec: KernelSpec;
-  workgroups: number;
-  flops: number;
-  bytes: number;
-}
+export type { KernelPlan } from './plan.js';
 
 export type Shape = readonly number[];
 

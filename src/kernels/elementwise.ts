@@ -23,12 +23,7 @@ import {
   type Shape,
 } from './common.js';
 import { specialize } from './template.js';
-import {
-  unaryExpression,
-  unaryGradientExpression,
-  unarySaves,
-  type UnaryOp,
-} from './unary-ops.js';
+import { unaryExpression, unaryGradientExpression, unarySaves, type UnaryOp } from './unary-ops.js';
 
 const MAP_TEMPLATES = [map1, map2, map3];
 const BROADCAST_TEMPLATES = [broadcast1, broadcast2, broadcast3];
@@ -169,7 +164,11 @@ export function planElementwise(
   const source = specialize(`broadcast${arity}`, BROADCAST_TEMPLATES[arity - 1]!, constants);
   const inputBytes = inputShapes.reduce((total, shape) => total + 4 * numel(shape), 0);
   return {
-    spec: { name, source: source + functions + WGSL_LINEAR_WORKGROUP, bindings: bindingsFor(arity) },
+    spec: {
+      name,
+      source: source + functions + WGSL_LINEAR_WORKGROUP,
+      bindings: bindingsFor(arity),
+    },
     workgroups: Math.ceil(elements / WORKGROUP),
     flops: elements,
     bytes: inputBytes + 4 * elements,

@@ -58,7 +58,9 @@ export async function runPlan(
 ): Promise<Float32Array[]> {
   const kernel = await gpu.kernel(plan.spec);
   const inputBuffers = inputs.map((data, k) => gpu.upload(`input ${k}`, data));
-  const outputBuffers = outputElements.map((count, k) => gpu.createBuffer(`output ${k}`, count * 4));
+  const outputBuffers = outputElements.map((count, k) =>
+    gpu.createBuffer(`output ${k}`, count * 4),
+  );
   await gpu.run(kernel, [...inputBuffers, ...outputBuffers], plan.workgroups);
   const results = await Promise.all(
     outputBuffers.map((buffer, k) => gpu.readF32(buffer, outputElements[k])),

@@ -95,7 +95,10 @@ describe('unary element-wise kernels', () => {
 
   it('rejects bad ops and shapes', () => {
     assert.throws(() => planUnary([{ op: 'scale' }], [4], LIMITS), /factor/);
-    assert.throws(() => planUnary([{ op: 'swish' as 'relu' }], [4], LIMITS), /Unknown unary op 'swish'/);
+    assert.throws(
+      () => planUnary([{ op: 'swish' as 'relu' }], [4], LIMITS),
+      /Unknown unary op 'swish'/,
+    );
     assert.throws(() => planUnary([{ op: 'relu' }], [2, 0, 3], LIMITS), /positive integers/);
     assert.throws(() => planUnary([], [4], LIMITS), /at least one op/);
     const small = { maxStorageBufferBindingSize: 1024 };

@@ -1,0 +1,132 @@
+// Plans sum, mean and max over chosen axes with shaders/reduce.wgsl: one workgroup per output
+// element and a fixed-order tree, so results are deterministic.
+
+import { UserError } from '../errors.js';
+import { WGSL_LINEAR_WORKGROUP } from '../runtime/index.js';
+import template from '../../shaders/reduce.wgsl';
+import {
+  checkShape,
+  checkTensor,
+  contiguousStrides,
+  f32,
+  numel,
+  u32,
+  u32Array,
+  type KernelPlan,
+  type PlanLimits,
+  type Shape,
+} from './common.js';
+import { specialize } from './template.js';
+
+export type ReduceOp = 'sum' | 'mean' | 'max';
+
+export interface ReduceGeometry {
+  shape: Shape;
+  /** Axes to reduce, each in [-rank, rank); negative counts from the end. */
+  axes: readonly number[];
+  op: ReduceOp;
+}
+
+const OPS: Record<ReduceOp, { combine: string; identity: string }> = {
+  sum: { combine: 'a + b', identity: '0.0' },
+  mean: { combine: 'a + b', identity: '0.0' },
+  // -3.4028235e38 is the lowest finite f32: max over real values never returns it.
+  max: { combine: 'max(a, b)', identity: '-3.4028234663852886e38' },
+};
+
+/** Returns the sorted, non-negative, distinct axes, or throws naming the bad one. */
+export function normalizeAxes(axes: readonly number[], rank: number): number[] {
+  const seen = new Set<number>();
+  for (const axis of axes) {
+    if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+      throw new UserError(`Axis ${axis} is out of range for a tensor of rank ${rank}.`);
+    }
+    const positive = axis < 0 ? axis + rank : axis;
+    if (seen.has(positive))
+      throw new UserError(`Axis ${axis} is repeated in [${axes.join(', ')}].`);
+    seen.add(positive);
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
+/** Groups neighbouring axes of one kind (kept or reduced) into single axes. */
+function groupAxes(shape: Shape, reduced: Set<number>) {
+  const strides = contiguousStrides(shape);
+  const kept = { sizes: [] as number[], strides: [] as number[] };
+  const red = { sizes: [] as number[], strides: [] as number[] };
+  let previous: boolean | undefined;
+  for (let axis = 0; axis < shape.length; axis++) {
+    if (shape[axis] === 1) continue;
+    const isReduced = reduced.has(axis);
+    const group = isReduced ? red : kept;
+    if (previous === isReduced) {
+      // Merge with the axis before, which is contiguous with this one in a dense tensor.
+      group.sizes[group.sizes.length - 1]! *= shape[axis]!;
+      group.strides[group.strides.length - 1] = strides[axis]!;
+    } else {
+      group.sizes.push(shape[axis]!);
+      group.strides.push(strides[axis]!);
+    }
+    previous = isReduced;
+  }
+  return { kept, reduced: red };
+}
+
+/** Sizes and strides padded to one axis, because WGSL has no zero-length arrays. */
+function padded(group: { sizes: number[]; strides: number[] }) {
+  return group.sizes.length > 0 ? group : { sizes: [1], strides: [0] };
+}
+
+/**
+ * Plans a reduction. The output holds the kept axes in their input order (keepdim only
+ * changes the shape, not the layout). Bindings: (0) input, (1) output.
+ */
+export function planReduce(geometry: ReduceGeometry, limits: PlanLimits): KernelPlan {
+  const { shape, op } = geometry;
+  checkShape('reduce input', shape);
+  if (!(op in OPS)) throw new UserError(`Unknown reduction '${op}'; expected sum, mean or max.`);
+  const axes = normalizeAxes(geometry.axes, shape.length);
+  const elements = numel(shape);
+  checkTensor(limits, 'reduce input', elements);
+  const reducedCount = axes.reduce((product, axis) => product * shape[axis]!, 1);
+  const outputs = elements / reducedCount;
+  const groups = groupAxes(shape, new Set(axes));
+  const kept = padded(groups.kept);
+  const reduced = padded(groups.reduced);
+  // Enough threads to cover the reduced elements once, from 32 up to 256.
+  const workgroupSize = Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(reducedCount))));
+  const finish = op === 'mean' ? `total * ${f32(1 / reducedCount)}` : 'total';
+  const source = specialize('reduce', template, {
+    WG: u32(workgroupSize),
+    OUTPUTS: u32(outputs),
+    REDUCED: u32(reducedCount),
+    KEPT_RANK: u32(kept.sizes.length),
+    REDUCED_RANK: u32(reduced.sizes.length),
+    KEPT_SIZES: u32Array(kept.sizes),
+    KEPT_STRIDES: u32Array(kept.strides),
+    REDUCED_SIZES: u32Array(reduced.sizes),
+    REDUCED_STRIDES: u32Array(reduced.strides),
+    COMBINE: OPS[op].combine,
+    IDENTITY: OPS[op].identity,
+    FINISH: finish,
+  });
+  return {
+    spec: {
+      name: `reduce_${op}`,
+      source: source + WGSL_LINEAR_WORKGROUP,
+      bindings: ['read-only-storage', 'storage'],
+    },
+    // NOTE: one workgroup per output leaves a large GPU idle when there are few outputs
+    // over many elements (a bias gradient over a whole volume); a split pass would fix it.
+    workgroups: outputs,
+    flops: elements,
+    bytes: 4 * (elements + outputs),
+  };
+}
+
+/** The shape a reduction leaves, with or without the reduced axes kept as size 1. */
+export function reducedShape(shape: Shape, axes: readonly number[], keepDims = false): number[] {
+  const reduced = new Set(normalizeAxes(axes, shape.length));
+  if (keepDims) return shape.map((size, axis) => (reduced.has(axis) ? 1 : size));
+  return shape.filter((_, axis) => !reduced.has(axis));
+}
