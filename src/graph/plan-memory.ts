@@ -45,7 +45,10 @@ function roundUp(bytes: number): number {
   return Math.max(GRANULE, Math.ceil(bytes / GRANULE) * GRANULE);
 }
 
-function liveIntervals(tensors: readonly PlannedTensor[], steps: readonly PlannedStep[]): Interval[] {
+function liveIntervals(
+  tensors: readonly PlannedTensor[],
+  steps: readonly PlannedStep[],
+): Interval[] {
   const byId = new Map(tensors.map((tensor) => [tensor.id, tensor]));
   const intervals = new Map<number, Interval>();
   steps.forEach((step, index) => {
@@ -67,7 +70,10 @@ function liveIntervals(tensors: readonly PlannedTensor[], steps: readonly Planne
  * a new buffer is made instead). A tensor never shares a buffer with another tensor of the
  * same step, because WebGPU rejects a buffer bound writable twice in one dispatch.
  */
-export function planMemory(tensors: readonly PlannedTensor[], steps: readonly PlannedStep[]): MemoryPlan {
+export function planMemory(
+  tensors: readonly PlannedTensor[],
+  steps: readonly PlannedStep[],
+): MemoryPlan {
   const buffers: number[] = [];
   const assignment = new Map<number, number>();
   let unsharedBytes = 0;
@@ -116,4 +122,3 @@ export function planMemory(tensors: readonly PlannedTensor[], steps: readonly Pl
   const totalBytes = buffers.reduce((sum, size) => sum + size, 0);
   return { buffers, assignment, totalBytes, unsharedBytes };
 }
-

@@ -19,7 +19,8 @@ export function wgslNumber(value: number, type: 'u32' | 'i32' | 'f32'): string {
     if (value < 0 || value > 0xffffffff) throw new RangeError(`${value} does not fit in u32.`);
     return `${value}u`;
   }
-  if (value < -0x80000000 || value > 0x7fffffff) throw new RangeError(`${value} does not fit in i32.`);
+  if (value < -0x80000000 || value > 0x7fffffff)
+    throw new RangeError(`${value} does not fit in i32.`);
   return `${value}i`;
 }
 
@@ -38,7 +39,9 @@ export function specialize(
   });
   const unused = Object.keys(constants).filter((name) => !used.has(name));
   if (unused.length > 0) {
-    throw new Error(`WGSL template '${templateName}' has no placeholder for: ${unused.join(', ')}.`);
+    throw new Error(
+      `WGSL template '${templateName}' has no placeholder for: ${unused.join(', ')}.`,
+    );
   }
   return source;
 }

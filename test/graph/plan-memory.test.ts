@@ -55,6 +55,9 @@ describe('planMemory', () => {
   });
 
   it('rejects a step using an unknown tensor', () => {
-    assert.throws(() => planMemory([tensor(0, 4)], [{ reads: [7], writes: [0] }]), /unknown tensor id 7/);
+    assert.throws(
+      () => planMemory([tensor(0, 4)], [{ reads: [7], writes: [0] }]),
+      /unknown tensor id 7/,
+    );
   });
 });

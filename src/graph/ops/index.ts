@@ -14,9 +14,11 @@ import { NORM_OPS, type NormOpAttrs } from './norm.js';
 import { POOL_OPS, type PoolOpAttrs } from './pool.js';
 import { REDUCE_OPS, type ReduceOpAttrs } from './reduce.js';
 import { SHAPE_OPS, type ShapeOpAttrs } from './shape.js';
+import { GRAD_OPS, type GradOpAttrs } from '../autodiff-ops.js';
 import type { OpDef } from './types.js';
 
-export type OpAttrs = ConvOpAttrs &
+/** The forward ops: what layers build and what autodiff differentiates. */
+export type ForwardOpAttrs = ConvOpAttrs &
   PoolOpAttrs &
   NormOpAttrs &
   LinearOpAttrs &
@@ -24,9 +26,13 @@ export type OpAttrs = ConvOpAttrs &
   ElementwiseOpAttrs &
   ReduceOpAttrs;
 
-export type OpName = keyof OpAttrs;
+/** Every op of the IR: the forward ops and the gradient ops backward passes add. */
+export type OpAttrs = ForwardOpAttrs & GradOpAttrs;
 
-export const OPS: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
+export type OpName = keyof OpAttrs;
+export type ForwardOpName = keyof ForwardOpAttrs;
+
+const FORWARD_OPS: { readonly [K in ForwardOpName]: OpDef<ForwardOpAttrs[K]> } = {
   ...CONV_OPS,
   ...POOL_OPS,
   ...NORM_OPS,
@@ -36,7 +42,10 @@ export const OPS: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
   ...REDUCE_OPS,
 };
 
+export const OPS: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = { ...FORWARD_OPS, ...GRAD_OPS };
+
 export const OP_NAMES = Object.keys(OPS) as OpName[];
+export const FORWARD_OP_NAMES = Object.keys(FORWARD_OPS) as ForwardOpName[];
 
 export type { ConvAttrs, ConvTransposeAttrs } from './conv.js';
 export type { BinaryOpName, UnaryOpName } from './elementwise.js';
