@@ -1,0 +1,213 @@
+// Elaboration: runs a network's body for given parameter values and builds the graph IR.
+// Statements execute in order; tensors are graph values, everything else is a parameter value.
+// Layer calls go through the LAYERS registry (see calls.ts), so a .net network and the
+// TypeScript class built from the same layers give the same IR.
+
+import type { Graph } from '../graph/ir.js';
+import { TYPE_NAMES, type Decl, type Param, type Stmt } from './ast.js';
+import { CallResolver } from './calls.js';
+import { DiagnosticError, DslError, type Diagnostic, type SourceSpan } from './diagnostics.js';
+import { Env, Evaluator, fail } from './evaluate.js';
+import type { LoadedProgram } from './modules.js';
+import { checkType, isKnownType, isTensor, truthy, typeName, type NetValue } from './values.js';
+import { closestName } from '../graph/suggest.js';
+
+/** Elaboration stops after this many statements, so that a runaway loop cannot hang. */
+export const MAX_STATEMENTS = 1_000_000;
+
+/** Parameter values of a network, already evaluated, with where each came from. */
+export type Settings = Map<string, { value: NetValue; span: SourceSpan; nameSpan: SourceSpan }>;
+
+/** The result of a block body: the values of its `return`, if it reached one. */
+interface Completion {
+  returned?: NetValue[];
+}
+
+export class Elaborator {
+  readonly evaluator: Evaluator;
+  readonly calls: CallResolver;
+  private statements = 0;
+
+  constructor(readonly program: LoadedProgram) {
+    this.calls = new CallResolver(this);
+    this.evaluator = new Evaluator(
+      (name, args, span) => this.calls.call(name, args, span),
+      () => this.calls.callableNames(),
+    );
+  }
+
+  /** Builds the graph of network `decl`; throws DiagnosticError on the first mistake. */
+  network(decl: Decl, settings: Settings): Graph {
+    const env = new Env();
+    this.bindNetworkParams(decl, settings, env);
+    const completion = this.run(decl.body, env, 'network');
+    if (completion.returned) fail(decl.span, `network '${decl.name}' cannot 'return'`);
+    const graph = this.calls.builder.graph;
+    if (graph.outputs.length === 0) {
+      fail(decl.span, `network '${decl.name}' has no output: add 'output name = ...'`);
+    }
+    return graph;
+  }
+
+  private bindNetworkParams(decl: Decl, settings: Settings, env: Env): void {
+    for (const [name, given] of settings) {
+      if (!decl.params.some((param) => param.name === name)) {
+        const hint = closestName(
+          name,
+          decl.params.map((param) => param.name),
+        );
+        const message = `network '${decl.name}' has no parameter '${name}'`;
+        fail(given.nameSpan, message, hint);
+      }
+    }
+    for (const param of decl.params) {
+      const given = settings.get(param.name);
+      if (given === undefined && param.default === undefined) {
+        const message =
+          `network '${decl.name}' needs parameter '${param.name}': ` +
+          `set it with --set ${param.name}=VALUE`;
+        fail(param.span, message);
+      }
+      const value = given ? given.value : this.evaluator.evaluate(param.default!, env);
+      this.bindParam(param, value, given?.span ?? param.span, env);
+    }
+  }
+
+  /** Checks a parameter's declared type and binds it in `env`. */
+  bindParam(param: Param, value: NetValue, span: SourceSpan, env: Env): void {
+    if (param.type) {
+      if (!isKnownType(param.type.name)) {
+        fail(
+          param.type.span,
+          `unknown type '${param.type.name}'`,
+          closestName(param.type.name, TYPE_NAMES),
+        );
+      }
+      const problem = checkType(param.type, value);
+      if (problem !== undefined) fail(span, `parameter '${param.name}': ${problem}`);
+    }
+    env.set(param.name, value);
+  }
+
+  /** Runs statements; stops at a `return` and passes its values up. */
+  run(body: Stmt[], env: Env, context: 'network' | 'block'): Completion {
+    for (const stmt of body) {
+      this.statements += 1;
+      if (this.statements > MAX_STATEMENTS) {
+        fail(
+          stmt.span,
+          `elaboration ran more than ${MAX_STATEMENTS} statements; is a loop too long?`,
+        );
+      }
+      const completion = this.execute(stmt, env, context);
+      if (completion.returned) return completion;
+    }
+    return {};
+  }
+
+  private execute(stmt: Stmt, env: Env, context: 'network' | 'block'): Completion {
+    switch (stmt.kind) {
+      case 'input':
+        this.input(stmt, env, context);
+        return {};
+      case 'output':
+        this.output(stmt, env, context);
+        return {};
+      case 'return':
+        if (context !== 'block')
+          fail(stmt.span, "'return' is allowed in blocks only; use 'output'");
+        return { returned: stmt.values.map((value) => this.evaluator.evaluate(value, env)) };
+      case 'assign':
+        this.assign(stmt, env);
+        return {};
+      case 'for':
+        return this.loop(stmt, env, context);
+      case 'if': {
+        const branch = truthy(this.evaluator.evaluate(stmt.condition, env))
+          ? stmt.then
+          : stmt.otherwise;
+        return this.run(branch, env, context);
+      }
+      case 'scope': {
+        const prefix = this.evaluator.evaluate(stmt.prefix, env);
+        if (typeof prefix !== 'string') {
+          fail(stmt.prefix.span, `a scope name must be a string but got ${typeName(prefix)}`);
+        }
+        return this.calls.inScope(prefix, stmt.prefix.span, () =>
+          this.run(stmt.body, env, context),
+        );
+      }
+    }
+  }
+
+  private input(stmt: Extract<Stmt, { kind: 'input' }>, env: Env, context: string): void {
+    if (context !== 'network')
+      fail(stmt.span, "'input' is allowed in networks only; blocks take tensor parameters");
+    const shape = this.evaluator.evaluate(stmt.shape, env);
+    const valid =
+      Array.isArray(shape) &&
+      shape.every((s) => typeof s === 'number' && Number.isInteger(s) && s >= 1);
+    if (!valid) {
+      fail(
+        stmt.shape.span,
+        `input '${stmt.name}' needs a shape: a list of ints >= 1, got ${typeName(shape)} ${JSON.stringify(shape)}`,
+      );
+    }
+    env.set(stmt.name, this.calls.input(stmt.name, shape as number[], stmt.span));
+  }
+
+  private output(stmt: Extract<Stmt, { kind: 'output' }>, env: Env, context: string): void {
+    if (context !== 'network')
+      fail(stmt.span, "'output' is allowed in networks only; use 'return' in a block");
+    let value = stmt.value ? this.evaluator.evaluate(stmt.value, env) : env.get(stmt.name);
+    if (value === undefined)
+      fail(stmt.span, `unknown name '${stmt.name}'`, closestName(stmt.name, env.names()));
+    if (!isTensor(value)) {
+      fail(
+        stmt.value?.span ?? stmt.span,
+        `output '${stmt.name}' must be a tensor but got ${typeName(value)}`,
+      );
+    }
+    value = this.calls.output(stmt.name, value, stmt.span);
+    env.set(stmt.name, value);
+  }
+
+  private assign(stmt: Extract<Stmt, { kind: 'assign' }>, env: Env): void {
+    const value = this.evaluator.evaluate(stmt.value, env);
+    if (stmt.targets.length === 1) {
+      env.set(stmt.targets[0]!.name, value);
+      return;
+    }
+    if (!Array.isArray(value) || value.length !== stmt.targets.length) {
+      const count = Array.isArray(value) ? `${value.length} values` : `one ${typeName(value)}`;
+      fail(stmt.span, `${stmt.targets.length} names on the left but the right gives ${count}`);
+    }
+    stmt.targets.forEach((target, i) => env.set(target.name, value[i]!));
+  }
+
+  private loop(stmt: Extract<Stmt, { kind: 'for' }>, env: Env, context: 'network' | 'block') {
+    const iterable = this.evaluator.evaluate(stmt.iterable, env);
+    if (!Array.isArray(iterable)) {
+      fail(stmt.iterable.span, `'for' needs a list or range() but got ${typeName(iterable)}`);
+    }
+    for (const [i, item] of iterable.entries()) {
+      env.set(stmt.item.name, item);
+      if (stmt.index) env.set(stmt.index.name, i);
+      const completion = this.run(stmt.body, env, context);
+      if (completion.returned) return completion;
+    }
+    return {};
+  }
+}
+
+/** Runs elaboration and turns its first error, or a bug, into a DslError or a rethrow. */
+export function elaborateNetwork(program: LoadedProgram, decl: Decl, settings: Settings): Graph {
+  try {
+    return new Elaborator(program).network(decl, settings);
+  } catch (error) {
+    if (error instanceof DiagnosticError) throw new DslError([error.diagnostic], program.sources);
+    throw error;
+  }
+}
+
+export type { Diagnostic };
