@@ -2,6 +2,7 @@
 // library's encoder, so any datatype, byte order or header field can be exercised.
 
 import { setLogSink } from '../../../src/log.js';
+
 export interface BuildOptions {
   /** dim[1..dim[0]]; dim[0] is its length unless `rank` is given. */
   shape: number[];
