@@ -4,7 +4,7 @@
 //
 // The bundling functions are exported so tests can bundle their own entry points.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -80,6 +80,20 @@ export function bundleBrowser({ entryPoints, outdir, write = true }) {
   });
 }
 
+// Files the page loads beside its bundle: the HTML and the wasm module, fetched at run time.
+const WEB_ASSETS = [
+  ['src/web/index.html', 'build/web/index.html'],
+  ['build/clinicadl.wasm', 'build/web/clinicadl.wasm'],
+];
+
+function copyWebAssets() {
+  for (const [from, to] of WEB_ASSETS) {
+    if (!existsSync(join(ROOT, from))) continue;
+    console.log(`build: copying ${from} to ${to}`);
+    copyFileSync(join(ROOT, from), join(ROOT, to));
+  }
+}
+
 function run(command, args) {
   console.log(`build: ${[command, ...args].join(' ')}`);
   const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit' });
@@ -108,6 +122,7 @@ async function main() {
   if (existsSync(webEntry)) {
     console.log('build: bundling build/web/');
     await bundleBrowser({ entryPoints: [webEntry], outdir: join(ROOT, 'build/web') });
+    copyWebAssets();
   } else skip('build/web/', 'src/web/main.ts');
 }
 

@@ -41,7 +41,6 @@ export function cacheKey(parts: {
   nodeVersion: string;
   webgpuVersion: string | null;
   debVersions: Record<string, string>;
-  adapterChoice: string;
 }): string;
 export function debVersionsFrom(statusText: string, packages: string[]): Record<string, string>;
 export function isCacheFresh(

@@ -162,8 +162,8 @@ function aptInstall(packages, targetRelease, reason) {
 // ---------------------------------------------------------------- cache
 
 /** Builds the cache key: the versions of everything a successful check depends on. */
-export function cacheKey({ nodeVersion, webgpuVersion, debVersions, adapterChoice }) {
-  return JSON.stringify({ nodeVersion, webgpuVersion, debVersions, adapterChoice });
+export function cacheKey({ nodeVersion, webgpuVersion, debVersions }) {
+  return JSON.stringify({ nodeVersion, webgpuVersion, debVersions });
 }
 
 /** Reads the installed versions of `packages` from dpkg's status file text. */

@@ -112,7 +112,6 @@ function currentCacheKey() {
     nodeVersion: process.version,
     webgpuVersion,
     debVersions: debVersionsFrom(readText('/var/lib/dpkg/status'), DRIVER_PACKAGES),
-    adapterChoice: process.env.CLINICADL_ADAPTER ?? '',
   });
 }
 

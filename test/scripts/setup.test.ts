@@ -221,7 +221,6 @@ describe('setup: cache', () => {
     nodeVersion: 'v20.20.2',
     webgpuVersion: '0.6.2',
     debVersions: { 'mesa-vulkan-drivers': '25.0.7-2~bpo12+1' },
-    adapterChoice: '',
   };
   const key = cacheKey(parts);
   const present = { hasTemplates: true, hasChromium: true };
