@@ -148,3 +148,18 @@ describe('readNifti against nibabel', () => {
     assert.match(new TextDecoder().decode(payload), /<\?xml/);
   });
 });
+
+describe('readNifti against nibabel on Analyze 7.5', () => {
+  // Written by scripts/fixtures/nifti_roundtrip.py analyze: SPM origin and scale factor.
+  const expected = JSON.parse(readFileSync(`${FIXTURES}analyze_spm2.json`, 'utf8'))[
+    'analyze_spm2.hdr'
+  ] as { shape: number[]; affine: number[][]; values: number[] };
+
+  it('reads an SPM2 Analyze pair', async () => {
+    const volume = await readNifti(`${FIXTURES}analyze_spm2.hdr`);
+    assert.equal(volume.header.format, 'analyze');
+    assert.deepEqual(volume.shape, expected.shape);
+    assert.deepEqual(affineToRows(volume.affine), expected.affine);
+    assert.deepEqual(Array.from(volume.data), expected.values);
+  });
+});
