@@ -10,7 +10,7 @@ export {
   maskedSum,
   maskedSquaredDeviation,
   maskedMinMax,
-  scaleShift,
+  subtractScale,
   clamp,
   gatherMasked,
   quantile,

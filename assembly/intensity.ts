@@ -96,17 +96,18 @@ export function maskedMinMax(src: usize, mask: usize, n: i32, out: usize): i32 {
   return count;
 }
 
-/** dst = src * scale + shift, element-wise; src and dst may be the same buffer. */
-export function scaleShift(src: usize, dst: usize, n: i32, scale: f32, shift: f32): void {
-  const scaleLanes = f32x4.splat(scale), shiftLanes = f32x4.splat(shift);
+/** dst = (src - offset) * scale, element-wise; src and dst may be the same buffer. */
+export function subtractScale(src: usize, dst: usize, n: i32, offset: f32, scale: f32): void {
+  const offsetLanes = f32x4.splat(offset),
+    scaleLanes = f32x4.splat(scale);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    const offset = <usize>i << 2;
-    v128.store(dst + offset, f32x4.add(f32x4.mul(v128.load(src + offset), scaleLanes), shiftLanes));
+    const at = <usize>i << 2;
+    v128.store(dst + at, f32x4.mul(f32x4.sub(v128.load(src + at), offsetLanes), scaleLanes));
   }
   for (; i < n; i++) {
-    const offset = <usize>i << 2;
-    store<f32>(dst + offset, load<f32>(src + offset) * scale + shift);
+    const at = <usize>i << 2;
+    store<f32>(dst + at, (load<f32>(src + at) - offset) * scale);
   }
 }
 

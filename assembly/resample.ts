@@ -7,6 +7,7 @@
 const EDGE_TOLERANCE: f64 = 1e-5;
 
 /** Trilinear interpolation, for images. */
+/** Trilinear interpolation, for images. */
 export function resampleLinear(
   src: usize,
   nx: i32,
@@ -21,21 +22,24 @@ export function resampleLinear(
 ): void {
   const strideY = <usize>nx;
   const strideZ = <usize>nx * <usize>ny;
-  const dxi = load<f64>(matrix), dxj = load<f64>(matrix, 8), dxk = load<f64>(matrix, 16);
-  const dyi = load<f64>(matrix, 32), dyj = load<f64>(matrix, 40), dyk = load<f64>(matrix, 48);
-  const dzi = load<f64>(matrix, 64), dzj = load<f64>(matrix, 72), dzk = load<f64>(matrix, 80);
   let out = dst;
   for (let k = 0; k < oz; k++) {
     for (let j = 0; j < oy; j++) {
-      let x = load<f64>(matrix, 24) + dxj * j + dxk * k;
-      let y = load<f64>(matrix, 56) + dyj * j + dyk * k;
-      let z = load<f64>(matrix, 88) + dzj * j + dzk * k;
       for (let i = 0; i < ox; i++) {
+        const x = mapRow(matrix, 0, i, j, k);
+        const y = mapRow(matrix, 1, i, j, k);
+        const z = mapRow(matrix, 2, i, j, k);
         let value = fill;
         if (inside(x, nx) && inside(y, ny) && inside(z, nz)) {
-          const cx = clampCoordinate(x, nx), cy = clampCoordinate(y, ny), cz = clampCoordinate(z, nz);
-          const x0 = lowerCorner(cx, nx), y0 = lowerCorner(cy, ny), z0 = lowerCorner(cz, nz);
-          const fx = <f32>(cx - x0), fy = <f32>(cy - y0), fz = <f32>(cz - z0);
+          const cx = clampCoordinate(x, nx);
+          const cy = clampCoordinate(y, ny);
+          const cz = clampCoordinate(z, nz);
+          const x0 = lowerCorner(cx, nx);
+          const y0 = lowerCorner(cy, ny);
+          const z0 = lowerCorner(cz, nz);
+          const fx = <f32>(cx - x0);
+          const fy = <f32>(cy - y0);
+          const fz = <f32>(cz - z0);
           const sx: usize = x0 + 1 < nx ? 4 : 0;
           const sy: usize = y0 + 1 < ny ? strideY << 2 : 0;
           const sz: usize = z0 + 1 < nz ? strideZ << 2 : 0;
@@ -48,9 +52,6 @@ export function resampleLinear(
         }
         store<f32>(out, value);
         out += 4;
-        x += dxi;
-        y += dyi;
-        z += dzi;
       }
     }
   }
@@ -71,29 +72,35 @@ export function resampleNearest(
 ): void {
   const strideY = <usize>nx;
   const strideZ = <usize>nx * <usize>ny;
-  const dxi = load<f64>(matrix), dxj = load<f64>(matrix, 8), dxk = load<f64>(matrix, 16);
-  const dyi = load<f64>(matrix, 32), dyj = load<f64>(matrix, 40), dyk = load<f64>(matrix, 48);
-  const dzi = load<f64>(matrix, 64), dzj = load<f64>(matrix, 72), dzk = load<f64>(matrix, 80);
   let out = dst;
   for (let k = 0; k < oz; k++) {
     for (let j = 0; j < oy; j++) {
-      let x = load<f64>(matrix, 24) + dxj * j + dxk * k;
-      let y = load<f64>(matrix, 56) + dyj * j + dyk * k;
-      let z = load<f64>(matrix, 88) + dzj * j + dzk * k;
       for (let i = 0; i < ox; i++) {
+        const x = mapRow(matrix, 0, i, j, k);
+        const y = mapRow(matrix, 1, i, j, k);
+        const z = mapRow(matrix, 2, i, j, k);
         let value = fill;
         if (inside(x, nx) && inside(y, ny) && inside(z, nz)) {
-          const xi = nearestIndex(x, nx), yi = nearestIndex(y, ny), zi = nearestIndex(z, nz);
+          const xi = nearestIndex(x, nx);
+          const yi = nearestIndex(y, ny);
+          const zi = nearestIndex(z, nz);
           value = load<f32>(src + ((<usize>zi * strideZ + <usize>yi * strideY + <usize>xi) << 2));
         }
         store<f32>(out, value);
         out += 4;
-        x += dxi;
-        y += dyi;
-        z += dzi;
       }
     }
   }
+}
+
+/**
+ * Returns row r of the map applied to (i, j, k, 1), summed in the same order as the TypeScript
+ * reference so that both round a coordinate identically (which matters for nearest at ties).
+ */
+@inline
+function mapRow(matrix: usize, r: i32, i: i32, j: i32, k: i32): f64 {
+  const row = matrix + (<usize>r << 5);
+  return load<f64>(row) * <f64>i + load<f64>(row, 8) * <f64>j + load<f64>(row, 16) * <f64>k + load<f64>(row, 24);
 }
 
 @inline

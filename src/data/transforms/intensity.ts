@@ -36,7 +36,7 @@ export function zScore(
     if (!(std > 1e-12 * Math.max(1, Math.abs(mean)))) {
       return handleConstant(volume, frame.length, mean, 'z-score', options.constant);
     }
-    return backend.scaleShift(frame, 1 / std, -mean / std);
+    return backend.subtractScale(frame, mean, 1 / std);
   });
 }
 
@@ -52,7 +52,7 @@ export function minMaxScale(
     checkCount(volume, count, options.mask);
     if (!(max > min))
       return handleConstant(volume, frame.length, min, 'min-max scale', options.constant);
-    return backend.scaleShift(frame, 1 / (max - min), -min / (max - min));
+    return backend.subtractScale(frame, min, 1 / (max - min));
   });
 }
 

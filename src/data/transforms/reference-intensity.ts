@@ -47,8 +47,8 @@ export function maskedMinMax(
   return { count, min, max };
 }
 
-export function scaleShift(data: Float32Array, scale: number, shift: number): Float32Array {
-  return data.map((value) => value * scale + shift);
+export function subtractScale(data: Float32Array, offset: number, scale: number): Float32Array {
+  return data.map((value) => (value - offset) * scale);
 }
 
 export function clamp(data: Float32Array, low: number, high: number): Float32Array {

@@ -15,7 +15,7 @@ export class ReferenceKernels implements ImageBackend {
   countNonFinite = intensity.countNonFinite;
   maskedMoments = intensity.maskedMoments;
   maskedMinMax = intensity.maskedMinMax;
-  scaleShift = intensity.scaleShift;
+  subtractScale = intensity.subtractScale;
   clamp = intensity.clamp;
   quantiles = intensity.quantiles;
   separableConvolve = intensity.separableConvolve;

@@ -43,7 +43,8 @@ export interface ImageBackend {
     data: Float32Array,
     mask?: Float32Array,
   ): { count: number; min: number; max: number };
-  scaleShift(data: Float32Array, scale: number, shift: number): Float32Array;
+  /** Returns (data - offset) * scale. */
+  subtractScale(data: Float32Array, offset: number, scale: number): Float32Array;
   clamp(data: Float32Array, low: number, high: number): Float32Array;
   quantiles(data: Float32Array, qs: readonly number[], mask?: Float32Array): number[];
   separableConvolve(

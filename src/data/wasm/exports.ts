@@ -48,7 +48,7 @@ export interface WasmExports {
   maskedSum(src: number, mask: number, n: number, out: number): void;
   maskedSquaredDeviation(src: number, mask: number, n: number, mean: number): number;
   maskedMinMax(src: number, mask: number, n: number, out: number): number;
-  scaleShift(src: number, dst: number, n: number, scale: number, shift: number): void;
+  subtractScale(src: number, dst: number, n: number, offset: number, scale: number): void;
   clamp(src: number, dst: number, n: number, low: number, high: number): void;
   gatherMasked(src: number, mask: number, n: number, dst: number): number;
   quantile(scratch: number, n: number, q: number): number;

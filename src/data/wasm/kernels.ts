@@ -205,10 +205,10 @@ export class ImageKernels implements ImageBackend {
     });
   }
 
-  /** Returns data * scale + shift. */
-  scaleShift(data: Float32Array, scale: number, shift: number): Float32Array {
+  /** Returns (data - offset) * scale. */
+  subtractScale(data: Float32Array, offset: number, scale: number): Float32Array {
     return this.mapInPlace(data, (ptr) =>
-      this.wasm.scaleShift(ptr, ptr, data.length, scale, shift),
+      this.wasm.subtractScale(ptr, ptr, data.length, offset, scale),
     );
   }
 
