@@ -58,6 +58,7 @@ export type Stmt =
   | { kind: 'output'; name: string; value?: Expr; span: SourceSpan }
   | { kind: 'return'; values: Expr[]; span: SourceSpan }
   | { kind: 'assign'; targets: Target[]; value: Expr; span: SourceSpan }
+  | { kind: 'expression'; value: Expr; span: SourceSpan }
   | { kind: 'for'; item: Target; index?: Target; iterable: Expr; body: Stmt[]; span: SourceSpan }
   | { kind: 'if'; condition: Expr; then: Stmt[]; otherwise: Stmt[]; span: SourceSpan }
   | { kind: 'scope'; prefix: Expr; body: Stmt[]; span: SourceSpan };

@@ -77,7 +77,15 @@ function abs(args: EvaluatedArgs, span: SourceSpan): number {
   fail(arg!.span, `abs() needs a number but got ${typeName(arg!.value)}`);
 }
 
+/** Stops elaboration with the given message, for checks written in .net files. */
+function error(args: EvaluatedArgs, span: SourceSpan): never {
+  const [message] = positional('error', args, [1], span);
+  if (typeof message!.value !== 'string') fail(message!.span, 'error() needs a string message');
+  fail(span, message!.value);
+}
+
 export const BUILTINS: Record<string, Builtin> = {
+  error,
   range,
   len,
   int: toInt,

@@ -84,7 +84,7 @@ export class CallResolver {
       }
     }
     const named = this.layerArguments(layer, rest, args.named);
-    const scopeName = this.scopeName(args) || this.defaultName(layer, inputs, named.values);
+    const scopeName = this.scopeName(args) ?? this.defaultName(layer, inputs, named.values);
     const build = () =>
       def.build(
         this.builder,
@@ -151,9 +151,10 @@ export class CallResolver {
     return `${layer}${index}`;
   }
 
-  private scopeName(args: EvaluatedArgs): string {
+  /** The `name:` argument; undefined when absent, '' when the call adds no module level. */
+  private scopeName(args: EvaluatedArgs): string | undefined {
     const given = args.named.get('name');
-    if (given === undefined) return '';
+    if (given === undefined) return undefined;
     if (typeof given.value !== 'string') {
       fail(
         given.span,
@@ -197,7 +198,7 @@ export class CallResolver {
     const bound = this.bindBlockArguments(decl, args, span);
     this.depth += 1;
     try {
-      return this.builder.scope(this.scopeName(args), () => {
+      return this.builder.scope(this.scopeName(args) ?? '', () => {
         for (const param of decl.params) {
           const given = bound.get(param.name);
           const value = given

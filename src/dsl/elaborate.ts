@@ -120,6 +120,9 @@ export class Elaborator {
       case 'assign':
         this.assign(stmt, env);
         return {};
+      case 'expression':
+        this.evaluator.evaluate(stmt.value, env);
+        return {};
       case 'for':
         return this.loop(stmt, env, context);
       case 'if': {

@@ -139,7 +139,9 @@ export class Evaluator {
     }
     const args = this.arguments(expr.args, env);
     const builtin = BUILTINS[expr.callee.name];
-    if (builtin && !env.has(expr.callee.name)) return builtin(args, expr.span);
+    // `max` and `sum` are also layers: a call with a tensor argument goes to the layer.
+    const onTensors = args.positional.some((given) => isTensor(given.value));
+    if (builtin && !onTensors) return builtin(args, expr.span);
     return this.callLayer(expr.callee.name, args, expr.span);
   }
 

@@ -87,6 +87,7 @@ export class NetParser extends CstParser {
       { ALT: () => this.SUBRULE(this.ifStmt) },
       { ALT: () => this.SUBRULE(this.scopeStmt) },
       { ALT: () => this.SUBRULE(this.assignStmt) },
+      { ALT: () => this.SUBRULE(this.exprStmt) },
     ]);
     this.OPTION(() => this.CONSUME(T.Semicolon));
   });
@@ -150,6 +151,15 @@ export class NetParser extends CstParser {
     });
     this.CONSUME(T.Equals);
     this.SUBRULE(this.expression, { LABEL: 'value' });
+  });
+
+  /**
+   * A call whose result is not kept, such as `error("...")`. Only `name(...)` may start a
+   * statement, so a line starting with '(', '[' or '-' always continues the previous one.
+   */
+  exprStmt = this.RULE('exprStmt', () => {
+    this.CONSUME(T.Identifier, { LABEL: 'callee' });
+    this.SUBRULE(this.callSuffix);
   });
 
   // ---- expressions, loosest binding first ----

@@ -189,6 +189,13 @@ export class AstBuilder extends BaseVisitor {
     };
   }
 
+  exprStmt(ctx: Children): A.Stmt {
+    const callee = token(ctx, 'callee');
+    const name: A.Expr = { kind: 'name', name: callee.image, span: this.span(callee) };
+    const value: A.Expr = this.visit(node(ctx, 'callSuffix'), name);
+    return { kind: 'expression', value, span: value.span };
+  }
+
   // ---- expressions ----
 
   expression(ctx: Children): A.Expr {
