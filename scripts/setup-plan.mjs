@@ -177,7 +177,7 @@ export function debVersionsFrom(statusText, packages) {
   return versions;
 }
 
-/** Whether the cached result lets --if-needed skip every check. */
+/** Returns whether the cached result lets --if-needed skip every check. */
 export function isCacheFresh(cache, key, env) {
   return cache?.ok === true && cache.key === key && env.hasTemplates && env.hasChromium;
 }

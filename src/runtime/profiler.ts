@@ -75,11 +75,9 @@ export class Profiler {
     if (!this.usesTimestamps || !this.current) return;
     const count = this.current.dispatches.length * 2;
     encoder.resolveQuerySet(this.querySet!, 0, count, this.resolveBuffer!, 0);
-    const staging = this.gpu.device.createBuffer({
-      label: 'timestamps readback',
-      size: count * 8,
-      usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST,
-    });
+    // Pooled, so that profiling a training loop allocates no buffer per step.
+    const usage = BufferUsage.MAP_READ | BufferUsage.COPY_DST;
+    const staging = this.gpu.buffers.acquire(count * 8, usage, 'timestamps readback');
     encoder.copyBufferToBuffer(this.resolveBuffer!, 0, staging, 0, count * 8);
     const program = this.current;
     this.pending.push(
@@ -88,7 +86,8 @@ export class Profiler {
         await Promise.resolve();
         await this.gpu.guard(staging.mapAsync(MapMode.READ));
         const stamps = new BigUint64Array(staging.getMappedRange().slice(0));
-        staging.destroy();
+        staging.unmap();
+        this.gpu.buffers.release(staging);
         program.dispatches.forEach((dispatch, index) => {
           const nanoseconds = Number(stamps[index * 2 + 1]! - stamps[index * 2]!);
           this.add(dispatch.name, Math.max(0, nanoseconds) / 1e6, dispatch.flops, dispatch.bytes);

@@ -3,7 +3,7 @@ import { GpuError, UserError } from '../../src/errors.js';
 import { getLogLevel, setLogLevel, setLogSink } from '../../src/log.js';
 import { acquireGpu, describeAdapter } from '../../src/runtime/index.js';
 
-/** A GPU object offering one adapter per power preference, each wrapping the real adapter. */
+/** Builds a GPU object with one adapter per power preference, each wrapping the real one. */
 async function fakeGpu(names: Record<GPUPowerPreference, string | null>): Promise<GPU> {
   const { create } = (await import('webgpu')) as { create(flags: string[]): GPU };
   const dawn = create([]);

@@ -13,7 +13,7 @@ interface ChildResult {
   timedOut: boolean;
 }
 
-/** Runs the fixture in its own Node process, which must exit without being told to. */
+/** Runs the fixture in its own Node process, which must exit on its own. */
 function runFixture(mode: string): Promise<ChildResult> {
   return new Promise((resolve) => {
     const child = spawn(

@@ -37,6 +37,7 @@ describe('runtime profiler', () => {
       assert.equal(row.calls, STEPS);
       assert.ok(row.milliseconds > 0, `${row.name} took ${row.milliseconds} ms`);
     }
+    assert.equal(gpu.buffers.stats.liveBuffers, 0, 'timestamp readbacks return to the pool');
     const affine = rows.find((row) => row.name === 'affine_f32')!;
     assert.equal(affine.flops, STEPS * 2 * N);
     assert.equal(affine.bytes, STEPS * 8 * N);
