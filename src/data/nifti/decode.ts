@@ -99,7 +99,7 @@ function singleFileDataStart(header: NiftiHeader, source: string): number {
 async function readAll(reader: ChunkReader): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for (let chunk = await reader.nextChunk(); chunk !== null; chunk = await reader.nextChunk()) {
-    parts.push(chunk.slice());
+    parts.push(new Uint8Array(chunk));
   }
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;

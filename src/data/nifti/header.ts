@@ -82,7 +82,7 @@ export function parseHeader(bytes: Uint8Array, source: string, pairExpected: boo
       `${source}: the header is truncated: ${bytes.length} bytes where ${headerSize} are needed.`,
     );
   }
-  const buffer = bytes.slice(0, headerSize).buffer;
+  const buffer = new Uint8Array(bytes.subarray(0, headerSize)).buffer;
   const view = new DataView(buffer);
   const format = detectFormat(view, headerSize, source);
   const pair = format === 'analyze' || magicOf(view, headerSize)[1] === 'i';
@@ -256,7 +256,7 @@ export function parseExtensions(
         `which is not a multiple of 16 that fits in the ${bytes.length - offset} bytes left`;
       return { extensions, problem };
     }
-    extensions.push({ code, data: bytes.slice(offset + 8, offset + size) });
+    extensions.push({ code, data: new Uint8Array(bytes.subarray(offset + 8, offset + size)) });
     offset += size;
   }
   return { extensions, problem: null };

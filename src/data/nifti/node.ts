@@ -40,7 +40,7 @@ async function* streamFile(path: string): AsyncGenerator<Uint8Array> {
   const file = createReadStream(path, { highWaterMark: FILE_CHUNK_BYTES });
   if (!compressed) {
     try {
-      for await (const chunk of file) yield chunk as Buffer;
+      for await (const chunk of file) yield asUint8Array(chunk as Buffer);
     } catch (error) {
       throw fileError(path, error);
     } finally {
@@ -52,7 +52,7 @@ async function* streamFile(path: string): AsyncGenerator<Uint8Array> {
   file.on('error', (error) => inflater.destroy(error));
   file.pipe(inflater);
   try {
-    for await (const chunk of inflater) yield chunk as Buffer;
+    for await (const chunk of inflater) yield asUint8Array(chunk as Buffer);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).syscall !== undefined) throw fileError(path, error);
     throw gzipError(path, error);
@@ -60,6 +60,11 @@ async function* streamFile(path: string): AsyncGenerator<Uint8Array> {
     file.destroy();
     inflater.destroy();
   }
+}
+
+// A Buffer's slice() shares memory, unlike Uint8Array's, so the decoder gets plain views.
+function asUint8Array(chunk: Buffer): Uint8Array {
+  return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 async function readPrefix(path: string, length: number): Promise<Uint8Array> {
