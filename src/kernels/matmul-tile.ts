@@ -149,15 +149,15 @@ export function epilogueConstants(epilogue: Epilogue): Record<string, TemplateVa
 }
 
 /**
- * Specialises an operand file (with the epilogue when `withEpilogue`) followed by the GEMM
- * loop into one WGSL source.
+ * Specialises the operand files `parts` (for example an operand file and the epilogue)
+ * followed by the GEMM loop into one WGSL source.
  */
 export function gemmSource(
   name: string,
-  operandSource: string,
+  parts: readonly string[],
   constants: Record<string, TemplateValue>,
-  withEpilogue: boolean,
 ): string {
-  const parts = [operandSource, withEpilogue ? epilogueSource : '', tileSource];
-  return specialize(name, parts.join('\n') + WGSL_LINEAR_WORKGROUP, constants);
+  return specialize(name, [...parts, tileSource, WGSL_LINEAR_WORKGROUP].join('\n'), constants);
 }
+
+export { epilogueSource };

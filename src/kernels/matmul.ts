@@ -4,7 +4,13 @@
 import { UserError } from '../errors.js';
 import matmulSource from '../../shaders/matmul.wgsl';
 import { checkTensor } from './common.js';
-import { chooseTile, gemmSource, epilogueConstants, tileConstants } from './matmul-tile.js';
+import {
+  chooseTile,
+  epilogueConstants,
+  epilogueSource,
+  gemmSource,
+  tileConstants,
+} from './matmul-tile.js';
 import type { GemmLimits } from './matmul-tile.js';
 import type { Epilogue, KernelPlan } from './plan.js';
 import { wgslNumber } from './template.js';
@@ -58,19 +64,14 @@ export function planMatmul(
   const tile = chooseTile(shape, limits);
   const { constants, workgroups } = tileConstants(shape, tile);
   const u32 = (value: number) => wgslNumber(value, 'u32');
-  const source = gemmSource(
-    'matmul',
-    matmulSource,
-    {
-      ...constants,
-      ...epilogueConstants(epilogue),
-      TRANSPOSE_A: geometry.transposeA === true,
-      TRANSPOSE_B: geometry.transposeB === true,
-      A_BATCH_STRIDE: u32(geometry.broadcastA ? 0 : m * k),
-      B_BATCH_STRIDE: u32(geometry.broadcastB ? 0 : k * n),
-    },
-    true,
-  );
+  const source = gemmSource('matmul', [matmulSource, epilogueSource], {
+    ...constants,
+    ...epilogueConstants(epilogue),
+    TRANSPOSE_A: geometry.transposeA === true,
+    TRANSPOSE_B: geometry.transposeB === true,
+    A_BATCH_STRIDE: u32(geometry.broadcastA ? 0 : m * k),
+    B_BATCH_STRIDE: u32(geometry.broadcastB ? 0 : k * n),
+  });
   const elements = aBatches * m * k + bBatches * k * n + batch * m * n + (epilogue.bias ? n : 0);
   return {
     spec: {

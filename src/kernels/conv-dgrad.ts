@@ -1,0 +1,138 @@
+// Planners of the convolution input gradient and of transposed convolution, which is the same
+// product: an implicit GEMM per group from the output side back to the input side.
+
+import { UserError } from '../errors.js';
+import dgradSource from '../../shaders/conv_dgrad.wgsl';
+import geometrySource from '../../shaders/conv_geometry.wgsl';
+import { checkTensor } from './common.js';
+import { convConstants, convFlops, convTensorSizes, resolveConv, volume } from './conv.js';
+import type { AxisPadding, Conv3d, ConvGeometry } from './conv.js';
+import {
+  chooseTile,
+  epilogueConstants,
+  epilogueSource,
+  gemmSource,
+  tileConstants,
+  type GemmLimits,
+} from './matmul-tile.js';
+import type { Epilogue, KernelPlan } from './plan.js';
+
+function planDgrad(conv: Conv3d, epilogue: Epilogue, limits: GemmLimits, name: string): KernelPlan {
+  const sizes = convTensorSizes(conv);
+  checkTensor(limits, 'convolution input gradient', sizes.input);
+  checkTensor(limits, 'convolution weight', sizes.weight);
+  checkTensor(limits, 'convolution output gradient', sizes.output);
+  const shape = {
+    batch: conv.groups,
+    m: conv.inChannels / conv.groups,
+    n: conv.batch * volume(conv.input),
+    k: (conv.outChannels / conv.groups) * volume(conv.kernel),
+  };
+  const tile = chooseTile(shape, limits);
+  const { constants, workgroups } = tileConstants(shape, tile);
+  const source = gemmSource(name, [dgradSource, geometrySource, epilogueSource], {
+    ...constants,
+    ...convConstants(conv),
+    ...epilogueConstants(epilogue),
+  });
+  const biasElements = epilogue.bias ? conv.inChannels : 0;
+  return {
+    spec: {
+      name,
+      source,
+      bindings: ['read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
+    },
+    workgroups,
+    flops: convFlops(conv),
+    bytes: 4 * (sizes.input + sizes.weight + sizes.output + biasElements),
+  };
+}
+
+// NOTE: with stride s > 1 the loop still visits every kernel offset for every input voxel and
+// loads zeros for the (1 - 1/s^3) that do not land on an output voxel, so a strided input
+// gradient (or transposed convolution) runs at about 1/s^3 of the stride-1 FLOP rate.
+/**
+ * Plans dx, the gradient of a convolution with respect to its input. Bindings: dy, weight,
+ * any buffer (no bias), dx ([batch, inChannels, ...inputSize]).
+ */
+export function planConvInputGrad(geometry: ConvGeometry, limits: GemmLimits): KernelPlan {
+  const conv = resolveConv(geometry);
+  return planDgrad(conv, {}, limits, `conv${conv.spatialDims}d_input_grad`);
+}
+
+/**
+ * A transposed convolution with PyTorch's layouts: input [batch, inChannels, ...inputSize],
+ * weight [inChannels, outChannels / groups, ...kernelSize], output [batch, outChannels, ...]
+ * of size (input - 1) * stride - padBefore - padAfter + dilation * (kernel - 1) +
+ * outputPadding + 1 per axis.
+ */
+export interface ConvTransposeGeometry extends ConvGeometry {
+  /** Extra output size after the last element of each axis, < max(stride, dilation). Default 0. */
+  outputPadding?: readonly number[];
+}
+
+/**
+ * The convolution whose input gradient is this transposed convolution: its input is the
+ * transposed convolution's output and its output the transposed convolution's input. Its
+ * forward planner gives the transposed convolution's input gradient, and its weight-gradient
+ * planner (with dy bound to the transposed input and x to the output gradient) the weight
+ * gradient.
+ */
+export function transposeAsConv(geometry: ConvTransposeGeometry): ConvGeometry {
+  const axes = geometry.inputSize.length;
+  const stride = geometry.stride ?? new Array<number>(axes).fill(1);
+  const dilation = geometry.dilation ?? new Array<number>(axes).fill(1);
+  const padding: readonly AxisPadding[] = geometry.padding ?? stride.map(() => [0, 0] as const);
+  const outputPadding = geometry.outputPadding ?? new Array<number>(axes).fill(0);
+  if (outputPadding.length !== axes) {
+    throw new UserError(
+      `Transposed convolution outputPadding has ${outputPadding.length} entries for ${axes} ` +
+        'spatial axes; give one entry per axis.',
+    );
+  }
+  const outputSize = geometry.inputSize.map((size, axis) => {
+    const extra = outputPadding[axis]!;
+    const limit = Math.max(stride[axis] ?? 1, dilation[axis] ?? 1);
+    if (!Number.isInteger(extra) || extra < 0 || extra >= limit) {
+      throw new UserError(
+        `Transposed convolution outputPadding on axis ${axis} must be an integer in ` +
+          `[0, max(stride, dilation)) = [0, ${limit}), got ${extra}.`,
+      );
+    }
+    const span = (dilation[axis] ?? 1) * ((geometry.kernelSize[axis] ?? 1) - 1);
+    const [before, after] = padding[axis] ?? [0, 0];
+    return (size - 1) * (stride[axis] ?? 1) - before - after + span + extra + 1;
+  });
+  if (outputSize.some((size) => size < 1)) {
+    throw new UserError(
+      `Transposed convolution output size [${outputSize.join(', ')}] is empty; use less padding.`,
+    );
+  }
+  // The forward convolution's padding after absorbs outputPadding, so its output size is
+  // exactly the transposed input size.
+  const conv: ConvGeometry = {
+    batch: geometry.batch,
+    inChannels: geometry.outChannels,
+    outChannels: geometry.inChannels,
+    inputSize: outputSize,
+    kernelSize: geometry.kernelSize,
+    stride,
+    padding: padding.map(([before, after], axis) => [before, after - outputPadding[axis]!]),
+    dilation,
+    groups: geometry.groups ?? 1,
+  };
+  return conv;
+}
+
+/**
+ * Plans y = activation(convTranspose(x, weight) + bias). Bindings: x, weight, bias
+ * ([outChannels]; any buffer when the epilogue has no bias), y.
+ */
+export function planConvTranspose(
+  geometry: ConvTransposeGeometry,
+  epilogue: Epilogue,
+  limits: GemmLimits,
+): KernelPlan {
+  const conv = resolveConv(transposeAsConv(geometry));
+  return planDgrad(conv, epilogue, limits, `conv_transpose${conv.spatialDims}d`);
+}

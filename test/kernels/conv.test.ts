@@ -1,0 +1,257 @@
+import assert from 'node:assert/strict';
+import { UserError } from '../../src/errors.js';
+import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
+import { convTensorSizes, resolveConv, volume, type ConvGeometry } from '../../src/kernels/conv.js';
+import { planConvForward } from '../../src/kernels/conv-forward.js';
+import { planConvInputGrad } from '../../src/kernels/conv-dgrad.js';
+import {
+  planChannelSum,
+  planConvWeightGrad,
+  type SplitPlan,
+} from '../../src/kernels/conv-wgrad.js';
+import type { Activation } from '../../src/kernels/plan.js';
+import { convReference, convReferenceGrad } from '../../src/kernels/reference/conv.js';
+import { activateReference } from '../../src/kernels/reference/matmul.js';
+import { assertClose, runPlan, seededValues } from './matmul-helpers.js';
+
+interface Case {
+  name: string;
+  geometry: ConvGeometry;
+  activation?: Activation;
+}
+
+const CASES: Case[] = [
+  {
+    name: '1D padding 1',
+    geometry: {
+      batch: 1,
+      inChannels: 3,
+      outChannels: 5,
+      inputSize: [17],
+      kernelSize: [3],
+      padding: [[1, 1]],
+    },
+  },
+  {
+    name: '2D stride 2x1, asymmetric padding, dilation 1x2',
+    geometry: {
+      batch: 2,
+      inChannels: 4,
+      outChannels: 6,
+      inputSize: [9, 11],
+      kernelSize: [3, 2],
+      stride: [2, 1],
+      padding: [
+        [1, 0],
+        [0, 1],
+      ],
+      dilation: [1, 2],
+    },
+    activation: 'relu',
+  },
+  {
+    name: '3D groups 2, stride 2, padding 1',
+    geometry: {
+      batch: 2,
+      inChannels: 4,
+      outChannels: 6,
+      inputSize: [5, 7, 6],
+      kernelSize: [3, 3, 3],
+      stride: [2, 2, 2],
+      padding: [
+        [1, 1],
+        [1, 1],
+        [1, 1],
+      ],
+      groups: 2,
+    },
+  },
+  {
+    name: '3D dilation 2, asymmetric padding',
+    geometry: {
+      batch: 1,
+      inChannels: 2,
+      outChannels: 3,
+      inputSize: [7, 6, 5],
+      kernelSize: [3, 3, 2],
+      padding: [
+        [2, 2],
+        [1, 0],
+        [0, 1],
+      ],
+      dilation: [2, 2, 1],
+    },
+    activation: 'leakyRelu',
+  },
+  {
+    name: '3D one input channel, kernel 3, padding 1',
+    geometry: {
+      batch: 1,
+      inChannels: 1,
+      outChannels: 8,
+      inputSize: [9, 10, 11],
+      kernelSize: [3, 3, 3],
+      padding: [
+        [1, 1],
+        [1, 1],
+        [1, 1],
+      ],
+    },
+    activation: 'relu',
+  },
+  {
+    name: '3D 8 to 16 channels, batch 2',
+    geometry: {
+      batch: 2,
+      inChannels: 8,
+      outChannels: 16,
+      inputSize: [6, 5, 7],
+      kernelSize: [3, 3, 3],
+      padding: [
+        [1, 1],
+        [1, 1],
+        [1, 1],
+      ],
+    },
+    activation: 'elu',
+  },
+  {
+    name: '2D depthwise, groups 3, stride 2',
+    geometry: {
+      batch: 1,
+      inChannels: 3,
+      outChannels: 6,
+      inputSize: [8, 9],
+      kernelSize: [3, 3],
+      stride: [2, 2],
+      padding: [
+        [0, 1],
+        [1, 0],
+      ],
+      groups: 3,
+    },
+  },
+];
+
+/** Tolerance for a sum of `terms` products of values in [-1, 1) computed in f32. */
+function tolerance(terms: number): number {
+  return 2e-6 * terms + 1e-6;
+}
+
+describe('convolution kernels', () => {
+  let gpu: Gpu;
+  before(async () => {
+    gpu = await acquireGpu();
+  });
+  after(() => gpu?.destroy());
+
+  async function runSplit(plan: SplitPlan, inputs: Float32Array[], length: number) {
+    if (!plan.reduce) return runPlan(gpu, plan.product, inputs, length);
+    const scratch = await runPlan(gpu, plan.product, inputs, plan.scratchElements);
+    return runPlan(gpu, plan.reduce, [scratch], length);
+  }
+
+  for (const [index, { name, geometry, activation = 'none' }] of CASES.entries()) {
+    const conv = resolveConv(geometry);
+    const sizes = convTensorSizes(conv);
+    const x = seededValues(sizes.input, 10 + index);
+    const weight = seededValues(sizes.weight, 20 + index);
+    const bias = seededValues(conv.outChannels, 30 + index);
+    const dy = seededValues(sizes.output, 40 + index);
+    const groupIn = conv.inChannels / conv.groups;
+    const groupOut = conv.outChannels / conv.groups;
+    const kernelVolume = volume(conv.kernel);
+
+    it(`forward matches float64: ${name}`, async () => {
+      const plan = planConvForward(geometry, { bias: true, activation }, gpu.limits);
+      const actual = await runPlan(gpu, plan, [x, weight, bias], sizes.output);
+      const parameter = activation === 'elu' ? 1 : 0.01;
+      const expected = convReference(geometry, x, weight, bias).map((v) =>
+        activateReference(v, activation, parameter),
+      );
+      assertClose(actual, expected, tolerance(groupIn * kernelVolume), name);
+    });
+
+    it(`input gradient matches float64: ${name}`, async () => {
+      const plan = planConvInputGrad(geometry, gpu.limits);
+      const actual = await runPlan(gpu, plan, [dy, weight, bias], sizes.input);
+      const { dx } = convReferenceGrad(geometry, x, weight, dy);
+      assertClose(actual, dx, tolerance(groupOut * kernelVolume), name);
+    });
+
+    it(`weight gradient matches float64 with 1, 3 and automatic splits: ${name}`, async () => {
+      const { dweight } = convReferenceGrad(geometry, x, weight, dy);
+      const terms = conv.batch * volume(conv.output);
+      for (const splits of [1, 3, undefined]) {
+        const plan = planConvWeightGrad(geometry, gpu.limits, splits);
+        assert.equal(plan.reduce === undefined, plan.scratchElements === 0);
+        const actual = await runSplit(plan, [dy, x], sizes.weight);
+        assertClose(actual, dweight, tolerance(terms), `${name}, splits ${splits ?? 'auto'}`);
+      }
+    });
+
+    it(`bias gradient matches float64: ${name}`, async () => {
+      const plan = planChannelSum(
+        { outer: conv.batch, channels: conv.outChannels, inner: volume(conv.output) },
+        gpu.limits,
+      );
+      const actual = await runSplit(plan, [dy], conv.outChannels);
+      const { dbias } = convReferenceGrad(geometry, x, weight, dy);
+      assertClose(actual, dbias, tolerance(conv.batch * volume(conv.output)), name);
+    });
+  }
+
+  it('sums large channels in two ordered passes', async () => {
+    const geometry = { outer: 2, channels: 3, inner: 20000 };
+    const plan = planChannelSum(geometry, gpu.limits);
+    assert.ok(plan.reduce, 'expected a second pass');
+    const values = seededValues(2 * 3 * 20000, 5);
+    const scratch = await runPlan(gpu, plan.product, [values], plan.scratchElements);
+    const actual = await runPlan(gpu, plan.reduce, [scratch], 3);
+    const expected = [0, 0, 0];
+    values.forEach((value, i) => (expected[Math.floor(i / 20000) % 3] += value));
+    assertClose(actual, expected, 1e-3, 'channel sums');
+  });
+
+  it('gives identical bits on two runs', async () => {
+    const geometry = CASES[5]!.geometry;
+    const sizes = convTensorSizes(resolveConv(geometry));
+    const dy = seededValues(sizes.output, 3);
+    const x = seededValues(sizes.input, 4);
+    const plan = planConvWeightGrad(geometry, gpu.limits, 4);
+    const first = await runPlan(gpu, plan.product, [dy, x], plan.scratchElements);
+    const second = await runPlan(gpu, plan.product, [dy, x], plan.scratchElements);
+    assert.deepEqual(new Uint32Array(first.buffer), new Uint32Array(second.buffer));
+  });
+
+  it('rejects invalid geometry', () => {
+    const base: ConvGeometry = {
+      batch: 1,
+      inChannels: 4,
+      outChannels: 4,
+      inputSize: [8, 8],
+      kernelSize: [3, 3],
+    };
+    const invalid: [Partial<ConvGeometry>, RegExp][] = [
+      [{ inputSize: [] }, /1 to 3 spatial axes/],
+      [{ kernelSize: [3] }, /kernelSize has 1 entries/],
+      [{ groups: 3 }, /divisible by groups/],
+      [{ stride: [0, 1] }, /stride must be an integer >= 1/],
+      [
+        {
+          padding: [
+            [-1, 0],
+            [0, 0],
+          ],
+        },
+        /padding \(before\)/,
+      ],
+      [{ kernelSize: [9, 3] }, /smaller than the dilated kernel/],
+      [{ batch: 0 }, /batch must be/],
+    ];
+    for (const [change, message] of invalid) {
+      assert.throws(() => planConvForward({ ...base, ...change }, {}, gpu.limits), UserError);
+      assert.throws(() => planConvForward({ ...base, ...change }, {}, gpu.limits), message);
+    }
+  });
+});
