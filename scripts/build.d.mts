@@ -1,5 +1,5 @@
 // Types of scripts/build.mjs, for the tests that bundle their own entry points.
-import type { BuildResult } from 'esbuild';
+import type { BuildResult, LogLevel } from 'esbuild';
 
 export const ROOT: string;
 
@@ -7,10 +7,14 @@ export function bundleNode(options: {
   entry: string;
   outfile: string;
   write?: boolean;
+  /** esbuild's console output; default 'warning'. */
+  logLevel?: LogLevel;
 }): Promise<BuildResult<{ write: boolean }>>;
 
 export function bundleBrowser(options: {
   entryPoints: string[];
   outdir: string;
   write?: boolean;
+  /** esbuild's console output; default 'warning'. */
+  logLevel?: LogLevel;
 }): Promise<BuildResult<{ write: boolean }>>;

@@ -40,7 +40,7 @@ const browserOnly = {
 };
 
 /** Bundles a Node entry point (ESM, Dawn's binding left external) into `outfile`. */
-export function bundleNode({ entry, outfile, write = true }) {
+export function bundleNode({ entry, outfile, write = true, logLevel = 'warning' }) {
   return esbuild.build({
     entryPoints: [entry],
     outfile,
@@ -56,7 +56,7 @@ export function bundleNode({ entry, outfile, write = true }) {
     banner: {
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
     },
-    logLevel: 'warning',
+    logLevel,
   });
 }
 
@@ -64,7 +64,7 @@ export function bundleNode({ entry, outfile, write = true }) {
  * Bundles browser entry points into `outdir` (ESM, WGSL as text, wasm embedded as bytes).
  * With `write: false` the output stays in memory, in the result's outputFiles.
  */
-export function bundleBrowser({ entryPoints, outdir, write = true }) {
+export function bundleBrowser({ entryPoints, outdir, write = true, logLevel = 'warning' }) {
   return esbuild.build({
     entryPoints,
     outdir,
@@ -76,7 +76,7 @@ export function bundleBrowser({ entryPoints, outdir, write = true }) {
     sourcemap: true,
     loader: { '.wgsl': 'text', '.wasm': 'binary' },
     plugins: [browserOnly],
-    logLevel: 'warning',
+    logLevel,
   });
 }
 
