@@ -1,0 +1,61 @@
+// Reads test/fixtures/torchvision-params.json (written by scripts/fixtures/torchvision_params.py)
+// and digests a graph's parameters the same way, so networks can be compared with PyTorch.
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+import type { Graph, Value } from '../../src/graph/ir.js';
+
+export interface TensorListDigest {
+  tensors: number;
+  sha256: string;
+  first: string[];
+  last: string[];
+}
+
+export interface NetworkDigest {
+  inShape: number[];
+  numOutputs: number | null;
+  parameterCount: number;
+  parameters: TensorListDigest;
+  stateDict: TensorListDigest;
+  /** Parameter count under each top-level module. */
+  groups: Record<string, number>;
+}
+
+export interface TorchvisionFixture {
+  variants: Record<string, { '2d': NetworkDigest; '3d': NetworkDigest }>;
+  clinicadl: Record<string, { '2d': NetworkDigest; '3d': NetworkDigest }>;
+}
+
+export function loadTorchvisionFixture(): TorchvisionFixture {
+  const url = new URL('../fixtures/torchvision-params.json', import.meta.url);
+  return JSON.parse(readFileSync(url, 'utf8')) as TorchvisionFixture;
+}
+
+/** Lines `name:d0,d1,...` in PyTorch state_dict order (creation order, params and buffers mixed). */
+export function stateDictLines(graph: Graph, withBuffers: boolean): string[] {
+  const values: Value[] = withBuffers ? graph.stateValues() : [...graph.params];
+  return values
+    .sort((a, b) => a.id - b.id)
+    .map((value) => `${value.name ?? '?'}:${value.shape.join(',')}`);
+}
+
+export function digestLines(lines: readonly string[]): TensorListDigest {
+  return {
+    tensors: lines.length,
+    sha256: createHash('sha256').update(lines.join('\n')).digest('hex'),
+    first: lines.slice(0, 3),
+    last: lines.slice(-3),
+  };
+}
+
+/** Parameter count under each top-level module, as the fixture's "groups". */
+export function parameterGroups(graph: Graph): Record<string, number> {
+  const groups: Record<string, number> = {};
+  for (const param of graph.params) {
+    const top = (param.name ?? '').split('.')[0];
+    groups[top] = (groups[top] ?? 0) + param.shape.reduce((a, b) => a * b, 1);
+  }
+  return groups;
+}
