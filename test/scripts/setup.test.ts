@@ -11,6 +11,7 @@ import {
   planSetup,
   type MachineState,
 } from '../../scripts/setup-plan.mjs';
+import { probeAdapter } from '../../scripts/setup.mjs';
 
 const BOOKWORM_SOURCES = `Types: deb
 URIs: http://mirror.example/debian
@@ -248,4 +249,18 @@ describe('setup: cache', () => {
       assert.equal(isCacheFresh(cache, key, env), false);
     });
   }
+});
+
+describe('setup: adapter probe', () => {
+  it('finds the adapter of this machine', async () => {
+    const result = await probeAdapter();
+    assert.equal(result.status, 'ok', result.detail);
+    assert.equal(typeof result.adapter?.vendor, 'string');
+  });
+
+  it('times out a probe that hangs', async () => {
+    const result = await probeAdapter(1);
+    assert.equal(result.status, 'failed');
+    assert.match(result.detail!, /timed out after 1 ms/);
+  });
 });
