@@ -98,6 +98,25 @@ describe('runtime adapter choice', () => {
     );
   });
 
+  it('requests the adapter limits and features', async () => {
+    const { create } = (await import('webgpu')) as { create(flags: string[]): GPU };
+    const adapter = (await create([]).requestAdapter({ powerPreference: 'high-performance' }))!;
+    const gpu = await acquireGpu();
+    gpu.destroy();
+    const names = [
+      'maxBufferSize',
+      'maxStorageBufferBindingSize',
+      'maxComputeWorkgroupsPerDimension',
+      'maxComputeInvocationsPerWorkgroup',
+      'maxComputeWorkgroupStorageSize',
+      'maxStorageBuffersPerShaderStage',
+    ] as const;
+    for (const name of names) assert.equal(gpu.limits[name], adapter.limits[name], name);
+    for (const feature of ['timestamp-query', 'shader-f16', 'subgroups']) {
+      assert.equal(gpu.hasFeature(feature), adapter.features.has(feature), feature);
+    }
+  });
+
   it('rejects a missing required feature', async () => {
     await assert.rejects(
       acquireGpu({ requiredFeatures: ['texture-compression-astc'] }),
