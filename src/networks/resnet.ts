@@ -59,10 +59,12 @@ export interface ConvolutionOptions {
   stride: readonly number[];
   padding: readonly number[];
   weightInit: (shape: readonly number[]) => InitSpec;
+  /** Adds a bias [outChannels] with this init; no bias when undefined. */
+  biasInit?: InitSpec;
 }
 
 /**
- * Adds a bias-free convolution module `name` whose weight has the given init. The registry's
+ * Adds a convolution module `name` whose weight and bias have the given inits. The registry's
  * conv layer always uses PyTorch's default init, while torchvision's ResNet and DenseNet
  * re-initialise their convolutions, so this builds the module from the conv op directly.
  */
@@ -74,8 +76,11 @@ export function convolution(
 ): Value {
   return builder.scope(name, () => {
     const shape = [options.outChannels, x.shape[1], ...options.kernelSize];
-    const weight = builder.param('weight', shape, options.weightInit(shape));
-    return builder.op('conv', [x, weight], {
+    const inputs = [x, builder.param('weight', shape, options.weightInit(shape))];
+    if (options.biasInit !== undefined) {
+      inputs.push(builder.param('bias', [options.outChannels], options.biasInit));
+    }
+    return builder.op('conv', inputs, {
       stride: [...options.stride],
       padding: options.padding.map((size): [number, number] => [size, size]),
       dilation: options.kernelSize.map(() => 1),
