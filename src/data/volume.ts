@@ -7,9 +7,9 @@
 //   row-major array, `data` is therefore [frames, z, y, x], which is the [C, D, H, W] layout of
 //   one tensor sample with no copy (see `tensorShape`).
 // - Affine: a 4x4 matrix stored row-major in a Float64Array of 16 entries. It maps a voxel
-//   index (i, j, k, 1), where (0, 0, 0) is the centre of the first voxel, to world
-//   coordinates (x, y, z, 1) in millimetres, with world axes in RAS+ (x towards the subject's
-//   Right, y Anterior, z Superior).
+//   index (i, j, k, 1) to world coordinates (x, y, z, 1) in millimetres. Index (0, 0, 0) is the
+//   centre of the first voxel. World axes are RAS+: x towards the subject's Right, y Anterior,
+//   z Superior.
 // - Axis codes: one letter per voxel axis naming the world direction it increases towards,
 //   so 'RAS' is the canonical order and 'LAS' is the radiological one.
 

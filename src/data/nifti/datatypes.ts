@@ -103,8 +103,8 @@ export interface Scaling {
 }
 
 /**
- * Converts `count` voxels stored at `view[byteOffset...]` to float32 in `out[outOffset...]`,
- * applying the scaling (which RGB types ignore, as the NIfTI standard says).
+ * Converts `count` voxels stored at `view[byteOffset...]` to float32 in `out[outOffset...]`.
+ * The scaling applies to every type except RGB, whose bytes are colour channels.
  */
 export function decodeVoxels(
   datatype: Datatype,

@@ -12,8 +12,8 @@ import { type ByteSource, ChunkReader } from './source.js';
 const log = createLogger('nifti');
 
 /**
- * What to do with NaN and infinite voxels. 'zero' (the default) replaces them with 0, because
- * one NaN spreads through a network's whole batch; 'keep' leaves them; 'error' rejects the
+ * The policy for NaN and infinite voxels. 'zero' (the default) replaces them with 0, because
+ * one NaN spreads through a network's whole batch. 'keep' leaves them and 'error' rejects the
  * file. 'zero' and 'keep' log a warning with the count.
  */
 export type NonFinitePolicy = 'error' | 'zero' | 'keep';
@@ -84,8 +84,9 @@ function checkPolicy(policy: string): NonFinitePolicy {
   throw new UserError(`nonFinite is '${policy}'; expected 'error', 'zero' or 'keep'.`);
 }
 
-// A single file's voxels start at vox_offset. nibabel 5.0 raises an error for an offset inside
-// the header and extender (below 352, or 544 for NIfTI-2); we read from just after them and warn.
+// A single file's voxels start at vox_offset. An offset inside the header and its extender
+// (below 352, or 544 for NIfTI-2) is invalid, so the voxels are read from just after them,
+// with a warning.
 function singleFileDataStart(header: NiftiHeader, source: string): number {
   const minimum = header.headerSize + 4;
   if (header.voxOffset >= minimum) return header.voxOffset;
@@ -127,7 +128,7 @@ function endsBeforeData(source: string, length: number, dataStart: number): User
 
 function truncated(source: string, header: NiftiHeader, got: number, needed: number): UserError {
   return new UserError(
-    `${source}: the file is truncated: it holds ${got} of the ${needed} image bytes that the ` +
+    `${source}: the file is truncated: it contains ${got} of the ${needed} image bytes that the ` +
       `header dims [${header.shape.join(', ')}] of ${header.datatype.name} need. The file was ` +
       'cut short, or its header dimensions disagree with the data size.',
   );

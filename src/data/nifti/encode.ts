@@ -3,7 +3,7 @@
 // real datatype. Shared by Node (node.ts writes it to disk) and browsers.
 
 import { UserError } from '../../errors.js';
-import type { Volume } from '../volume.js';
+import type { Volume, VolumeHeader } from '../volume.js';
 import { qformFromAffine } from './affine.js';
 import { type Datatype, type WritableDatatype, writableDatatype } from './datatypes.js';
 import { NIFTI1_HEADER_SIZE } from './header.js';
@@ -106,41 +106,56 @@ function encodeHeader(
   const bytes = new Uint8Array(NIFTI1_HEADER_SIZE);
   const view = new DataView(bytes.buffer);
   const header = volume.header;
-  const qform = qformFromAffine(volume.affine);
   view.setInt32(0, NIFTI1_HEADER_SIZE, true);
   bytes[38] = 'r'.charCodeAt(0);
   bytes[39] = header.dimInfo & 0xff;
+
   view.setInt16(40, volume.shape.length, true);
   for (let axis = 0; axis < 7; axis++) view.setInt16(42 + 2 * axis, volume.shape[axis] ?? 1, true);
-  header.intentParams.forEach((value, index) => view.setFloat32(56 + 4 * index, value, true));
-  view.setInt16(68, header.intentCode, true);
   view.setInt16(70, datatype.code, true);
   view.setInt16(72, datatype.bytes * 8, true);
-  view.setInt16(74, header.sliceStart, true);
-  const pixdim = [qform.qfac, ...qform.zooms, ...header.pixdim.slice(3, 7)];
-  pixdim.forEach((value, index) => view.setFloat32(76 + 4 * index, value, true));
   view.setFloat32(108, voxOffset, true);
   view.setFloat32(112, 1, true);
   view.setFloat32(116, 0, true);
+
+  encodeMetadata(view, header);
+  writeAscii(bytes, 148, 80, description ?? header.description);
+  writeAscii(bytes, 228, 24, header.auxFile);
+  writeAscii(bytes, 328, 16, header.intentName);
+  encodeTransforms(view, volume);
+  writeAscii(bytes, 344, 4, 'n+1');
+  return bytes;
+}
+
+function encodeMetadata(view: DataView, header: VolumeHeader): void {
+  header.intentParams.forEach((value, index) => view.setFloat32(56 + 4 * index, value, true));
+  view.setInt16(68, header.intentCode, true);
+  view.setInt16(74, header.sliceStart, true);
   view.setInt16(120, header.sliceEnd, true);
-  bytes[122] = header.sliceCode & 0xff;
-  bytes[123] = header.xyztUnits & 0xff;
+  view.setUint8(122, header.sliceCode & 0xff);
+  view.setUint8(123, header.xyztUnits & 0xff);
   view.setFloat32(124, header.calMax, true);
   view.setFloat32(128, header.calMin, true);
   view.setFloat32(132, header.sliceDuration, true);
   view.setFloat32(136, header.toffset, true);
-  writeAscii(bytes, 148, 80, description ?? header.description);
-  writeAscii(bytes, 228, 24, header.auxFile);
+}
+
+// pixdim, the qform and the sform, all from the affine. The sform is the affine itself, and the
+// qform is its nearest rotation with the column lengths as voxel sizes.
+function encodeTransforms(view: DataView, volume: Volume): void {
+  const header = volume.header;
+  const qform = qformFromAffine(volume.affine);
+  const pixdim = [qform.qfac, ...qform.zooms, ...header.pixdim.slice(3, 7)];
+  pixdim.forEach((value, index) => view.setFloat32(76 + 4 * index, value, true));
+
   const code = header.sformCode || header.qformCode || XFORM_SCANNER_ANAT;
   view.setInt16(252, header.qformCode || code, true);
   view.setInt16(254, code, true);
   qform.quatern.forEach((value, index) => view.setFloat32(256 + 4 * index, value, true));
   qform.offset.forEach((value, index) => view.setFloat32(268 + 4 * index, value, true));
-  for (let index = 0; index < 12; index++)
+  for (let index = 0; index < 12; index++) {
     view.setFloat32(280 + 4 * index, volume.affine[index]!, true);
-  writeAscii(bytes, 328, 16, header.intentName);
-  writeAscii(bytes, 344, 4, 'n+1');
-  return bytes;
+  }
 }
 
 // Writes up to `length - 1` characters, so the field stays NUL-terminated; non-ASCII becomes '?'.

@@ -1,7 +1,8 @@
-// Parsing of NIfTI-1, NIfTI-2 and Analyze 7.5 headers. nifti-reader-js 0.8 reads the fields;
-// this module adds what it leaves out or gets wrong: the format and magic checks, the image
-// shape from dim[0] and all of dim[1..7], the srow rows whatever the transform codes, the SPM
-// origin and scaling of Analyze headers, and the extensions of .hdr/.img pairs.
+// Parsing of NIfTI-1, NIfTI-2 and Analyze 7.5 headers. nifti-reader-js 0.8 reads the fields,
+// and this module adds what it leaves out or gets wrong. That is the format and magic checks,
+// the image shape from dim[0] and all of dim[1..7] (the package ignores dims 6 and 7), the
+// srow rows whatever the transform codes, the SPM origin and scaling of Analyze headers, and
+// the extensions of .hdr/.img pairs.
 
 import { NIFTI1, NIFTI2 } from 'nifti-reader-js';
 
@@ -72,8 +73,8 @@ export function detectHeaderSize(
 }
 
 /**
- * Parses a header (its first `headerSize` bytes). `pairExpected` says whether the caller has
- * a separate image file, so a single-file magic with a pair, or the reverse, is rejected.
+ * Parses a header (its first `headerSize` bytes). `pairExpected` is true when the caller has a
+ * separate image file, so a single-file magic with a pair, or the reverse, is rejected.
  */
 export function parseHeader(bytes: Uint8Array, source: string, pairExpected: boolean): NiftiHeader {
   const { headerSize, littleEndian } = detectHeaderSize(bytes, source);
@@ -156,7 +157,7 @@ function checkPairing(
     );
   }
   throw new UserError(
-    `${source} is a single-file NIfTI (magic 'n+'), so it holds its own voxels; ` +
+    `${source} is a single-file NIfTI (magic 'n+'), so it contains its own voxels; ` +
       'read it as a .nii file without a separate image file.',
   );
 }

@@ -88,8 +88,9 @@ function fileError(path: string, error: unknown): UserError {
   return new UserError(`${path}: the file could not be read (${(error as Error).message}).`);
 }
 
-// A .hdr or .img name (optionally .gz) gives the candidate header and image paths, each with
-// and without .gz, the same compression first; any other name is a single file.
+// A .hdr or .img name (optionally .gz) gives the candidate header and image paths. Each is
+// tried with and without .gz, the named file's compression first. Any other name is a single
+// file, so this returns null.
 function pairPaths(path: string): [string[], string[]] | null {
   const match = /^(.*)\.(hdr|img)(\.gz)?$/i.exec(path);
   if (match === null) return null;
@@ -118,6 +119,11 @@ async function firstExisting(candidates: string[]): Promise<string> {
   );
 }
 
+export interface FileWriteOptions extends WriteOptions {
+  /** zlib level for .nii.gz, 0 (none, fastest) to 9 (smallest); default 6, zlib's default. */
+  compressionLevel?: number;
+}
+
 /**
  * Writes a volume as NIfTI-1: .nii, or .nii.gz compressed with zlib. The file is written to a
  * temporary name in the same folder, flushed to disk, then renamed, so a crash never leaves a
@@ -126,12 +132,16 @@ async function firstExisting(candidates: string[]): Promise<string> {
 export async function writeNifti(
   path: string,
   volume: Volume,
-  options: WriteOptions = {},
+  options: FileWriteOptions = {},
 ): Promise<void> {
   const lower = path.toLowerCase();
   const compress = lower.endsWith('.nii.gz');
   if (!compress && !lower.endsWith('.nii')) {
     throw new UserError(`Cannot write '${path}': the name must end in .nii or .nii.gz.`);
+  }
+  const level = options.compressionLevel ?? 6;
+  if (!Number.isInteger(level) || level < 0 || level > 9) {
+    throw new UserError(`compressionLevel is ${level}; expected an integer from 0 to 9.`);
   }
   const suffix = `${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const temporary = join(dirname(path), `.${basename(path)}.${suffix}`);
@@ -142,7 +152,7 @@ export async function writeNifti(
       const sink = async (source: AsyncIterable<Uint8Array>) => {
         for await (const chunk of source) await handle.write(chunk);
       };
-      if (compress) await pipeline(chunks, createGzip(), sink);
+      if (compress) await pipeline(chunks, createGzip({ level }), sink);
       else await pipeline(chunks, sink);
       await handle.sync();
     } finally {

@@ -1,7 +1,8 @@
 // Byte sources for the NIfTI decoder. A source streams a file's bytes, already inflated when
 // the file is gzip-compressed, so the decoder is the same for a Node file path (node.ts) and
-// a browser Blob or ArrayBuffer (web.ts). No source holds the whole compressed and the whole
-// inflated file at once: chunks are inflated, converted and dropped one at a time.
+// a browser Blob or ArrayBuffer (web.ts). Chunks are inflated, converted and dropped one at a
+// time, so the whole compressed file and the whole inflated file are never in memory together.
+// A Blob or ArrayBuffer source is already in memory compressed, but is never inflated whole.
 
 import { UserError } from '../../errors.js';
 

@@ -75,7 +75,7 @@ describe('readNifti bad files', () => {
       'cut voxels',
       () => valid.subarray(0, 352 + 100),
       'voxels.nii',
-      /voxels\.nii: the file is truncated: it holds 100 of the 128 image bytes that the header dims \[4, 4, 4\] of int16 need/,
+      /voxels\.nii: the file is truncated: it contains 100 of the 128 image bytes that the header dims \[4, 4, 4\] of int16 need/,
     ],
     [
       'a cut gzip stream',
@@ -93,7 +93,7 @@ describe('readNifti bad files', () => {
       'dims larger than the data',
       () => withBytes(valid, (view) => view.setInt16(46, 5, true)),
       'dims.nii',
-      /dims\.nii: the file is truncated: it holds 128 of the 160 image bytes that the header dims \[4, 4, 5\]/,
+      /dims\.nii: the file is truncated: it contains 128 of the 160 image bytes that the header dims \[4, 4, 5\]/,
     ],
     [
       'vox_offset past the end',
