@@ -19,7 +19,10 @@ export interface Kernel {
   readonly layout: GPUBindGroupLayout;
 }
 
-/** A buffer bound whole, or a byte range of it (offsets must be multiples of 256). */
+/**
+ * A buffer bound whole, or a byte range of it. Offsets are multiples of the device's
+ * minStorageBufferOffsetAlignment (minUniformBufferOffsetAlignment for uniforms).
+ */
 export type BufferBinding = GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number };
 
 /**

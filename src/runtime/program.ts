@@ -125,11 +125,22 @@ function recordDispatch(
   };
 }
 
-/** Rejects a bound range larger than the adapter allows for its binding kind. */
+/** Rejects a bound range that is misaligned or larger than its binding kind allows. */
 function checkBinding(gpu: Gpu, kind: BindingKind, binding: GPUBufferBinding): void {
   const offset = binding.offset ?? 0;
   const byteLength = binding.size ?? binding.buffer.size - offset;
   const label = binding.buffer.label || 'unlabelled buffer';
+  const alignment =
+    kind === 'uniform'
+      ? gpu.limits.minUniformBufferOffsetAlignment
+      : gpu.limits.minStorageBufferOffsetAlignment;
+  if (offset % alignment !== 0) {
+    throw new GpuError(
+      `Buffer '${label}' is bound at byte offset ${offset}, which is not a multiple of this ` +
+        `adapter's ${kind === 'uniform' ? 'minUniform' : 'minStorage'}BufferOffsetAlignment ` +
+        `of ${alignment}. Align the offset, or bind a separate buffer.`,
+    );
+  }
   if (kind === 'uniform') gpu.checkUniformSize(label, byteLength);
   else gpu.checkBindingSize(label, byteLength);
 }

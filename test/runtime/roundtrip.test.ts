@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { GpuError } from '../../src/errors.js';
 import { setLogSink } from '../../src/log.js';
-import { acquireGpu, BufferUsage, type Gpu } from '../../src/runtime/index.js';
+import { acquireGpu, BufferUsage, Program, type Gpu } from '../../src/runtime/index.js';
 import { affineF32, mixU32 } from './kernels.js';
 
 describe('runtime round trip', () => {
@@ -50,6 +50,23 @@ describe('runtime round trip', () => {
     const kernel = await affineF32(gpu);
     const x = gpu.createBuffer('x', 64);
     await assert.rejects(gpu.run(kernel, [x], 1), /affine_f32.*1 buffers given for 2 bindings/);
+  });
+
+  it('rejects a misaligned binding offset', async () => {
+    const kernel = await affineF32(gpu);
+    const x = gpu.createBuffer('x', 1024);
+    const y = gpu.createBuffer('y', 1024);
+    const offset = gpu.limits.minStorageBufferOffsetAlignment / 2;
+    assert.throws(
+      () =>
+        new Program(gpu, 'misaligned', [
+          { kernel, bindings: [{ buffer: x, offset }, y], workgroups: 1 },
+        ]),
+      (error: Error) =>
+        error instanceof GpuError &&
+        error.message.includes(`'x' is bound at byte offset ${offset}`) &&
+        error.message.includes('minStorageBufferOffsetAlignment'),
+    );
   });
 
   it('throws uncaptured errors at the next wait', async () => {
