@@ -1,7 +1,8 @@
 // The vector-Jacobian rule of every forward op of the table. Each rule emits IR through the
 // context, so gradients of gradients and fusion work on the same representation.
 
-import { registerVjp, type VjpContext } from './autodiff.js';
+import '../losses/vjp.js';
+import { registerVjp, type VjpContext } from './autodiff-registry.js';
 import type { UnaryAttrs } from './autodiff-ops.js';
 import { numElements, type Node, type Shape, type Value } from './ir.js';
 import type {

@@ -1,27 +1,11 @@
 // Reverse-mode differentiation as a graph transform: the backward pass is appended to a copy
 // of the forward graph as ordinary IR nodes, so it is fused, planned and scheduled like the
-// forward pass. Every op registers a vector-Jacobian rule in VJP_RULES that emits IR.
+// forward pass. Every forward op has a vector-Jacobian rule (autodiff-rules.ts) that emits IR.
 
 import { ShapeError } from './errors.js';
 import { formatShape, numElements, type Graph, type Node, type Shape, type Value } from './ir.js';
-import type { ForwardOpName, OpAttrs, OpName } from './ops/index.js';
-
-/** What a rule may do: emit nodes into the backward pass. */
-export interface VjpContext {
-  emit<K extends OpName>(op: K, inputs: readonly Value[], attrs: OpAttrs[K]): Value[];
-  /** Sums a broadcast gradient back to `shape` (NumPy broadcasting, trailing alignment). */
-  sumToShape(grad: Value, shape: Shape): Value;
-}
-
-/**
- * A rule gets the forward node and the gradient of each output (undefined where no gradient
- * flows) and returns the gradient of each input (undefined for inputs that need none).
- */
-export type VjpRule = (
-  context: VjpContext,
-  node: Node,
-  outputGrads: readonly (Value | undefined)[],
-) => (Value | undefined)[];
+import { getVjp, type VjpContext } from './autodiff-registry.js';
+import './autodiff-rules.js';
 
 export interface BackwardResult {
   /** A copy of the forward graph with the backward nodes appended. */
@@ -30,17 +14,6 @@ export interface BackwardResult {
   gradients: Map<string, Value>;
   /** The loss value in the returned graph. */
   loss: Value;
-}
-
-const rules = new Map<string, VjpRule>();
-
-/** Registers the vector-Jacobian rule of a forward op; the rule files call this. */
-export function registerVjp(op: ForwardOpName, rule: VjpRule): void {
-  rules.set(op, rule);
-}
-
-export function hasVjp(op: ForwardOpName): boolean {
-  return rules.has(op);
 }
 
 /** The values whose gradient the loss needs: those computed from a trainable parameter. */
@@ -87,7 +60,7 @@ export function appendBackward(forward: Graph, loss: Value): BackwardResult {
     const outputGrads = node.outputs.map((output) => grads.get(output.id));
     if (outputGrads.every((grad) => grad === undefined)) continue;
     if (!node.inputs.some((input) => needsGrad.has(input.id))) continue;
-    const rule = rules.get(node.op);
+    const rule = getVjp(node.op);
     if (!rule) {
       throw new ShapeError(
         `No gradient rule for op '${node.op}' (layer '${node.scope}'); this layer cannot be ` +

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { appendBackward, hasVjp } from '../../src/graph/autodiff.js';
-import '../../src/graph/autodiff-rules.js';
+import { hasVjp } from '../../src/graph/autodiff-registry.js';
+import { appendBackward } from '../../src/graph/autodiff.js';
 import { Graph, type Value } from '../../src/graph/ir.js';
 import { FORWARD_OP_NAMES } from '../../src/graph/ops/index.js';
 
@@ -109,6 +109,27 @@ describe('appendBackward', () => {
     const y = graph.addNode('add', [x, b], {})[0]!;
     const loss = graph.addNode('sum', [y], { axes: [0, 1, 2], keepDims: false })[0]!;
     assert.deepEqual(appendBackward(graph, loss).gradients.get('b')!.shape, [4, 1]);
+  });
+
+  it('differentiates cross-entropy through its scores only', () => {
+    const graph = new Graph();
+    const x = graph.addInput('image', [4, 5]);
+    const targets = graph.addInput('label', [4], 'i32');
+    const weight = graph.addParam('fc.weight', [3, 5], UNIFORM);
+    const scores = graph.addNode('linear', [x, weight], {})[0]!;
+    const attrs = {
+      fromLogits: true,
+      reduction: 'mean',
+      labelSmoothing: 0,
+      ignoreIndex: -100,
+    } as const;
+    const loss = graph.addNode('crossEntropy', [scores, targets], attrs)[0]!;
+    assert.deepEqual(loss.shape, []);
+    const result = appendBackward(graph, loss);
+    const gradient = result.graph.nodes.find((node) => node.op === 'crossEntropyGrad');
+    assert.ok(gradient);
+    assert.deepEqual(gradient.outputs[0]!.shape, [4, 3]);
+    assert.deepEqual(result.gradients.get('fc.weight')!.shape, [3, 5]);
   });
 
   it('has a rule for every forward op', () => {

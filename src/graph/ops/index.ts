@@ -14,6 +14,12 @@ import { NORM_OPS, type NormOpAttrs } from './norm.js';
 import { POOL_OPS, type PoolOpAttrs } from './pool.js';
 import { REDUCE_OPS, type ReduceOpAttrs } from './reduce.js';
 import { SHAPE_OPS, type ShapeOpAttrs } from './shape.js';
+import {
+  LOSS_GRAD_OPS,
+  LOSS_OPS,
+  type LossGradOpAttrs,
+  type LossOpAttrs,
+} from '../../losses/ops.js';
 import { GRAD_OPS, type GradOpAttrs } from '../autodiff-ops.js';
 import type { OpDef } from './types.js';
 
@@ -24,10 +30,11 @@ export type ForwardOpAttrs = ConvOpAttrs &
   LinearOpAttrs &
   ShapeOpAttrs &
   ElementwiseOpAttrs &
-  ReduceOpAttrs;
+  ReduceOpAttrs &
+  LossOpAttrs;
 
 /** Every op of the IR: the forward ops and the gradient ops backward passes add. */
-export type OpAttrs = ForwardOpAttrs & GradOpAttrs;
+export type OpAttrs = ForwardOpAttrs & GradOpAttrs & LossGradOpAttrs;
 
 export type OpName = keyof OpAttrs;
 export type ForwardOpName = keyof ForwardOpAttrs;
@@ -40,9 +47,14 @@ const FORWARD_OPS: { readonly [K in ForwardOpName]: OpDef<ForwardOpAttrs[K]> } =
   ...SHAPE_OPS,
   ...ELEMENTWISE_OPS,
   ...REDUCE_OPS,
+  ...LOSS_OPS,
 };
 
-export const OPS: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = { ...FORWARD_OPS, ...GRAD_OPS };
+export const OPS: { readonly [K in OpName]: OpDef<OpAttrs[K]> } = {
+  ...FORWARD_OPS,
+  ...GRAD_OPS,
+  ...LOSS_GRAD_OPS,
+};
 
 export const OP_NAMES = Object.keys(OPS) as OpName[];
 export const FORWARD_OP_NAMES = Object.keys(FORWARD_OPS) as ForwardOpName[];
