@@ -2,13 +2,14 @@
 // parameters (quaternion, offsets, pixdim, qfac) that encode an affine.
 //
 // Which transform is used, in order (the same choice as nibabel 5.0's get_best_affine):
-// 1. sform_code > 0: the srow_x, srow_y and srow_z rows.
-// 2. qform_code > 0: the quaternion, qoffset and pixdim, with qfac = -1 when pixdim[0] < 0 and
+// 1. sform_code not 0: the srow_x, srow_y and srow_z rows.
+// 2. qform_code not 0: the quaternion, qoffset and pixdim, with qfac = -1 when pixdim[0] < 0 and
 //    +1 otherwise (pixdim[0] = 0 included).
 // 3. Both codes 0, and Analyze 7.5: a diagonal of the voxel sizes with x flipped (radiological
 //    storage), centred on the middle voxel, or on the SPM origin field of an Analyze header
-//    when it is set and inside the image. NIfTI's own "method 1" would give diag(pixdim) with
-//    no offset; we follow nibabel so that a file gets the same affine in both libraries.
+//    when it is set and inside the image. The NIfTI-1 fallback, as nifti-reader-js 0.8 applies
+//    it, is diag(pixdim) with no offset. We follow nibabel so that a file gets the same affine
+//    in both libraries.
 
 import { type Affine, affineFromRows, nearestRotation } from '../volume.js';
 import type { NiftiHeader } from './header.js';
@@ -18,12 +19,12 @@ export type AffineSource = 'sform' | 'qform' | 'pixdim';
 
 /** Returns the affine of a header and which fields it came from. */
 export function affineFromHeader(header: NiftiHeader): { affine: Affine; source: AffineSource } {
-  if (header.format !== 'analyze' && header.sformCode > 0) {
+  if (header.format !== 'analyze' && header.sformCode !== 0) {
     const s = header.srow;
     const rows = [s.slice(0, 4), s.slice(4, 8), s.slice(8, 12)];
     return { affine: affineFromRows(rows), source: 'sform' };
   }
-  if (header.format !== 'analyze' && header.qformCode > 0) {
+  if (header.format !== 'analyze' && header.qformCode !== 0) {
     const zooms = header.pixdim.slice(1, 4);
     const qfac = header.pixdim[0]! < 0 ? -1 : 1;
     return { affine: qformAffine(header.quatern, header.qoffset, zooms, qfac), source: 'qform' };
@@ -35,8 +36,8 @@ export function affineFromHeader(header: NiftiHeader): { affine: Affine; source:
  * Builds the qform affine: R * diag(dx, dy, qfac * dz) plus the offset, where R is the
  * rotation of the unit quaternion (a, b, c, d). a is computed from b, c, d and clamped: when
  * b² + c² + d² reaches 1 through rounding, a is 0 and (b, c, d) is normalised, so the result
- * is never NaN. Voxel sizes that are not positive count as 1, as in the NIfTI reference
- * library (nifti1_io.c).
+ * is never NaN. Voxel sizes that are not positive count as 1, so the affine stays invertible
+ * (nibabel 5.0 raises an error for a negative one instead).
  */
 export function qformAffine(
   quatern: readonly number[],
@@ -126,7 +127,8 @@ function determinant3x3(m: Float64Array): number {
 }
 
 // Converts a proper rotation matrix (row-major) to the (b, c, d) of a unit quaternion with
-// a >= 0, choosing the largest of the four components as pivot for numerical stability.
+// a >= 0. It divides by a when the trace is positive (then a >= 0.5), else by the component of
+// the largest diagonal entry, so the divisor is never close to 0.
 function quaternionFromRotation(m: Float64Array): [number, number, number] {
   const [r11, r12, r13, r21, r22, r23, r31, r32, r33] = Array.from(m);
   const trace = r11! + r22! + r33!;
