@@ -39,7 +39,14 @@ const argsSchema = z.record(
 );
 
 function named<T extends readonly [string, ...string[]]>(names: T) {
-  return z.union([z.enum(names), z.tuple([z.enum(names), argsSchema])]);
+  const choices = names.map((name) => `'${name}'`).join(', ');
+  return z.union([z.enum(names), z.tuple([z.enum(names), argsSchema])], {
+    error: (issue) => {
+      const given = Array.isArray(issue.input) ? issue.input[0] : issue.input;
+      const hint = typeof given === 'string' ? didYouMean(given, names) : '';
+      return `must be one of ${choices}, or [name, { arguments }]; got ${JSON.stringify(issue.input)}.${hint}`;
+    },
+  });
 }
 
 /** `'prelu'` or `['elu', { alpha: 0.5 }]`; arguments use the layer registry's names. */
