@@ -165,7 +165,10 @@ export class Volume {
     return this.data[this.index(i, j, k, frame)]!;
   }
 
-  /** Returns frame `index` (a time point or channel) as a 3D volume that shares this data. */
+  /**
+   * Returns frame `index` (a time point or channel) as a 3D volume that shares this data. In a
+   * 5D volume [x, y, z, t, c], time point t of component c is frame t + nt * c.
+   */
   frame(index: number): Volume {
     if (!Number.isInteger(index) || index < 0 || index >= this.frameCount) {
       throw new UserError(

@@ -37,6 +37,7 @@ export function buildParts(options: BuildOptions): { header: Uint8Array; voxels:
   const header = new Uint8Array(348);
   const view = new DataView(header.buffer);
   view.setInt32(0, 348, le);
+
   view.setInt16(40, options.rank ?? options.shape.length, le);
   for (let axis = 0; axis < 7; axis++) view.setInt16(42 + 2 * axis, options.shape[axis] ?? 1, le);
   view.setInt16(70, options.datatype, le);
@@ -46,6 +47,7 @@ export function buildParts(options: BuildOptions): { header: Uint8Array; voxels:
   view.setFloat32(108, options.voxOffset ?? 352, le);
   view.setFloat32(112, options.slope ?? 1, le);
   view.setFloat32(116, options.inter ?? 0, le);
+
   if (options.calRange) {
     view.setFloat32(128, options.calRange[0], le);
     view.setFloat32(124, options.calRange[1], le);
@@ -54,6 +56,7 @@ export function buildParts(options: BuildOptions): { header: Uint8Array; voxels:
     view.setInt32(144, options.glRange[0], le);
     view.setInt32(140, options.glRange[1], le);
   }
+
   const magic = options.magic ?? 'n+1';
   if (magic === '') {
     const origin = options.analyzeOrigin ?? [0, 0, 0];

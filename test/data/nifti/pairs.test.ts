@@ -53,7 +53,7 @@ describe('equal fixture pairs', () => {
 });
 
 describe('reorientToRas', () => {
-  // A 2x3x4 ramp stored LPI: voxel (i, j, k) holds i + 10 j + 100 k.
+  // A 2x3x4 ramp stored LPI: voxel (i, j, k) contains i + 10 j + 100 k.
   const shape = [2, 3, 4];
   const data = new Float32Array(24);
   for (let k = 0; k < 4; k++) {
