@@ -114,15 +114,17 @@ export class Profiler {
     return [...this.timings.values()].sort((a, b) => b.milliseconds - a.milliseconds);
   }
 
-  /** Formats the results as a text table. */
+  /** Formats the results as a text table: calls, milliseconds, GFLOP/s and GB/s per kernel. */
   async table(): Promise<string> {
     const rows = await this.results();
-    const header = `${'kernel'.padEnd(32)} ${'calls'.padStart(6)} ${'ms'.padStart(10)} ${'GFLOP/s'.padStart(9)} ${'GB/s'.padStart(8)}`;
+    const nameWidth = Math.max(6, ...rows.map((row) => row.name.length));
+    const header = formatRow(nameWidth, ['kernel', 'calls', 'ms', 'GFLOP/s', 'GB/s']);
     const lines = rows.map((row) => {
       const seconds = row.milliseconds / 1e3;
       const gflops = seconds > 0 && row.flops > 0 ? (row.flops / seconds / 1e9).toFixed(2) : '-';
       const gbytes = seconds > 0 && row.bytes > 0 ? (row.bytes / seconds / 1e9).toFixed(2) : '-';
-      return `${row.name.padEnd(32)} ${String(row.calls).padStart(6)} ${row.milliseconds.toFixed(3).padStart(10)} ${gflops.padStart(9)} ${gbytes.padStart(8)}`;
+      const cells = [row.name, String(row.calls), row.milliseconds.toFixed(3), gflops, gbytes];
+      return formatRow(nameWidth, cells);
     });
     return [header, ...lines].join('\n');
   }
@@ -141,4 +143,11 @@ export class Profiler {
     timing.bytes += bytes;
     this.timings.set(name, timing);
   }
+}
+
+const COLUMN_WIDTHS = [6, 10, 9, 8];
+
+function formatRow(nameWidth: number, [name, ...numbers]: string[]): string {
+  const cells = numbers.map((cell, index) => cell.padStart(COLUMN_WIDTHS[index]!));
+  return [name!.padEnd(nameWidth), ...cells].join(' ');
 }

@@ -62,6 +62,7 @@ describe('runtime profiler', () => {
     const table = await profiler.table();
     const lines = table.split('\n');
     assert.equal(lines.length, 3);
+    assert.equal(new Set(lines.map((line) => line.length)).size, 1, 'columns line up');
     assert.match(lines[0]!, /^kernel\s+calls\s+ms\s+GFLOP\/s\s+GB\/s$/);
     const affine = lines.find((line) => line.startsWith('affine_f32'))!;
     const iota = lines.find((line) => line.startsWith('iota_u32'))!;
