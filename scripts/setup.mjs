@@ -123,9 +123,14 @@ function readCache() {
   }
 }
 
+/** Stores a successful check; a cache that cannot be written only costs a probe next time. */
 function writeCache(key, adapter) {
-  mkdirSync(dirname(CACHE_PATH), { recursive: true });
-  writeFileSync(CACHE_PATH, JSON.stringify({ ok: true, key, adapter }, null, 2) + '\n');
+  try {
+    mkdirSync(dirname(CACHE_PATH), { recursive: true });
+    writeFileSync(CACHE_PATH, JSON.stringify({ ok: true, key, adapter }, null, 2) + '\n');
+  } catch (error) {
+    console.warn(`setup: cannot write the cache ${CACHE_PATH}: ${error.message}`);
+  }
 }
 
 // ---------------------------------------------------------------- acting
