@@ -3,7 +3,7 @@
 
 import { UserError } from '../../errors.js';
 import { createLogger } from '../../log.js';
-import { type HeaderExtension, Volume, type VolumeHeader } from '../volume.js';
+import { type Affine, type HeaderExtension, Volume, type VolumeHeader } from '../volume.js';
 import { affineFromHeader } from './affine.js';
 import { decodeVoxels, mayBeNonFinite } from './datatypes.js';
 import { detectHeaderSize, type NiftiHeader, parseExtensions, parseHeader } from './header.js';
@@ -35,38 +35,16 @@ export async function decodeNifti(
   const policy = checkPolicy(options.nonFinite ?? 'zero');
   const reader = new ChunkReader(source.open());
   try {
-    const first = await reader.read(4);
-    const { headerSize, littleEndian } = detectHeaderSize(first, source.name);
-    const rest = await reader.read(headerSize - 4);
-    const headerBytes = new Uint8Array(headerSize);
-    headerBytes.set(first);
-    headerBytes.set(rest, 4);
-    if (rest.length < headerSize - 4) {
-      throw new UserError(
-        `${source.name}: the file ends after ${4 + rest.length} bytes, inside its ` +
-          `${headerSize}-byte header; it is truncated.`,
-      );
-    }
-    const header = parseHeader(headerBytes, source.name, imageSource !== undefined);
-    let extensionBytes: Uint8Array;
-    let image: ChunkReader;
-    let imageName: string;
-    if (imageSource === undefined) {
-      const dataStart = singleFileDataStart(header, source.name);
-      extensionBytes = await reader.read(dataStart - headerSize);
-      if (extensionBytes.length < dataStart - headerSize) {
-        throw endsBeforeData(source.name, headerSize + extensionBytes.length, dataStart);
-      }
-      image = reader;
-      imageName = source.name;
-    } else {
-      extensionBytes = await readAll(reader);
+    const pair = imageSource !== undefined;
+    const { header, extensions } = await readHeaderPart(reader, source.name, pair);
+    let image = reader;
+    let imageName = source.name;
+    if (imageSource !== undefined) {
       image = new ChunkReader(imageSource.open());
       imageName = imageSource.name;
       const skipped = await image.skip(header.voxOffset);
       if (skipped < header.voxOffset) throw endsBeforeData(imageName, skipped, header.voxOffset);
     }
-    const extensions = readExtensions(extensionBytes, littleEndian, source.name);
     try {
       const { data, nonFiniteCount } = await decodeImage(image, header, imageName, policy);
       const volumeHeader = volumeHeaderOf(header, extensions, source.name, nonFiniteCount);
@@ -77,6 +55,60 @@ export async function decodeNifti(
   } finally {
     await reader.close();
   }
+}
+
+/** The grid of an image without its voxels: shape, affine and header fields. */
+export interface VolumeInfo {
+  shape: number[];
+  affine: Affine;
+  header: VolumeHeader;
+}
+
+/**
+ * Decodes only the header and extensions of a file (the .hdr of a pair, with `pair` true) and
+ * stops reading there, so the grid of a large image is known without inflating its voxels.
+ */
+export async function decodeNiftiHeader(source: ByteSource, pair = false): Promise<VolumeInfo> {
+  const reader = new ChunkReader(source.open());
+  try {
+    const { header, extensions } = await readHeaderPart(reader, source.name, pair);
+    const volumeHeader = volumeHeaderOf(header, extensions, source.name, 0);
+    return { shape: header.shape, affine: affineFromHeader(header).affine, header: volumeHeader };
+  } finally {
+    await reader.close();
+  }
+}
+
+// Reads the header and the extensions, leaving a single file's reader at its first voxel.
+async function readHeaderPart(
+  reader: ChunkReader,
+  source: string,
+  pair: boolean,
+): Promise<{ header: NiftiHeader; extensions: HeaderExtension[] }> {
+  const first = await reader.read(4);
+  const { headerSize, littleEndian } = detectHeaderSize(first, source);
+  const rest = await reader.read(headerSize - 4);
+  if (rest.length < headerSize - 4) {
+    throw new UserError(
+      `${source}: the file ends after ${4 + rest.length} bytes, inside its ` +
+        `${headerSize}-byte header; it is truncated.`,
+    );
+  }
+  const headerBytes = new Uint8Array(headerSize);
+  headerBytes.set(first);
+  headerBytes.set(rest, 4);
+  const header = parseHeader(headerBytes, source, pair);
+  let extensionBytes: Uint8Array;
+  if (pair) {
+    extensionBytes = await readAll(reader);
+  } else {
+    const dataStart = singleFileDataStart(header, source);
+    extensionBytes = await reader.read(dataStart - headerSize);
+    if (extensionBytes.length < dataStart - headerSize) {
+      throw endsBeforeData(source, headerSize + extensionBytes.length, dataStart);
+    }
+  }
+  return { header, extensions: readExtensions(extensionBytes, littleEndian, source) };
 }
 
 function checkPolicy(policy: string): NonFinitePolicy {

@@ -3,7 +3,13 @@
 
 export { affineFromHeader, qformAffine, qformFromAffine, type AffineSource } from './affine.js';
 export { DATATYPES, type Datatype, type WritableDatatype } from './datatypes.js';
-export { decodeNifti, type NonFinitePolicy, type ReadOptions } from './decode.js';
+export {
+  decodeNifti,
+  decodeNiftiHeader,
+  type NonFinitePolicy,
+  type ReadOptions,
+  type VolumeInfo,
+} from './decode.js';
 export { encodeNifti, encodeNiftiChunks, type WriteOptions } from './encode.js';
 export { parseHeader, type NiftiHeader } from './header.js';
 export { reorientToRas } from './reorient.js';

@@ -11,7 +11,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 
 import { UserError } from '../../errors.js';
 import type { Volume } from '../volume.js';
-import { decodeNifti, type ReadOptions } from './decode.js';
+import { decodeNifti, decodeNiftiHeader, type ReadOptions, type VolumeInfo } from './decode.js';
 import { encodeNiftiChunks, type WriteOptions } from './encode.js';
 import { type ByteSource, gzipError, isGzip } from './source.js';
 
@@ -28,6 +28,13 @@ export async function readNifti(path: string, options: ReadOptions = {}): Promis
   if (pair === null) return decodeNifti(fileSource(path), options);
   const [headerPath, imagePath] = await Promise.all(pair.map(firstExisting));
   return decodeNifti(fileSource(headerPath), options, fileSource(imagePath));
+}
+
+/** Reads only the header of a NIfTI or Analyze file: its shape, affine and header fields. */
+export async function readNiftiHeader(path: string): Promise<VolumeInfo> {
+  const pair = pairPaths(path);
+  if (pair === null) return decodeNiftiHeader(fileSource(path));
+  return decodeNiftiHeader(fileSource(await firstExisting(pair[0])), true);
 }
 
 /** Returns a byte source for a file, inflated as a stream when it is gzip-compressed. */

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'mocha';
 
-import { readNifti } from '../../../src/data/nifti/node.js';
+import { readNifti, readNiftiHeader } from '../../../src/data/nifti/node.js';
 import { affineToRows, type Volume } from '../../../src/data/volume.js';
 import { UserError } from '../../../src/errors.js';
 
@@ -161,5 +161,26 @@ describe('readNifti against nibabel on Analyze 7.5', () => {
     assert.deepEqual(volume.shape, expected.shape);
     assert.deepEqual(affineToRows(volume.affine), expected.affine);
     assert.deepEqual(Array.from(volume.data), expected.values);
+  });
+});
+
+describe('readNiftiHeader', () => {
+  const names = ['MNI152_2009_template.nii.gz', 'example_nifti2.nii.gz', 'air.img.gz', 'ras.hdr'];
+  for (const name of names) {
+    it(`reads the grid of ${name}`, async () => {
+      const info = await readNiftiHeader(`${FIXTURES}${name}`);
+      const volume = await readNifti(`${FIXTURES}${name}`);
+      assert.deepEqual(info.shape, volume.shape);
+      assert.deepEqual(info.affine, volume.affine);
+      assert.deepEqual(info.header.extensions, volume.header.extensions);
+      assert.equal(info.header.datatype, volume.header.datatype);
+    });
+  }
+
+  it('rejects random bytes', async () => {
+    await assert.rejects(
+      readNiftiHeader(`${FIXTURES}not-nifti.nii`),
+      /not-nifti\.nii is not a NIfTI/,
+    );
   });
 });
