@@ -28,6 +28,7 @@ export type Expr =
   | { kind: 'none'; span: SourceSpan }
   | { kind: 'name'; name: string; span: SourceSpan }
   | { kind: 'list'; items: ListItem[]; span: SourceSpan }
+  | { kind: 'record'; fields: RecordField[]; span: SourceSpan }
   | { kind: 'unary'; op: '-' | 'not'; operand: Expr; span: SourceSpan }
   | { kind: 'binary'; op: BinaryOperator; left: Expr; right: Expr; span: SourceSpan }
   | { kind: 'conditional'; condition: Expr; then: Expr; otherwise: Expr; span: SourceSpan }
@@ -41,8 +42,18 @@ export interface ListItem {
   value: Expr;
 }
 
-/** A call argument: positional when `name` is absent, named (`kernelSize: 3`) otherwise. */
+export interface RecordField {
+  name: string;
+  span: SourceSpan;
+  value: Expr;
+}
+
+/**
+ * A call argument: positional when `name` is absent, named (`kernelSize: 3`) otherwise, or a
+ * spread (`...args`) of a list's items as positional or a record's fields as named arguments.
+ */
 export interface Argument {
+  spread?: boolean;
   name?: string;
   nameSpan?: SourceSpan;
   value: Expr;
@@ -73,6 +84,7 @@ export const TYPE_NAMES = [
   'floats',
   'strs',
   'list',
+  'record',
   'tensor',
   'any',
 ] as const;

@@ -84,8 +84,27 @@ function error(args: EvaluatedArgs, span: SourceSpan): never {
   fail(span, message!.value);
 }
 
+/** Returns the kind of a value: "int", "float", "str", "bool", "none", "list", "record", "tensor". */
+function typeOf(args: EvaluatedArgs, span: SourceSpan): string {
+  const [arg] = positional('typeOf', args, [1], span);
+  return typeName(arg!.value);
+}
+
+/** Returns a list of numbers or strings in ascending order. */
+function sorted(args: EvaluatedArgs, span: SourceSpan): NetValue[] {
+  const [arg] = positional('sorted', args, [1], span);
+  const list = arg!.value;
+  const numbers = Array.isArray(list) && list.every((item) => typeof item === 'number');
+  const strings = Array.isArray(list) && list.every((item) => typeof item === 'string');
+  if (!numbers && !strings) fail(arg!.span, 'sorted() needs a list of numbers or of strings');
+  const copy = [...(list as (number | string)[])];
+  return numbers ? copy.sort((a, b) => (a as number) - (b as number)) : copy.sort();
+}
+
 export const BUILTINS: Record<string, Builtin> = {
   error,
+  sorted,
+  typeOf,
   range,
   len,
   int: toInt,

@@ -30,7 +30,7 @@ export class CallResolver {
   callableNames(): string[] {
     return [
       ...Object.keys(LAYERS),
-      ...this.elaborator.program.decls.keys(),
+      ...this.elaborator.program.blocks.keys(),
       ...Object.keys(BUILTINS),
     ];
   }
@@ -51,9 +51,9 @@ export class CallResolver {
   }
 
   call(name: string, args: EvaluatedArgs, span: SourceSpan): NetValue {
-    const decl = this.elaborator.program.decls.get(name);
-    if (decl?.kind === 'block') return this.callBlock(decl, args, span);
-    if (decl?.kind === 'network') {
+    const decl = this.elaborator.program.blocks.get(name);
+    if (decl) return this.callBlock(decl, args, span);
+    if (this.elaborator.program.networks.has(name) && !Object.hasOwn(LAYERS, name)) {
       fail(span, `'${name}' is a network and cannot be called; declare the shared part as a block`);
     }
     if (Object.hasOwn(LAYERS, name)) return this.callLayer(name, args, span);

@@ -189,9 +189,13 @@ export class Elaborator {
   }
 
   private loop(stmt: Extract<Stmt, { kind: 'for' }>, env: Env, context: 'network' | 'block') {
-    const iterable = this.evaluator.evaluate(stmt.iterable, env);
+    const value = this.evaluator.evaluate(stmt.iterable, env);
+    const iterable = typeof value === 'string' ? [...value] : value;
     if (!Array.isArray(iterable)) {
-      fail(stmt.iterable.span, `'for' needs a list or range() but got ${typeName(iterable)}`);
+      fail(
+        stmt.iterable.span,
+        `'for' needs a list, a string or range() but got ${typeName(iterable)}`,
+      );
     }
     for (const [i, item] of iterable.entries()) {
       env.set(stmt.item.name, item);

@@ -6,7 +6,16 @@ import type { Argument, BinaryOperator, Expr } from './ast.js';
 import { DiagnosticError, type SourceSpan } from './diagnostics.js';
 import { BUILTINS } from './builtins.js';
 import { closestName } from '../graph/suggest.js';
-import { isTensor, showValue, truthy, typeName, valuesEqual, type NetValue } from './values.js';
+import {
+  isRecord,
+  isTensor,
+  showValue,
+  truthy,
+  typeName,
+  valuesEqual,
+  type NetValue,
+  type RecordValue,
+} from './values.js';
 
 /** Variables of one network or block body; loops and conditionals share their body's scope. */
 export class Env {
@@ -65,6 +74,8 @@ export class Evaluator {
         return this.lookup(expr.name, expr.span, env);
       case 'list':
         return this.list(expr, env);
+      case 'record':
+        return this.record(expr, env);
       case 'unary':
         return this.unary(expr.op, this.evaluate(expr.operand, env), expr.span);
       case 'binary':
@@ -119,6 +130,15 @@ export class Evaluator {
     return result;
   }
 
+  private record(expr: Extract<Expr, { kind: 'record' }>, env: Env): RecordValue {
+    const fields = new Map<string, NetValue>();
+    for (const field of expr.fields) {
+      if (fields.has(field.name)) fail(field.span, `field '${field.name}' given twice`);
+      fields.set(field.name, this.evaluate(field.value, env));
+    }
+    return { kind: 'record', fields };
+  }
+
   private unary(op: '-' | 'not', value: NetValue, span: SourceSpan): NetValue {
     if (op === 'not') return !truthy(value);
     if (typeof value !== 'number') fail(span, `'-' needs a number but got ${typeName(value)}`);
@@ -149,7 +169,9 @@ export class Evaluator {
     const result: EvaluatedArgs = { positional: [], named: new Map() };
     for (const arg of args) {
       const value = this.evaluate(arg.value, env);
-      if (arg.name === undefined) {
+      if (arg.spread) {
+        this.spreadArgument(value, arg.value.span, result);
+      } else if (arg.name === undefined) {
         if (result.named.size > 0) {
           fail(arg.value.span, 'a positional argument cannot follow a named argument');
         }
@@ -160,6 +182,21 @@ export class Evaluator {
       }
     }
     return result;
+  }
+
+  /** Passes a list's items as positional arguments or a record's fields as named ones. */
+  private spreadArgument(value: NetValue, span: SourceSpan, result: EvaluatedArgs): void {
+    if (Array.isArray(value)) {
+      if (result.named.size > 0) fail(span, 'a positional argument cannot follow a named argument');
+      for (const item of value) result.positional.push({ value: item, span });
+    } else if (isRecord(value)) {
+      for (const [name, field] of value.fields) {
+        if (result.named.has(name)) fail(span, `argument '${name}' given twice`);
+        result.named.set(name, { value: field, span });
+      }
+    } else {
+      fail(span, `'...' needs a list or a record but got ${typeName(value)}`);
+    }
   }
 
   private index(target: NetValue, index: NetValue, expr: Extract<Expr, { kind: 'index' }>) {
@@ -193,6 +230,12 @@ export class Evaluator {
 
   private member(target: NetValue, name: string, span: SourceSpan): NetValue {
     if (isTensor(target) && name === 'shape') return [...target.value.shape];
+    if (isRecord(target)) {
+      const field = target.fields.get(name);
+      if (field !== undefined) return field;
+      const known = [...target.fields.keys()];
+      fail(span, `the record has no field '${name}'`, closestName(name, known));
+    }
     if (isTensor(target))
       fail(span, `a tensor has no field '${name}'`, closestName(name, ['shape']));
     fail(span, `'.${name}' needs a tensor but got ${typeName(target)}`);
@@ -227,8 +270,10 @@ export function applyBinary(op: BinaryOperator, left: NetValue, right: NetValue,
     case '!=':
       return !valuesEqual(left, right);
     case 'in':
-      if (!Array.isArray(right))
-        fail(span, `'in' needs a list on its right, not ${typeName(right)}`);
+      if (isRecord(right)) return typeof left === 'string' && right.fields.has(left);
+      if (!Array.isArray(right)) {
+        fail(span, `'in' needs a list or a record on its right, not ${typeName(right)}`);
+      }
       return right.some((item) => valuesEqual(item, left));
     default:
       return compare(op, left, right, span);

@@ -17,21 +17,23 @@ export const Identifier = createToken({
   pattern: /[A-Za-z_][A-Za-z0-9_]*/,
 });
 
-function keyword(word: string): TokenType {
+/** A keyword; a soft keyword is also accepted wherever a name is, so `input` can name a value. */
+function keyword(word: string, soft = false): TokenType {
   const name = word[0]!.toUpperCase() + word.slice(1);
   return createToken({
     name,
     label: `'${word}'`,
     pattern: new RegExp(word),
     longer_alt: Identifier,
+    ...(soft ? { categories: [Identifier] } : {}),
   });
 }
 
 export const Import = keyword('import');
 export const Network = keyword('network');
 export const Block = keyword('block');
-export const Input = keyword('input');
-export const Output = keyword('output');
+export const Input = keyword('input', true);
+export const Output = keyword('output', true);
 export const Return = keyword('return');
 export const Scope = keyword('scope');
 export const For = keyword('for');

@@ -1,6 +1,7 @@
 // Loading a .net file with its imports. Imports resolve relative to the importing file, every
 // file is parsed once, and an import cycle is an error that names the chain of files. All
-// declarations of the loaded files share one namespace, so a name declared twice is an error.
+// blocks of the loaded files share one namespace and so do all networks, so a block or a network
+// declared twice is an error.
 
 import type { Decl, NetFile } from './ast.js';
 import type { Diagnostic } from './diagnostics.js';
@@ -17,7 +18,10 @@ export interface LoadedProgram {
   files: Map<string, NetFile>;
   /** Source texts by path, for quoting lines in diagnostics. */
   sources: Map<string, string>;
-  decls: Map<string, Decl>;
+  /** Blocks of all loaded files by name. */
+  blocks: Map<string, Decl>;
+  /** Networks of all loaded files by name; a network and a block may share a name. */
+  networks: Map<string, Decl>;
   diagnostics: Diagnostic[];
 }
 
@@ -53,7 +57,8 @@ class Loader {
       root,
       files: new Map(),
       sources: new Map(),
-      decls: new Map(),
+      blocks: new Map(),
+      networks: new Map(),
       diagnostics: [],
     };
   }
@@ -100,17 +105,18 @@ class Loader {
   }
 
   private declare(decl: Decl): void {
-    const previous = this.program.decls.get(decl.name);
+    const table = decl.kind === 'block' ? this.program.blocks : this.program.networks;
+    const previous = table.get(decl.name);
     if (previous) {
       const where = `${previous.span.file}:${previous.span.line}`;
       this.program.diagnostics.push({
         span: decl.span,
-        message: `'${decl.name}' is already declared at ${where}; rename one of them`,
+        message: `${decl.kind} '${decl.name}' is already declared at ${where}; rename one of them`,
         notes: [{ span: previous.span, message: `first declaration of '${decl.name}'` }],
       });
       return;
     }
-    this.program.decls.set(decl.name, decl);
+    table.set(decl.name, decl);
   }
 }
 

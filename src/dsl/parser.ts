@@ -279,10 +279,18 @@ export class NetParser extends CstParser {
     this.CONSUME(T.RParen);
   });
 
+  /** `value`, `name: value`, or `...values` to pass a list or record's items. */
   argument = this.RULE('argument', () => {
     this.OPTION(() => {
-      this.CONSUME(T.Identifier, { LABEL: 'name' });
-      this.CONSUME(T.Colon);
+      this.OR([
+        { ALT: () => this.CONSUME(T.Ellipsis, { LABEL: 'spread' }) },
+        {
+          ALT: () => {
+            this.CONSUME(T.Identifier, { LABEL: 'name' });
+            this.CONSUME(T.Colon);
+          },
+        },
+      ]);
     });
     this.SUBRULE(this.expression, { LABEL: 'value' });
   });
@@ -312,6 +320,7 @@ export class NetParser extends CstParser {
       { ALT: () => this.CONSUME(T.None, { LABEL: 'literal' }) },
       { ALT: () => this.CONSUME(T.Identifier, { LABEL: 'name' }) },
       { ALT: () => this.SUBRULE(this.listLiteral) },
+      { ALT: () => this.SUBRULE(this.recordLiteral) },
       {
         ALT: () => {
           this.CONSUME(T.LParen);
@@ -326,6 +335,19 @@ export class NetParser extends CstParser {
     this.CONSUME(T.LBracket);
     this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.listItem) });
     this.CONSUME(T.RBracket);
+  });
+
+  /** `{alpha: 0.5, inplace: false}`: named values, as the arguments of a layer. */
+  recordLiteral = this.RULE('recordLiteral', () => {
+    this.CONSUME(T.LBrace);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.recordField) });
+    this.CONSUME(T.RBrace);
+  });
+
+  recordField = this.RULE('recordField', () => {
+    this.CONSUME(T.Identifier, { LABEL: 'name' });
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.expression, { LABEL: 'value' });
   });
 
   listItem = this.RULE('listItem', () => {

@@ -15,10 +15,24 @@ export interface TensorRef {
   origin: string;
 }
 
-export type NetValue = number | string | boolean | null | NetValue[] | TensorRef;
+/** Named values, such as the arguments of an activation: `{alpha: 0.5}`. */
+export interface RecordValue {
+  kind: 'record';
+  fields: Map<string, NetValue>;
+}
+
+export type NetValue = number | string | boolean | null | NetValue[] | TensorRef | RecordValue;
 
 export function isTensor(value: NetValue): value is TensorRef {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && value.kind === 'tensor'
+  );
+}
+
+export function isRecord(value: NetValue): value is RecordValue {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && value.kind === 'record'
+  );
 }
 
 /** Names the kind of a value in messages: "int", "list", "tensor". */
@@ -28,7 +42,7 @@ export function typeName(value: NetValue): string {
   if (typeof value === 'string') return 'str';
   if (typeof value === 'boolean') return 'bool';
   if (Array.isArray(value)) return 'list';
-  return 'tensor';
+  return value.kind;
 }
 
 /** Shows a value as the user would write it; tensors show their shape. */
@@ -37,6 +51,10 @@ export function showValue(value: NetValue): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (Array.isArray(value)) return `[${value.map(showValue).join(', ')}]`;
   if (isTensor(value)) return `tensor [${value.value.shape.join(', ')}]`;
+  if (isRecord(value)) {
+    const fields = [...value.fields].map(([name, field]) => `${name}: ${showValue(field)}`);
+    return `{${fields.join(', ')}}`;
+  }
   return String(value);
 }
 
@@ -51,6 +69,7 @@ function matches(type: string, value: NetValue): boolean {
   if (type === 'any') return true;
   if (type === 'tensor') return isTensor(value);
   if (type === 'list') return Array.isArray(value);
+  if (type === 'record') return isRecord(value);
   const scalar = SCALAR_CHECKS[type];
   if (scalar) return scalar(value);
   const element = SCALAR_CHECKS[type.slice(0, -1)];
@@ -69,9 +88,10 @@ export function checkType(type: TypeRef, value: NetValue): string | undefined {
   return `expected ${expected} but got ${typeName(value)} ${showValue(value)}`;
 }
 
-/** Truthiness as in Python: 0, "", [] and none are false. */
+/** Truthiness as in Python: 0, "", [], {} and none are false. */
 export function truthy(value: NetValue): boolean {
   if (Array.isArray(value)) return value.length > 0;
+  if (isRecord(value)) return value.fields.size > 0;
   if (isTensor(value)) return true;
   return Boolean(value);
 }
@@ -79,6 +99,12 @@ export function truthy(value: NetValue): boolean {
 export function valuesEqual(a: NetValue, b: NetValue): boolean {
   if (Array.isArray(a) && Array.isArray(b)) {
     return a.length === b.length && a.every((item, i) => valuesEqual(item, b[i]!));
+  }
+  if (isRecord(a) && isRecord(b)) {
+    if (a.fields.size !== b.fields.size) return false;
+    return [...a.fields].every(
+      ([name, field]) => b.fields.has(name) && valuesEqual(field, b.fields.get(name)!),
+    );
   }
   return a === b;
 }

@@ -274,6 +274,7 @@ export class AstBuilder extends BaseVisitor {
 
   argument(ctx: Children): A.Argument {
     const value: A.Expr = this.visit(node(ctx, 'value'));
+    if (ctx.spread) return { spread: true, value };
     if (!ctx.name) return { value };
     const name = token(ctx, 'name');
     return { name: name.image, nameSpan: this.span(name), value };
@@ -303,6 +304,7 @@ export class AstBuilder extends BaseVisitor {
   primary(ctx: Children): A.Expr {
     if (ctx.group) return this.visit(node(ctx, 'group'));
     if (ctx.listLiteral) return this.visit(node(ctx, 'listLiteral'));
+    if (ctx.recordLiteral) return this.visit(node(ctx, 'recordLiteral'));
     if (ctx.name) {
       const name = token(ctx, 'name');
       return { kind: 'name', name: name.image, span: this.span(name) };
@@ -333,6 +335,16 @@ export class AstBuilder extends BaseVisitor {
   listLiteral(ctx: Children): A.Expr {
     const items = nodes(ctx, 'listItem').map((n) => this.visit(n) as A.ListItem);
     return { kind: 'list', items, span: this.span(token(ctx, 'LBracket')) };
+  }
+
+  recordLiteral(ctx: Children): A.Expr {
+    const fields = nodes(ctx, 'recordField').map((n) => this.visit(n) as A.RecordField);
+    return { kind: 'record', fields, span: this.span(token(ctx, 'LBrace')) };
+  }
+
+  recordField(ctx: Children): A.RecordField {
+    const name = token(ctx, 'name');
+    return { name: name.image, span: this.span(name), value: this.visit(node(ctx, 'value')) };
   }
 
   listItem(ctx: Children): A.ListItem {

@@ -178,7 +178,10 @@ describe('dsl elaboration', () => {
       });
       assert.equal(found.length, 1);
       assert.deepEqual(at(found[0]!), ['main.net', 2, 7]);
-      assert.equal(found[0]!.message, "'Head' is already declared at b.net:1; rename one of them");
+      assert.equal(
+        found[0]!.message,
+        "block 'Head' is already declared at b.net:1; rename one of them",
+      );
     });
   });
 
@@ -254,7 +257,7 @@ describe('dsl elaboration', () => {
         net('for c in 3 { }'),
         [],
         [3, 12],
-        "'for' needs a list or range() but got int",
+        "'for' needs a list, a string or range() but got int",
       ],
       ['return in a network', net('return x'), [], [3, 3], "'return' is allowed in blocks only"],
       [

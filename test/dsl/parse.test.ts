@@ -30,7 +30,7 @@ function show(expr: Expr): string {
     case 'conditional':
       return `(${show(expr.condition)} ? ${show(expr.then)} : ${show(expr.otherwise)})`;
     case 'call':
-      return `${show(expr.callee)}(${expr.args.map((a) => (a.name ? `${a.name}: ` : '') + show(a.value)).join(', ')})`;
+      return `${show(expr.callee)}(${expr.args.map((a) => (a.spread ? '...' : a.name ? `${a.name}: ` : '') + show(a.value)).join(', ')})`;
     case 'index':
       return `${show(expr.target)}[${show(expr.index)}]`;
     case 'slice':
@@ -43,6 +43,8 @@ function show(expr: Expr): string {
       return expr.parts
         .map((part) => (typeof part === 'string' ? part : `{${show(part)}}`))
         .join('');
+    case 'record':
+      return `{${expr.fields.map((field) => `${field.name}: ${show(field.value)}`).join(', ')}}`;
     case 'none':
       return 'none';
   }
@@ -69,6 +71,8 @@ describe('dsl parser', () => {
       ['[1, ...shape]', '[1, ...shape]'],
       ['"layer{i + 1}.conv"', 'layer{(i + 1)}.conv'],
       ['"a{{b}}"', 'a{b}'],
+      ['{alpha: 0.5, inplace: true}', '{alpha: 0.5, inplace: true}'],
+      ['elu(x, ...args, alpha: 1)', 'elu(x, ...args, alpha: 1)'],
     ];
     for (const [source, expected] of cases) {
       it(`parses ${source}`, () => assert.equal(show(assignedValue(source)), expected));
