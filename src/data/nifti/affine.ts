@@ -65,6 +65,9 @@ export function qformAffine(
   return affineFromRows(rows);
 }
 
+// NOTE: SPM can store an Analyze image's affine in a MATLAB .mat file next to it, which nibabel
+// reads in preference to the header. This reader ignores .mat files, so such an image gets the
+// header's origin-based affine here and nibabel's affine may differ.
 function fallbackAffine(header: NiftiHeader): Affine {
   const dims = header.shape.slice(0, 3);
   const zooms = header.pixdim.slice(1, 4);

@@ -14,4 +14,4 @@ export { encodeNifti, encodeNiftiChunks, type WriteOptions } from './encode.js';
 export { parseHeader, type NiftiHeader } from './header.js';
 export { reorientToRas } from './reorient.js';
 export { ChunkReader, isGzip, type ByteSource } from './source.js';
-export { bytesSource, readNiftiBytes, type NiftiBytes } from './web.js';
+export { bytesSource, niftiBlob, readNiftiBytes, type NiftiBytes } from './web.js';

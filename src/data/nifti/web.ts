@@ -3,6 +3,7 @@
 
 import type { Volume } from '../volume.js';
 import { decodeNifti, type ReadOptions } from './decode.js';
+import { encodeNiftiChunks, type WriteOptions } from './encode.js';
 import { type ByteSource, gzipError, isGzip, readStream } from './source.js';
 
 /** Bytes of a file in memory: a Blob (a browser File included), an ArrayBuffer or a view. */
@@ -63,4 +64,23 @@ function singleChunkStream(bytes: ArrayBuffer | Uint8Array): ReadableStream<Uint
       controller.close();
     },
   });
+}
+
+/**
+ * Encodes a volume as a NIfTI-1 Blob for download: .nii bytes, or .nii.gz bytes when
+ * `compress` is true (compressed by CompressionStream chunk by chunk).
+ */
+export async function niftiBlob(
+  volume: Volume,
+  options: WriteOptions & { compress?: boolean } = {},
+): Promise<Blob> {
+  // The encoder's chunks are backed by plain ArrayBuffers, as BlobPart requires.
+  const chunks = Array.from(encodeNiftiChunks(volume, options)) as BlobPart[];
+  const blob = new Blob(chunks);
+  if (!options.compress) return blob;
+  const compressor = new CompressionStream('gzip') as unknown as TransformStream<
+    Uint8Array,
+    Uint8Array
+  >;
+  return new Response(blob.stream().pipeThrough(compressor)).blob();
 }

@@ -11,7 +11,8 @@ import { after, before, describe, it } from 'mocha';
 import { decodeNifti } from '../../../src/data/nifti/decode.js';
 import { fileSource, readNifti } from '../../../src/data/nifti/node.js';
 import { type ByteSource, ChunkReader, isGzip } from '../../../src/data/nifti/source.js';
-import { readNiftiBytes } from '../../../src/data/nifti/web.js';
+import { niftiBlob, readNiftiBytes } from '../../../src/data/nifti/web.js';
+import { affineFromRows, Volume } from '../../../src/data/volume.js';
 import { UserError } from '../../../src/errors.js';
 import { buildNifti } from './build.js';
 
@@ -74,6 +75,31 @@ describe('browser byte sources', () => {
       },
     );
   });
+});
+
+describe('niftiBlob', () => {
+  const affine = affineFromRows([
+    [0, 0, 2, -10],
+    [-1.5, 0, 0, 20],
+    [0, 3, 0, -30],
+  ]);
+  const volume = new Volume(
+    Float32Array.from({ length: 60 }, (_, i) => i * 0.25),
+    [5, 4, 3],
+    affine,
+  );
+
+  for (const compress of [false, true]) {
+    it(`encodes ${compress ? '.nii.gz' : '.nii'} bytes`, async () => {
+      const blob = await niftiBlob(volume, { compress });
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      assert.equal(isGzip(bytes), compress);
+      const read = await readNiftiBytes(blob, { name: 'download.nii' });
+      assert.deepEqual(read.data, volume.data);
+      assert.deepEqual(read.shape, [5, 4, 3]);
+      assert.ok(read.affine.every((value, index) => Math.abs(value - affine[index]!) < 1e-6));
+    });
+  }
 });
 
 describe('gzip streaming', () => {
