@@ -76,3 +76,13 @@ export function f32(value: number): string {
 export function u32Array(values: readonly number[]): string {
   return `array<u32, ${values.length}>(${values.map(u32).join(', ')})`;
 }
+
+/**
+ * The WGSL value type of an element-wise kernel over `elements` values: vec4f (one 16-byte
+ * access per thread) when the count is a multiple of 4, else f32; and how many there are.
+ */
+export function vectorLayout(elements: number): { type: 'vec4f' | 'f32'; count: number } {
+  return elements % 4 === 0
+    ? { type: 'vec4f', count: elements / 4 }
+    : { type: 'f32', count: elements };
+}
