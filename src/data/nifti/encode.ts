@@ -52,6 +52,7 @@ export function* encodeNiftiChunks(
   options: WriteOptions = {},
 ): Generator<Uint8Array> {
   const datatype = writableDatatype(options.datatype ?? 'float32');
+  checkShape(volume);
   checkValues(volume, datatype);
   const extensions = encodeExtensions(volume);
   const voxOffset = NIFTI1_HEADER_SIZE + extensions.length;
@@ -61,6 +62,17 @@ export function* encodeNiftiChunks(
     const end = Math.min(start + CHUNK_VOXELS, volume.data.length);
     yield encodeVoxels(volume.data.subarray(start, end), datatype);
   }
+}
+
+// NIfTI-1 stores each dim as int16.
+function checkShape(volume: Volume): void {
+  const axis = volume.shape.findIndex((size) => size > 32767);
+  if (axis < 0) return;
+  throw new UserError(
+    `Cannot write ${volume.header.source || 'the volume'} as NIfTI-1: axis ${axis} has ` +
+      `${volume.shape[axis]} voxels, above the format's limit of 32767 per axis. Crop or ` +
+      'split the volume first.',
+  );
 }
 
 function checkValues(volume: Volume, datatype: Datatype): void {

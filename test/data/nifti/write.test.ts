@@ -210,6 +210,13 @@ describe('writeNifti', () => {
       /Cannot write datatype 'complex64': expected one of uint8, int8/,
     ],
     [
+      'an axis over 32767',
+      ramp([32768, 1, 1], LPI, () => 0),
+      {},
+      'long.nii',
+      /as NIfTI-1: axis 0 has 32768 voxels, above the format's limit of 32767 per axis/,
+    ],
+    [
       'a .img name',
       ramp([2, 2, 2], LPI, (i) => i),
       {},
