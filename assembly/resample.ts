@@ -22,13 +22,16 @@ export function resampleLinear(
 ): void {
   const strideY = <usize>nx;
   const strideZ = <usize>nx * <usize>ny;
+  const dxi = load<f64>(matrix), dyi = load<f64>(matrix, 32), dzi = load<f64>(matrix, 64);
   let out = dst;
   for (let k = 0; k < oz; k++) {
     for (let j = 0; j < oy; j++) {
+      // Along a row the coordinates advance by the matrix's first column; the rounding this
+      // adds (about 1e-13 voxel) is far below f32 resolution for interpolation weights.
+      let x = mapRow(matrix, 0, 0, j, k);
+      let y = mapRow(matrix, 1, 0, j, k);
+      let z = mapRow(matrix, 2, 0, j, k);
       for (let i = 0; i < ox; i++) {
-        const x = mapRow(matrix, 0, i, j, k);
-        const y = mapRow(matrix, 1, i, j, k);
-        const z = mapRow(matrix, 2, i, j, k);
         let value = fill;
         if (inside(x, nx) && inside(y, ny) && inside(z, nz)) {
           const cx = clampCoordinate(x, nx);
@@ -52,6 +55,9 @@ export function resampleLinear(
         }
         store<f32>(out, value);
         out += 4;
+        x += dxi;
+        y += dyi;
+        z += dzi;
       }
     }
   }

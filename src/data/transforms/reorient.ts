@@ -57,10 +57,15 @@ export function planReorient(volume: Volume, target = 'RAS'): ReorientPlan {
   };
 }
 
-/** Returns `volume` with its voxel axes in the orientation `target` (default 'RAS'). */
+/**
+ * Returns `volume` with its voxel axes in the orientation `target` (default 'RAS'). A volume
+ * already in that orientation is returned itself, not copied, as nibabel's
+ * as_closest_canonical does.
+ */
 export function reorient(backend: ImageBackend, volume: Volume, target = 'RAS'): Volume {
   const plan = planReorient(volume, target);
   const dims = volume.spatialShape;
+  if (plan.axisOf.every((axis, a) => axis === a) && !plan.flips.some(Boolean)) return volume;
   return mapFrames(volume, plan.outDims, plan.affine, (frame) =>
     backend.permuteFlip(frame, dims, plan.axisOf, plan.flips),
   );

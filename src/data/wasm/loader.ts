@@ -8,8 +8,16 @@ import type { WasmExports } from './exports.js';
 /** Where the module comes from: bytes, a compiled module, or a file path or URL to read. */
 export type WasmSource = BufferSource | WebAssembly.Module | URL | string;
 
-/** The default location of the module, relative to this file (src/data/wasm/ -> build/). */
-export const defaultWasmUrl = new URL('../../../build/clinicadl.wasm', import.meta.url);
+/**
+ * The default location of the module: build/clinicadl.wasm when this file runs from src/, and
+ * clinicadl.wasm beside the bundle otherwise (scripts/build.mjs puts it there for the web app;
+ * build/cli.js sits beside build/clinicadl.wasm).
+ */
+export const defaultWasmUrl = /\/src\/data\/wasm\/loader\.[jt]s$/.test(import.meta.url)
+  ? new URL('../../../build/clinicadl.wasm', import.meta.url)
+  : new URL('./clinicadl.wasm', import.meta.url);
+
+const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
 
 let cached: Promise<ImageKernels> | undefined;
 
@@ -54,20 +62,12 @@ async function instantiateKernels(source: WasmSource): Promise<ImageKernels> {
 
 async function readWasmBytes(source: BufferSource | URL | string): Promise<BufferSource> {
   if (typeof source !== 'string' && !(source instanceof URL)) return source;
-  const url = typeof source === 'string' ? toUrl(source) : source;
-  if (url.protocol === 'file:') {
-    // The module name is not a literal, so bundlers for the browser leave it unresolved.
-    const fsModule = 'node:fs/promises';
-    const { readFile } = (await import(fsModule)) as typeof import('node:fs/promises');
-    try {
-      return await readFile(url);
-    } catch (error) {
-      throw new Error(
-        `Cannot read the Wasm image kernels at ${url.pathname}: ${(error as Error).message}. ` +
-          'Run `npm run build:wasm` to build them.',
-      );
-    }
+  if (isNode && isFileLocation(source)) {
+    return readWasmFile(
+      typeof source === 'string' && source.startsWith('file:') ? new URL(source) : source,
+    );
   }
+  const url = source instanceof URL ? source : new URL(source, globalThis.location?.href);
   const response = await fetch(url);
   if (!response.ok) {
     throw new Error(
@@ -77,13 +77,25 @@ async function readWasmBytes(source: BufferSource | URL | string): Promise<Buffe
   return response.arrayBuffer();
 }
 
-function toUrl(pathOrUrl: string): URL {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(pathOrUrl)) return new URL(pathOrUrl);
-  if (typeof process !== 'undefined' && process.versions?.node) {
-    const absolute = pathOrUrl.startsWith('/') ? pathOrUrl : `${process.cwd()}/${pathOrUrl}`;
-    return new URL(`file://${absolute}`);
+/** True for a file: URL or a string without a URL scheme (a path). */
+function isFileLocation(source: URL | string): boolean {
+  if (source instanceof URL) return source.protocol === 'file:';
+  return source.startsWith('file:') || !/^[a-z][a-z0-9+.-]*:/i.test(source);
+}
+
+async function readWasmFile(path: URL | string): Promise<BufferSource> {
+  // The module name is not a literal, so bundlers for the browser leave it unresolved.
+  const fsModule = 'node:fs/promises';
+  const { readFile } = (await import(fsModule)) as typeof import('node:fs/promises');
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (error) {
+    const shown = path instanceof URL ? decodeURIComponent(path.pathname) : path;
+    throw new Error(
+      `Cannot read the Wasm image kernels at ${shown}: ${(error as Error).message}. ` +
+        'Run `npm run build:wasm` to build them.',
+    );
   }
-  return new URL(pathOrUrl, globalThis.location?.href);
 }
 
 /** Decodes an AssemblyScript string: UTF-16 code units, byte length stored just before. */
