@@ -1,0 +1,154 @@
+// Lowerings of the dense ops: convolution, transposed convolution and their gradients,
+// linear and batched matmul.
+
+import { UserError } from '../errors.js';
+import { numElements, type Node, type Shape } from '../graph/ir.js';
+import type { ConvAttrs, ConvTransposeAttrs, MatmulAttrs } from '../graph/ops/index.js';
+import type { GradOpAttrs } from '../graph/autodiff-ops.js';
+import type { ConvGeometry } from './conv.js';
+import { planConvInputGrad, planConvTranspose } from './conv-dgrad.js';
+import { planConvForward } from './conv-forward.js';
+import { planConvWeightGrad } from './conv-wgrad.js';
+import {
+  registerLowering,
+  UNUSED,
+  value,
+  type LowerContext,
+  type LoweredDispatch,
+} from './lower.js';
+import { planLinear, planMatmul } from './matmul.js';
+
+/** The convolution whose input is `input` [N, C, ...] and weight `weight` [Cout, C/g, ...]. */
+function convGeometry(input: Shape, weight: Shape, attrs: ConvAttrs): ConvGeometry {
+  return {
+    batch: input[0]!,
+    inChannels: input[1]!,
+    outChannels: weight[0]!,
+    inputSize: input.slice(2),
+    kernelSize: weight.slice(2),
+    stride: attrs.stride,
+    padding: attrs.padding,
+    dilation: attrs.dilation,
+    groups: attrs.groups,
+  };
+}
+
+registerLowering('conv', (node, context) => {
+  const [x, weight, bias] = node.inputs;
+  const plan = planConvForward(
+    convGeometry(x!.shape, weight!.shape, node.attrs as ConvAttrs),
+    { bias: bias !== undefined },
+    context.limits,
+  );
+  const operands = [
+    value(x!),
+    value(weight!),
+    bias ? value(bias) : UNUSED,
+    value(node.outputs[0]!),
+  ];
+  return [{ plan, operands }];
+});
+
+registerLowering('convTranspose', (node, context) => {
+  const [x, weight, bias] = node.inputs;
+  const attrs = node.attrs as ConvTransposeAttrs;
+  const plan = planConvTranspose(
+    {
+      ...convGeometry(x!.shape, weight!.shape, attrs),
+      // A transposed weight is [inChannels, outChannels / groups, ...kernel].
+      outChannels: weight!.shape[1]! * attrs.groups,
+      outputPadding: attrs.outputPadding,
+    },
+    { bias: bias !== undefined },
+    context.limits,
+  );
+  const operands = [
+    value(x!),
+    value(weight!),
+    bias ? value(bias) : UNUSED,
+    value(node.outputs[0]!),
+  ];
+  return [{ plan, operands }];
+});
+
+registerLowering('convInputGrad', (node, context) => {
+  const [dy, weight] = node.inputs;
+  const attrs = node.attrs as GradOpAttrs['convInputGrad'];
+  const plan = planConvInputGrad(
+    convGeometry(attrs.inputShape, weight!.shape, attrs),
+    context.limits,
+  );
+  return [{ plan, operands: [value(dy!), value(weight!), UNUSED, value(node.outputs[0]!)] }];
+});
+
+registerLowering('convWeightGrad', (node, context) => {
+  const [x, dy] = node.inputs;
+  const attrs = node.attrs as GradOpAttrs['convWeightGrad'];
+  const split = planConvWeightGrad(
+    convGeometry(x!.shape, attrs.weightShape, attrs),
+    context.limits,
+  );
+  const dw = value(node.outputs[0]!);
+  if (!split.reduce) return [{ plan: split.product, operands: [value(dy!), value(x!), dw] }];
+  const partials = context.scratch(split.scratchElements);
+  return [
+    { plan: split.product, operands: [value(dy!), value(x!), partials] },
+    { plan: split.reduce, operands: [partials, dw] },
+  ];
+});
+
+registerLowering('linear', (node, context) => {
+  const [x, weight, bias] = node.inputs;
+  const [outFeatures, inFeatures] = [weight!.shape[0]!, weight!.shape[1]!];
+  const plan = planLinear(
+    { batch: numElements(x!.shape) / inFeatures, inFeatures, outFeatures },
+    { bias: bias !== undefined },
+    context.limits,
+  );
+  const operands = [
+    value(x!),
+    value(weight!),
+    bias ? value(bias) : UNUSED,
+    value(node.outputs[0]!),
+  ];
+  return [{ plan, operands }];
+});
+
+function lowerMatmul(node: Node, context: LowerContext): LoweredDispatch[] {
+  const [a, b] = node.inputs;
+  const y = node.outputs[0]!;
+  const { transposeA, transposeB } = node.attrs as MatmulAttrs;
+  const [m, n] = [y.shape.at(-2)!, y.shape.at(-1)!];
+  const k = transposeA ? a!.shape.at(-2)! : a!.shape.at(-1)!;
+  const batch = numElements(y.shape.slice(0, -2));
+  const batchOf = (shape: Shape) => numElements(shape.slice(0, -2));
+  for (const [name, operand] of [
+    ['A', a!],
+    ['B', b!],
+  ] as const) {
+    const count = batchOf(operand.shape);
+    if (count !== batch && count !== 1) {
+      throw new UserError(
+        `matmul in '${node.scope}': operand ${name} has ${count} matrices for a batch of ` +
+          `${batch}; only one matrix or one per batch element is supported.`,
+      );
+    }
+  }
+  const plan = planMatmul(
+    {
+      batch,
+      m,
+      n,
+      k,
+      transposeA,
+      transposeB,
+      broadcastA: batchOf(a!.shape) === 1 && batch > 1,
+      broadcastB: batchOf(b!.shape) === 1 && batch > 1,
+    },
+    {},
+    context.limits,
+  );
+  return [{ plan, operands: [value(a!), value(b!), UNUSED, value(y)] }];
+}
+
+registerLowering('matmul', lowerMatmul);

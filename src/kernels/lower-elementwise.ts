@@ -1,0 +1,120 @@
+// Lowerings of the element-wise ops, views, reductions, softmax and their gradients.
+
+import type { GradOpAttrs } from '../graph/autodiff-ops.js';
+import { numElements, type Node } from '../graph/ir.js';
+import type { ReduceAttrs, SoftmaxAttrs } from '../graph/ops/index.js';
+import { planBinary, type BinaryOp } from './binary.js';
+import { planElementwise, planUnary, planUnaryBackward } from './elementwise.js';
+import { registerLowering, value, type LowerContext, type LoweredDispatch } from './lower.js';
+import { planReduce } from './reduce.js';
+import { planSoftmax, planSoftmaxBackward } from './softmax.js';
+import { unarySaves, type UnaryOp, type UnaryOpName } from './unary-ops.js';
+
+/** The kernels' description of a unary op from the IR op name and attributes. */
+function unaryOp(op: string, attrs: Readonly<Record<string, unknown>>): UnaryOp {
+  return { ...(attrs as Omit<UnaryOp, 'op'>), op: op as UnaryOpName };
+}
+
+const UNARY: UnaryOpName[] = [
+  'relu',
+  'leakyRelu',
+  'elu',
+  'selu',
+  'celu',
+  'gelu',
+  'mish',
+  'sigmoid',
+  'tanh',
+  'relu6',
+  'softplus',
+  'exp',
+  'log',
+  'sqrt',
+  'neg',
+  'scale',
+];
+
+for (const op of UNARY) {
+  registerLowering(op, (node, context) => {
+    const x = node.inputs[0]!;
+    const plan = planUnary(
+      [unaryOp(op, node.attrs as Record<string, unknown>)],
+      x.shape,
+      context.limits,
+    );
+    return [{ plan, operands: [value(x), value(node.outputs[0]!)] }];
+  });
+}
+
+registerLowering('unaryGrad', (node, context) => {
+  const [dy, x, y] = node.inputs;
+  const attrs = node.attrs as GradOpAttrs['unaryGrad'];
+  const op = unaryOp(attrs.op, attrs.attrs);
+  const plan = planUnaryBackward(op, x!.shape, context.limits);
+  const dx = value(node.outputs[0]!);
+  const saves = unarySaves(op);
+  if (saves === 'none') return [{ plan, operands: [value(dy!), dx] }];
+  return [{ plan, operands: [value(saves === 'input' ? x! : y!), value(dy!), dx] }];
+});
+
+for (const op of ['add', 'sub', 'mul', 'div'] as BinaryOp[]) {
+  registerLowering(op, (node, context) => {
+    const [a, b] = node.inputs;
+    const plan = planBinary(op, a!.shape, b!.shape, context.limits);
+    return [{ plan, operands: [value(a!), value(b!), value(node.outputs[0]!)] }];
+  });
+}
+
+registerLowering('prelu', (node, context) => {
+  const [x, weight] = node.inputs;
+  // The weight broadcasts over the channel axis 1, not over the trailing axis.
+  const weightShape = [weight!.shape[0]!, ...x!.shape.slice(2).map(() => 1)];
+  const plan = planBinary('prelu', x!.shape, weightShape, context.limits);
+  return [{ plan, operands: [value(x!), value(weight!), value(node.outputs[0]!)] }];
+});
+
+registerLowering('broadcastTo', (node, context) => {
+  const [x] = node.inputs;
+  const y = node.outputs[0]!;
+  const plan = planElementwise('broadcast_to', [x!.shape], y.shape, 'x0', context.limits);
+  return [{ plan, operands: [value(x!), value(y)] }];
+});
+
+registerLowering('reshape', (node, context) => {
+  context.alias(node.outputs[0]!, node.inputs[0]!);
+  return [];
+});
+
+function lowerReduce(op: 'sum' | 'mean' | 'max') {
+  return (node: Node, context: LowerContext): LoweredDispatch[] => {
+    const x = node.inputs[0]!;
+    const { axes } = node.attrs as ReduceAttrs;
+    const y = node.outputs[0]!;
+    if (axes.length === 0 || numElements(x.shape) === numElements(y.shape)) {
+      // Reducing over nothing (or unit axes only) moves no data.
+      context.alias(y, x);
+      return [];
+    }
+    const plan = planReduce({ shape: x.shape, axes, op }, context.limits);
+    return [{ plan, operands: [value(x), value(y)] }];
+  };
+}
+
+registerLowering('sum', lowerReduce('sum'));
+registerLowering('mean', lowerReduce('mean'));
+registerLowering('max', lowerReduce('max'));
+
+for (const log of [false, true]) {
+  registerLowering(log ? 'logSoftmax' : 'softmax', (node, context) => {
+    const x = node.inputs[0]!;
+    const { axis } = node.attrs as SoftmaxAttrs;
+    const plan = planSoftmax({ shape: x.shape, axis, log }, context.limits);
+    return [{ plan, operands: [value(x), value(node.outputs[0]!)] }];
+  });
+  registerLowering(log ? 'logSoftmaxGrad' : 'softmaxGrad', (node, context) => {
+    const [dy, y] = node.inputs;
+    const { axis } = node.attrs as SoftmaxAttrs;
+    const plan = planSoftmaxBackward({ shape: y!.shape, axis, log }, context.limits);
+    return [{ plan, operands: [value(y!), value(dy!), value(node.outputs[0]!)] }];
+  });
+}

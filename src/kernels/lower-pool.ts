@@ -1,0 +1,119 @@
+// Lowerings of pooling and the cross-entropy loss, the ops whose gradient kernels read a
+// tensor their forward kernel saved: max pooling's argmax and the loss totals.
+
+import type { GradOpAttrs } from '../graph/autodiff-ops.js';
+import { numElements, type Value } from '../graph/ir.js';
+import type { AdaptivePoolAttrs, AvgPoolAttrs, MaxPoolAttrs } from '../graph/ops/index.js';
+import type { CrossEntropyAttrs } from '../losses/ops.js';
+import { planCrossEntropy, planCrossEntropyBackward } from './cross-entropy.js';
+import { registerLowering, UNUSED, value, type LowerContext, type Operand } from './lower.js';
+import {
+  planAdaptiveAvgPool,
+  planAdaptiveAvgPoolBackward,
+  planAvgPool,
+  planAvgPoolBackward,
+  planMaxPool,
+  planMaxPoolBackward,
+} from './pool.js';
+
+/** The argmax a max pooling of `input` saves for its gradient (one u32 per output). */
+function argmax(
+  context: LowerContext,
+  input: Value,
+  attrs: MaxPoolAttrs,
+  outputs: number,
+): Operand {
+  return context.saved(`maxPool:${input.id}:${JSON.stringify(attrs)}`, outputs);
+}
+
+registerLowering('maxPool', (node, context) => {
+  const x = node.inputs[0]!;
+  const y = node.outputs[0]!;
+  const attrs = node.attrs as MaxPoolAttrs;
+  const plan = planMaxPool({ inputShape: x.shape, ...attrs }, context.limits);
+  const saved = argmax(context, x, attrs, numElements(y.shape));
+  return [{ plan, operands: [value(x), value(y), saved] }];
+});
+
+registerLowering('maxPoolGrad', (node, context) => {
+  const [dy, x] = node.inputs;
+  const attrs = node.attrs as MaxPoolAttrs;
+  const plan = planMaxPoolBackward({ inputShape: x!.shape, ...attrs }, context.limits);
+  const saved = argmax(context, x!, attrs, numElements(dy!.shape));
+  return [{ plan, operands: [value(dy!), saved, value(node.outputs[0]!)] }];
+});
+
+registerLowering('avgPool', (node, context) => {
+  const x = node.inputs[0]!;
+  const plan = planAvgPool(
+    { inputShape: x.shape, ...(node.attrs as AvgPoolAttrs) },
+    context.limits,
+  );
+  return [{ plan, operands: [value(x), value(node.outputs[0]!)] }];
+});
+
+registerLowering('avgPoolGrad', (node, context) => {
+  const { inputShape, ...attrs } = node.attrs as GradOpAttrs['avgPoolGrad'];
+  const plan = planAvgPoolBackward({ inputShape, ...attrs }, context.limits);
+  return [{ plan, operands: [value(node.inputs[0]!), value(node.outputs[0]!)] }];
+});
+
+registerLowering('adaptiveAvgPool', (node, context) => {
+  const x = node.inputs[0]!;
+  const { outputSize } = node.attrs as AdaptivePoolAttrs;
+  const plan = planAdaptiveAvgPool({ inputShape: x.shape, outputSize }, context.limits);
+  return [{ plan, operands: [value(x), value(node.outputs[0]!)] }];
+});
+
+registerLowering('adaptiveAvgPoolGrad', (node, context) => {
+  const { inputShape, outputSize } = node.attrs as GradOpAttrs['adaptiveAvgPoolGrad'];
+  const plan = planAdaptiveAvgPoolBackward({ inputShape, outputSize }, context.limits);
+  return [{ plan, operands: [value(node.inputs[0]!), value(node.outputs[0]!)] }];
+});
+
+/** Class weights: the node's weight input, or a constant of ones. */
+function classWeights(context: LowerContext, classes: number, weight: Value | undefined): Operand {
+  if (weight) return value(weight);
+  return context.constant(`ones:${classes}`, new Float32Array(classes).fill(1));
+}
+
+registerLowering('crossEntropy', (node, context) => {
+  const [scores, targets, weight] = node.inputs;
+  const loss = node.outputs[0]!;
+  const attrs = node.attrs as CrossEntropyAttrs;
+  const geometry = { inputShape: scores!.shape, ...attrs };
+  const plan = planCrossEntropy(geometry, context.limits);
+  const weights = classWeights(context, scores!.shape[1]!, weight);
+  const rowWeights = context.scratch(plan.rowCount);
+  if (!plan.total) {
+    const operands = [value(scores!), value(targets!), weights, value(loss), rowWeights];
+    return [{ plan: plan.rows, operands }];
+  }
+  // The totals kernel writes [loss, total weight]; the gradient of a mean reads both.
+  context.reserve(loss, 2);
+  const rowLosses = context.scratch(plan.rowCount);
+  return [
+    {
+      plan: plan.rows,
+      operands: [value(scores!), value(targets!), weights, rowLosses, rowWeights],
+    },
+    { plan: plan.total, operands: [rowLosses, rowWeights, value(loss)] },
+  ];
+});
+
+registerLowering('crossEntropyGrad', (node, context) => {
+  const [dy, scores, targets, loss, weight] = node.inputs;
+  const attrs = node.attrs as CrossEntropyAttrs;
+  const plan = planCrossEntropyBackward({ inputShape: scores!.shape, ...attrs }, context.limits);
+  const weights = classWeights(context, scores!.shape[1]!, weight);
+  const totals = attrs.reduction === 'none' ? UNUSED : value(loss!);
+  const operands = [
+    value(scores!),
+    value(targets!),
+    weights,
+    totals,
+    value(dy!),
+    value(node.outputs[0]!),
+  ];
+  return [{ plan, operands }];
+});

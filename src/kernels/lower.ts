@@ -1,0 +1,60 @@
+// Lowering: each IR op becomes one or more kernel dispatches. A lowering gets the node and a
+// context and returns dispatches whose operands name IR values, tensors saved for the
+// backward pass, scratch tensors or constants; the compiler then assigns them buffers.
+
+import type { Node, Value } from '../graph/ir.js';
+import type { OpName } from '../graph/ops/index.js';
+import type { GemmLimits } from './matmul-tile.js';
+import type { KernelPlan } from './plan.js';
+
+/** What a kernel binding is bound to. */
+export type Operand =
+  /** An IR value's tensor. */
+  | { kind: 'value'; value: Value }
+  /**
+   * A tensor the IR does not name: scratch space of one dispatch (split-K partial sums), or
+   * a tensor saved by a forward op for its gradient (max pooling's argmax). Operands with the
+   * same key are the same tensor.
+   */
+  | { kind: 'internal'; key: string; elements: number }
+  /** Read-only data uploaded once (class weights of ones, say). */
+  | { kind: 'constant'; key: string; data: Float32Array | Int32Array | Uint32Array }
+  /** A binding the kernel declares but does not read in this configuration (no bias). */
+  | { kind: 'unused' };
+
+export interface LoweredDispatch {
+  plan: KernelPlan;
+  /** One operand per binding of plan.spec, in order. */
+  operands: Operand[];
+}
+
+export interface LowerContext {
+  readonly limits: GemmLimits;
+  /** A scratch tensor private to this node. */
+  scratch(elements: number): Operand;
+  /**
+   * A tensor shared between a forward node and its gradient node, identified by `key` (built
+   * from the forward input's value id and the op's attributes).
+   */
+  saved(key: string, elements: number): Operand;
+  constant(key: string, data: Float32Array | Int32Array | Uint32Array): Operand;
+  /** Makes `view` use `base`'s tensor: a reshape, which moves no data. */
+  alias(view: Value, base: Value): void;
+  /** Requires `value`'s tensor to have at least `elements` elements (kernels that write extras). */
+  reserve(value: Value, elements: number): void;
+}
+
+export type Lowering = (node: Node, context: LowerContext) => LoweredDispatch[];
+
+const lowerings = new Map<OpName, Lowering>();
+
+export function registerLowering(op: OpName, lowering: Lowering): void {
+  lowerings.set(op, lowering);
+}
+
+export function getLowering(op: OpName): Lowering | undefined {
+  return lowerings.get(op);
+}
+
+export const value = (v: Value): Operand => ({ kind: 'value', value: v });
+export const UNUSED: Operand = { kind: 'unused' };
