@@ -109,6 +109,22 @@ describe('gzip streaming', () => {
   });
   after(() => rmSync(folder, { recursive: true, force: true }));
 
+  it('inflates a multi-member gzip file', async () => {
+    // bgzip and other block compressors write one gzip member after another.
+    const values = Array.from({ length: 512 }, (_, index) => index % 200);
+    const bytes = buildNifti({ shape: [8, 8, 8], datatype: 2, bitpix: 8, values });
+    const members = Buffer.concat([
+      gzipSync(bytes.subarray(0, 400)),
+      gzipSync(bytes.subarray(400)),
+    ]);
+    const path = join(folder, 'members.nii.gz');
+    writeFileSync(path, members);
+    const fromFile = await readNifti(path);
+    const fromBytes = await readNiftiBytes(members, { name: 'members.nii.gz' });
+    assert.deepEqual(Array.from(fromFile.data), values);
+    assert.deepEqual(Array.from(fromBytes.data), values);
+  });
+
   it('inflates a 200:1 file in bounded chunks', async () => {
     // 16 MiB of float32 that compresses far beyond 200:1: only the last plane is non-zero.
     const shape = [128, 128, 256];
