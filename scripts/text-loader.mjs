@@ -4,7 +4,11 @@ import { readFile } from 'node:fs/promises';
 export async function load(url, context, nextLoad) {
   if (url.endsWith('.wgsl')) {
     const text = await readFile(new URL(url), 'utf8');
-    return { format: 'module', shortCircuit: true, source: `export default ${JSON.stringify(text)};` };
+    return {
+      format: 'module',
+      shortCircuit: true,
+      source: `export default ${JSON.stringify(text)};`,
+    };
   }
   return nextLoad(url, context);
 }

@@ -165,9 +165,8 @@ function byDecreasingScore(scores: ArrayLike<number>): number[] {
 export function rocAuc(yTrue: ArrayLike<number>, scores: ArrayLike<number>): number {
   checkScores(yTrue, scores);
   const order = byDecreasingScore(scores);
-  let positives = 0;
-  let negatives = 0;
-  for (let i = 0; i < yTrue.length; i++) yTrue[i] === 1 ? positives++ : negatives++;
+  const positives = Array.from(yTrue).filter((label) => label === 1).length;
+  const negatives = yTrue.length - positives;
   if (positives === 0 || negatives === 0) return Number.NaN;
   let area = 0;
   let positivesAbove = 0;
