@@ -41,6 +41,8 @@ async function* streamBytes(bytes: NiftiBytes, name: string): AsyncGenerator<Uin
     Uint8Array,
     Uint8Array
   >;
+  // NOTE: files of several gzip members (bgzip) are tested with Node 20's DecompressionStream
+  // only; browsers have not been checked.
   const inflated = stream.pipeThrough(inflater);
   try {
     yield* readStream(inflated);
