@@ -31,13 +31,18 @@ export const spatialDimsSchema = z.number().int().min(1).max(3);
 export const perAxisSchema = z.union([positiveInt, z.array(positiveInt).min(1)]);
 export type PerAxis = z.infer<typeof perAxisSchema>;
 
-/** Expands a PerAxis value to `spatialDims` entries; the error names the field. */
-export function expandPerAxis(value: PerAxis, spatialDims: number, field: string): number[] {
+/** Expands a PerAxis value to `spatialDims` entries; the error names the network and field. */
+export function expandPerAxis(
+  value: PerAxis,
+  spatialDims: number,
+  network: string,
+  field: string,
+): number[] {
   if (typeof value === 'number') return new Array<number>(spatialDims).fill(value);
   if (value.length !== spatialDims) {
     throw new UserError(
-      `${field} has ${value.length} entries [${value.join(', ')}] but spatialDims is ` +
-        `${spatialDims}; give one number or ${spatialDims} numbers`,
+      `${network} config field '${field}': [${value.join(', ')}] has ${value.length} entries ` +
+        `but the input has ${spatialDims} spatial axes; give one number or ${spatialDims} numbers`,
     );
   }
   return [...value];
@@ -268,8 +273,13 @@ export function resNetSettings(
   }
   return {
     ...fields,
-    initConvSize: expandPerAxis(fields.initConvSize, fields.spatialDims, 'initConvSize'),
-    initConvStride: expandPerAxis(fields.initConvStride, fields.spatialDims, 'initConvStride'),
+    initConvSize: expandPerAxis(fields.initConvSize, fields.spatialDims, network, 'initConvSize'),
+    initConvStride: expandPerAxis(
+      fields.initConvStride,
+      fields.spatialDims,
+      network,
+      'initConvStride',
+    ),
     seReduction,
   };
 }

@@ -28,7 +28,11 @@ export const variantSchema = z.strictObject({
   /** Activation applied to the output (default none). */
   outputAct: activationSchema.nullable().default(null),
   /** 2 for the published 2D network, 3 for the same network with 3D layers (default 2). */
-  spatialDims: z.union([z.literal(2), z.literal(3)]).default(2),
+  spatialDims: z
+    .union([z.literal(2), z.literal(3)], {
+      error: (issue) => `must be 2 or 3, got ${JSON.stringify(issue.input)}`,
+    })
+    .default(2),
   /** Channels of the input (default 3, RGB as in the papers; 1 for an MRI volume). */
   inChannels: positiveInt.default(3),
   /**
@@ -47,8 +51,9 @@ interface VariantClass {
   fromJSON(json: unknown): NetworkConfig<VariantFields>;
 }
 
-function variantInputShape(fields: VariantFields): number[] {
-  return [fields.inChannels, ...expandPerAxis(fields.imageSize, fields.spatialDims, 'imageSize')];
+function variantInputShape(network: string, fields: VariantFields): number[] {
+  const spatial = expandPerAxis(fields.imageSize, fields.spatialDims, network, 'imageSize');
+  return [fields.inChannels, ...spatial];
 }
 
 /** Makes the config class of one literature variant. */
@@ -58,7 +63,7 @@ function variant(network: string, build: VariantBuild, check?: (fields: VariantF
 
     constructor(input: z.input<typeof variantSchema>) {
       super(parseConfig(network, variantSchema, input));
-      variantInputShape(this.fields);
+      variantInputShape(network, this.fields);
       check?.(this.fields);
     }
 
@@ -67,7 +72,7 @@ function variant(network: string, build: VariantBuild, check?: (fields: VariantF
     }
 
     inputShape(): number[] {
-      return variantInputShape(this.fields);
+      return variantInputShape(network, this.fields);
     }
 
     build(builder: GraphBuilder, input: Value): Value {
@@ -150,7 +155,7 @@ function viT(
   mlpDim: number,
 ): VariantClass {
   const settings = (fields: VariantFields) => ({
-    inShape: variantInputShape(fields),
+    inShape: variantInputShape(network, fields),
     patchSize: new Array<number>(fields.spatialDims).fill(patch),
     numOutputs: fields.numOutputs,
     embeddingDim,
@@ -164,7 +169,7 @@ function viT(
   return variant(
     network,
     (builder, x, fields) => buildViT(builder, x, settings(fields)),
-    (fields) => checkViTSettings(network, settings(fields)),
+    (fields) => checkViTSettings(network, settings(fields), 'imageSize'),
   );
 }
 

@@ -116,15 +116,22 @@ function encoderBlock(builder: GraphBuilder, x: Value, settings: ViTSettings): V
   return builder.op('add', [attended, z], {});
 }
 
-/** Checks the ViT settings against each other; the errors name the fields. */
-export function checkViTSettings(network: string, settings: ViTSettings): number[] {
+/**
+ * Checks the ViT settings against each other and returns the patch grid; the errors name the
+ * fields, `sizeField` being the config field that sets the spatial size.
+ */
+export function checkViTSettings(
+  network: string,
+  settings: ViTSettings,
+  sizeField: 'inShape' | 'imageSize' = 'inShape',
+): number[] {
   const { inShape, patchSize, embeddingDim, numHeads } = settings;
   const spatial = inShape.slice(1);
   const grid = spatial.map((size, axis) => size / patchSize[axis]);
   if (grid.some((cells) => !Number.isInteger(cells))) {
     throw new UserError(
-      `${network} config field 'patchSize': [${patchSize.join(', ')}] must divide the spatial ` +
-        `sizes of inShape [${inShape.join(', ')}] on every axis`,
+      `${network} config field '${sizeField}': spatial size [${spatial.join(', ')}] must be ` +
+        `divisible by the patch size [${patchSize.join(', ')}] on every axis`,
     );
   }
   if (embeddingDim % numHeads !== 0) {
@@ -227,7 +234,8 @@ export type ViTFields = z.output<typeof viTSchema>;
 
 function viTSettings(fields: ViTFields): ViTSettings {
   const spatialDims = fields.inShape.length - 1;
-  return { ...fields, patchSize: expandPerAxis(fields.patchSize, spatialDims, 'patchSize') };
+  const patchSize = expandPerAxis(fields.patchSize, spatialDims, 'ViT', 'patchSize');
+  return { ...fields, patchSize };
 }
 
 /** Config of ClinicaDL's ViT; inShape fixes the input, so toGraph needs only the batch size. */
