@@ -28,6 +28,7 @@ export function editDistance(a: string, b: string): number {
  * must be at most a third of the longer name (at least 1), so unrelated names get no suggestion.
  */
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {
+  if (name === '') return undefined;
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
