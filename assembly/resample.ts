@@ -1,8 +1,8 @@
-// Resampling of an x-fastest volume onto another grid. `matrix` points to 12 f64, the 3x4
-// row-major map from an output voxel index (i, j, k, 1) to a continuous input voxel index; the
-// host builds it from the two affines. A sample is inside the input when each coordinate lies
-// in [0, n - 1] (with a 1e-5 voxel tolerance for rounding in the affines); outside it gets
-// `fill`, as scipy.ndimage's mode 'constant' does.
+// Resampling of an x-fastest volume onto another grid. `matrix` points to 12 f64: the 3x4
+// row-major map from an output voxel index (i, j, k, 1) to a continuous input voxel index,
+// which the host builds from the two affines. A sample is inside the input when each
+// coordinate lies in [0, n - 1], within 1e-5 voxel for rounding in the affines. Samples outside
+// get `fill`, as with scipy.ndimage's mode 'constant'.
 
 const EDGE_TOLERANCE: f64 = 1e-5;
 
@@ -26,8 +26,8 @@ export function resampleLinear(
   let out = dst;
   for (let k = 0; k < oz; k++) {
     for (let j = 0; j < oy; j++) {
-      // Along a row the coordinates advance by the matrix's first column; the rounding this
-      // adds (about 1e-13 voxel) is far below f32 resolution for interpolation weights.
+      // Along a row the coordinates advance by the matrix's first column. The rounding error
+      // this adds (about 1e-13 voxel) is far below the f32 resolution of the weights.
       let x = mapRow(matrix, 0, 0, j, k);
       let y = mapRow(matrix, 1, 0, j, k);
       let z = mapRow(matrix, 2, 0, j, k);
@@ -119,7 +119,7 @@ function clampCoordinate(coordinate: f64, n: i32): f64 {
   return min(max(coordinate, 0.0), <f64>(n - 1));
 }
 
-/** The lower of the two voxels that bracket a clamped coordinate. */
+/** Returns the lower of the two voxels that bracket a clamped coordinate. */
 @inline
 function lowerCorner(coordinate: f64, n: i32): i32 {
   return min(<i32>coordinate, max(n - 2, 0));

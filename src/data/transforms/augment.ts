@@ -1,7 +1,7 @@
-// Seeded data augmentation. The deterministic operations (flip, noise, gamma, bias field,
-// affine) take explicit parameters; randomAugment draws those parameters from a seed with the
-// xoshiro128** generator of random.ts, so one seed gives the same output on every run and in
-// every worker. Spatial augmentations run first, then the intensity ones.
+// Seeded data augmentation. The operations (flip, noise, gamma, bias field, affine) take
+// explicit parameters. randomAugment draws those parameters from a seed with the xoshiro128**
+// generator of random.ts, so one seed gives the same output on every run and in every worker.
+// Spatial augmentations run first, then the intensity ones.
 
 import { UserError } from '../../errors.js';
 import { multiplyAffines, invertAffine, type Volume } from '../volume.js';

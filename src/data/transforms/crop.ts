@@ -15,9 +15,9 @@ import {
 } from './grid.js';
 
 /**
- * Returns the first input voxel of a centred box of `outDims`: floor((n - o) / 2) when
- * cropping, so an odd excess leaves the extra voxel at the end, and -floor((o - n) / 2) when
- * padding, so an odd padding puts the extra voxel at the end too.
+ * Returns the first input voxel of a centred box of `outDims`. It is floor((n - o) / 2) when
+ * cropping and -floor((o - n) / 2) when padding, so in both cases an odd difference puts the
+ * extra voxel at the end.
  */
 export function centredStart(dims: Dims, outDims: Dims): Dims {
   return dims.map((n, axis) => {
@@ -39,7 +39,7 @@ export function cropOrPad(
 
 /**
  * Crops `volume` to the bounding box of the non-zero voxels of `mask` (on the same grid),
- * grown by `margin` voxels on each side; parts of the grown box outside the volume get `fill`.
+ * grown by `margin` voxels on each side. Parts of the grown box outside the volume get `fill`.
  */
 export function cropToMask(
   backend: ImageBackend,

@@ -4,8 +4,8 @@
 //
 // Policy for bad input: NaN or infinite voxels are rejected, because they would make every
 // statistic NaN. An image that is constant inside the mask has no defined z-score or min-max
-// scale; by default that is an error naming the image, and with `constant: 'zero'` the output
-// is all zeros and a warning is logged.
+// scale. By default that is an error naming the image. With `constant: 'zero'` the output is
+// all zeros and a warning is logged.
 
 import { UserError } from '../../errors.js';
 import { createLogger } from '../../log.js';
@@ -18,7 +18,7 @@ const log = createLogger('transforms');
 export interface NormaliseOptions {
   /** Voxels used for the statistics: non-zero voxels of this volume (same grid). Default all. */
   mask?: Volume;
-  /** What to do when the masked image is constant: 'error' (default) or 'zero'. */
+  /** Policy for an image constant inside the mask: 'error' (default) or 'zero'. */
   constant?: 'error' | 'zero';
 }
 

@@ -1,7 +1,7 @@
-// Patch and slice extraction, as ClinicaDL's patch and slice modes do it. Patches tile the
-// volume with a size and stride and drop positions where a patch would not fit (as
-// torch.Tensor.unfold does); they are numbered with x fastest, then y, then z. Slices along one
-// axis skip `discarded` slices at each border.
+// Patch and slice extraction. Patches tile the volume with a size and a stride, and positions
+// where a patch would not fit are dropped, as torch.Tensor.unfold drops them. Patches are
+// numbered with x fastest, then y, then z. Slices along one axis skip `discarded` slices at
+// each border.
 
 import { UserError } from '../../errors.js';
 import type { Volume } from '../volume.js';

@@ -66,7 +66,7 @@ export class ImageKernels implements ImageBackend {
   readonly name = 'wasm';
   constructor(private readonly wasm: WasmExports) {}
 
-  /** Bytes of linear memory the module holds now (it grows and never shrinks). */
+  /** Size in bytes of the module's linear memory, which grows and never shrinks. */
   get memoryBytes(): number {
     return this.wasm.memory.buffer.byteLength;
   }
@@ -112,7 +112,7 @@ export class ImageKernels implements ImageBackend {
   }
 
   /**
-   * Returns `starts.length / 3` boxes of `boxDims` concatenated; `starts` holds each box's first
+   * Returns `starts.length / 3` boxes of `boxDims` concatenated; `starts` has each box's first
    * voxel as (x, y, z). Voxels outside the input get `fill`.
    */
   extractBoxes(

@@ -1,17 +1,17 @@
-// Loads build/clinicadl.wasm in Node or in a browser. Node reads the file next to the package;
-// a browser fetches it, or the caller passes the bytes (an esbuild bundle can embed them with
-// the `binary` loader) or a compiled WebAssembly.Module (to share one compile among workers).
+// Loads build/clinicadl.wasm in Node or in a browser. Node reads the file, and a browser fetches
+// it. A caller may instead pass the bytes, which an esbuild bundle can embed with its `binary`
+// loader, or a compiled WebAssembly.Module, so that workers share one compilation.
 
 import { ImageKernels } from './kernels.js';
 import type { WasmExports } from './exports.js';
 
-/** Where the module comes from: bytes, a compiled module, or a file path or URL to read. */
+/** The source of the module: bytes, a compiled module, or a file path or URL to read. */
 export type WasmSource = BufferSource | WebAssembly.Module | URL | string;
 
 /**
- * The default location of the module: build/clinicadl.wasm when this file runs from src/, and
- * clinicadl.wasm beside the bundle otherwise (scripts/build.mjs puts it there for the web app;
- * build/cli.js sits beside build/clinicadl.wasm).
+ * The default location of the module. From src/ it is build/clinicadl.wasm. From a bundle it is
+ * clinicadl.wasm beside the bundle, where scripts/build.mjs copies it for the web app and where
+ * build/cli.js finds build/clinicadl.wasm.
  */
 export const defaultWasmUrl = /\/src\/data\/wasm\/loader\.[jt]s$/.test(import.meta.url)
   ? new URL('../../../build/clinicadl.wasm', import.meta.url)

@@ -168,7 +168,7 @@ export class WorkerPool {
     this.dispatch();
   }
 
-  /** A worker died (an uncaught error or an exit): fail its task and start a replacement. */
+  /** Fails the task of a worker that died (uncaught error or exit) and starts a replacement. */
   private onFailure(slot: Slot, error: Error): void {
     const index = this.slots.indexOf(slot);
     if (index < 0) return;

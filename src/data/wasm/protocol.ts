@@ -12,7 +12,7 @@ export interface VolumeMessage {
   header: VolumeHeader;
 }
 
-/** Where a task's image comes from: a file path (Node only), file bytes, or a decoded volume. */
+/** The source of a task's image: a file path (Node only), file bytes, or a decoded volume. */
 export type TaskInput =
   | { kind: 'path'; path: string }
   | { kind: 'bytes'; bytes: ArrayBuffer | Uint8Array | Blob }

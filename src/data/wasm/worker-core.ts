@@ -24,7 +24,7 @@ export interface WorkerPort {
 /** Reads a file path into a volume; only Node workers have one. */
 export type PathReader = (path: string) => Promise<Volume>;
 
-/** Answers the pool's messages on `port` until the worker is terminated. */
+/** Serves the pool's requests on `port` until the worker is terminated. */
 export function serveWorker(port: WorkerPort, readPath?: PathReader): void {
   let kernels: Promise<ImageKernels> | undefined;
   port.listen((message) => {

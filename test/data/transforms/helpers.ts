@@ -9,12 +9,12 @@ import { loadImageKernels } from '../../../src/data/wasm/loader.js';
 
 export const reference = new ReferenceKernels();
 
-/** The Wasm backend, loaded once for all tests. */
+/** Returns the Wasm backend, loaded once for all tests. */
 export function wasmKernels(): Promise<ImageBackend> {
   return loadImageKernels();
 }
 
-/** Returns a volume of `dims` whose voxel (i, j, k) holds value(i, j, k). */
+/** Returns a volume of `dims` whose voxel (i, j, k) has the value value(i, j, k). */
 export function volumeOf(
   dims: readonly [number, number, number],
   value: (i: number, j: number, k: number) => number,

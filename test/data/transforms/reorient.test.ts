@@ -22,7 +22,7 @@ function affineFor(codes: string): Float64Array {
   return affineFromRows(rows);
 }
 
-/** Every axis code triple: 6 permutations times 8 sign choices. */
+/** Returns every axis code triple: 6 permutations times 8 sign choices. */
 function allCodes(): string[] {
   const codes: string[] = [];
   const permutations = [
