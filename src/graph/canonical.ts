@@ -11,6 +11,12 @@ export interface CanonicalGraph {
   outputs: { name: string; value: string }[];
 }
 
+/** Orders strings by UTF-16 code units, independent of locale. */
+function compareText(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
 /** Recursively sorts object keys so JSON.stringify gives one string per structure. */
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
@@ -18,7 +24,7 @@ function sortKeys(value: unknown): unknown {
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>)
       .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      .sort(([a], [b]) => compareText(a, b));
     return Object.fromEntries(entries.map(([key, item]) => [key, sortKeys(item)]));
   }
   return value;
@@ -46,7 +52,7 @@ export function canonicalGraph(graph: Graph): CanonicalGraph {
       dtype: value.dtype,
       init: sortKeys(value.init),
     }))
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    .sort((a, b) => compareText(a.name, b.name));
   return {
     inputs: graph.inputs.map(({ name, value }) => ({
       name,
@@ -65,7 +71,7 @@ export function canonicalGraph(graph: Graph): CanonicalGraph {
   };
 }
 
-/** The canonical form as one JSON string; equal strings mean structurally equal graphs. */
+/** Serialises the canonical form; equal strings mean structurally equal graphs. */
 export function canonicalJSON(graph: Graph): string {
   return JSON.stringify(canonicalGraph(graph));
 }

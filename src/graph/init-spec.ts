@@ -1,5 +1,5 @@
-// How a param or buffer gets its first value. Kept apart from init.ts (the generator) so that
-// ops and layers can describe initialisation without importing the random number code.
+// Initialisation specs of params and buffers. They live apart from init.ts (the generator), so
+// layers can describe initialisation without importing the random number code.
 
 export type InitSpec =
   /** Every element equal to `value`. */

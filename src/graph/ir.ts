@@ -1,5 +1,5 @@
-// The static graph IR. Every tensor (Value) has a shape and dtype known when the graph is built;
-// nodes are kept in topological order because addNode only accepts Values that already exist.
+// The static graph IR. Every tensor (Value) has a shape and dtype known when the graph is built.
+// Nodes are in topological order, because a node's inputs must exist before addNode is called.
 // Public shapes follow PyTorch: [N, C, D, H, W] for 3D images, fewer spatial axes for 2D and 1D.
 
 import { ShapeError } from './errors.js';
@@ -19,7 +19,7 @@ export interface Value {
   readonly producer?: Node;
   /** Input or output name for inputs, PyTorch `state_dict` name for params and buffers. */
   readonly name?: string;
-  /** How params and buffers get their first value (see init.ts). */
+  /** Initialisation spec of a param or buffer (drawn by init.ts). */
   readonly init?: InitSpec;
   /** Element values of a constant, row-major. */
   readonly data?: Float32Array;

@@ -181,7 +181,7 @@ export class Args {
     return this.values[name] === null;
   }
 
-  /** A number or list expanded to `count` entries (one per spatial axis). */
+  /** Expands a number or list to `count` entries (one per spatial axis). */
   perAxis(name: string, count: number): number[] {
     const value = this.values[name] as number | readonly number[];
     if (typeof value === 'number') return new Array<number>(count).fill(value);
@@ -195,7 +195,7 @@ export class Args {
     return [...value];
   }
 
-  /** A list argument as given (a single number becomes a one-element list). */
+  /** Returns a list argument as given, a single number becoming a one-element list. */
   list(name: string): number[] {
     const value = this.values[name] as number | readonly number[];
     return typeof value === 'number' ? [value] : [...value];

@@ -41,6 +41,50 @@ function linearParams(
   ]);
 }
 
+/** Projects [N, L, E] tokens to query, key and value, each [N, heads, L, E / heads]. */
+function projectHeads(builder: GraphBuilder, x: Value, heads: number): Value[] {
+  const [batch, length, embed] = x.shape;
+  // PyTorch's in-projection: xavier_uniform weight [3E, E], zero bias.
+  const weight = builder.param('in_proj_weight', [3 * embed, embed], {
+    kind: 'xavierUniform',
+    gain: 1,
+    fanIn: embed,
+    fanOut: 3 * embed,
+  });
+  const bias = builder.param('in_proj_bias', [3 * embed], { kind: 'constant', value: 0 });
+  const packed = builder.op('linear', [x, weight, bias], {});
+  const split = builder.op('reshape', [packed], {
+    shape: [batch, length, 3, heads, embed / heads],
+  });
+  const parts = builder.op('permute', [split], { axes: [2, 0, 3, 1, 4] });
+  return [0, 1, 2].map((index) => takePart(builder, parts, index));
+}
+
+/** Computes softmax(q · kᵀ / √d) · v per head, with optional dropout on the weights. */
+function attend(builder: GraphBuilder, [query, key, value]: Value[], dropout: number): Value {
+  const headDim = query.shape[3];
+  const scaled = builder.op('scale', [query], { factor: 1 / Math.sqrt(headDim) });
+  const scores = builder.op('matmul', [scaled, key], { transposeA: false, transposeB: true });
+  let weights = builder.op('softmax', [scores], { axis: 3 });
+  if (dropout > 0) weights = builder.op('dropout', [weights], { p: dropout });
+  return builder.op('matmul', [weights, value], { transposeA: false, transposeB: false });
+}
+
+/** Merges [N, heads, L, d] back to [N, L, heads * d] and applies out_proj. */
+function mergeHeads(builder: GraphBuilder, context: Value): Value {
+  const [batch, heads, length, headDim] = context.shape;
+  const embed = heads * headDim;
+  const tokensFirst = builder.op('permute', [context], { axes: [0, 2, 1, 3] });
+  const merged = builder.op('reshape', [tokensFirst], { shape: [batch, length, embed] });
+  // PyTorch keeps the Linear default init of out_proj.weight and zeroes out_proj.bias.
+  const shape = [embed, embed];
+  const [weight, bias] = builder.scope('out_proj', () => [
+    builder.param('weight', shape, defaultWeightInit(shape)),
+    builder.param('bias', [embed], { kind: 'constant', value: 0 }),
+  ]);
+  return builder.op('linear', [merged, weight, bias], {});
+}
+
 const multiHeadSelfAttention = defineLayer({
   name: 'multiHeadSelfAttention',
   doc: 'Scaled dot-product self-attention over [N, L, E] tokens (nn.MultiheadAttention)',
@@ -50,7 +94,7 @@ const multiHeadSelfAttention = defineLayer({
     { name: 'dropout', type: 'float', min: 0, default: 0, doc: 'dropout on attention weights' },
   ],
   build(builder, [x], args) {
-    const [batch, length, embed] = tokens('multiHeadSelfAttention', x);
+    const [, , embed] = tokens('multiHeadSelfAttention', x);
     const heads = args.int('numHeads');
     if (embed % heads !== 0) {
       throw new ArgumentError(
@@ -58,45 +102,8 @@ const multiHeadSelfAttention = defineLayer({
         'numHeads',
       );
     }
-    const headDim = embed / heads;
-    // PyTorch's in-projection: xavier_uniform weight [3E, E], zero bias.
-    const inWeight = builder.param('in_proj_weight', [3 * embed, embed], {
-      kind: 'xavierUniform',
-      gain: 1,
-      fanIn: embed,
-      fanOut: 3 * embed,
-    });
-    const inBias = builder.param('in_proj_bias', [3 * embed], { kind: 'constant', value: 0 });
-    const packed = builder.op('linear', [x, inWeight, inBias], {});
-    const split = builder.op('reshape', [packed], { shape: [batch, length, 3, heads, headDim] });
-    const parts = builder.op('permute', [split], { axes: [2, 0, 3, 1, 4] });
-    const query = builder.op('scale', [takePart(builder, parts, 0)], {
-      factor: 1 / Math.sqrt(headDim),
-    });
-    const key = takePart(builder, parts, 1);
-    const value = takePart(builder, parts, 2);
-    const scores = builder.op('matmul', [query, key], { transposeA: false, transposeB: true });
-    let weights = builder.op('softmax', [scores], { axis: 3 });
-    if (args.float('dropout') > 0)
-      weights = builder.op('dropout', [weights], { p: args.float('dropout') });
-    const context = builder.op('matmul', [weights, value], {
-      transposeA: false,
-      transposeB: false,
-    });
-    const merged = builder.op(
-      'reshape',
-      [builder.op('permute', [context], { axes: [0, 2, 1, 3] })],
-      {
-        shape: [batch, length, embed],
-      },
-    );
-    // PyTorch keeps the Linear default init of out_proj.weight and zeroes out_proj.bias.
-    const outShape = [embed, embed];
-    const [outWeight, outBias] = builder.scope('out_proj', () => [
-      builder.param('weight', outShape, defaultWeightInit(outShape)),
-      builder.param('bias', [embed], { kind: 'constant', value: 0 }),
-    ]);
-    return builder.op('linear', [merged, outWeight, outBias], {});
+    const context = attend(builder, projectHeads(builder, x, heads), args.float('dropout'));
+    return mergeHeads(builder, context);
   },
 });
 

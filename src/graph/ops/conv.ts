@@ -125,7 +125,7 @@ function inferConvTranspose(inputs: readonly Shape[], attrs: ConvTransposeAttrs)
   return [[batch, outChannels, ...spatial]];
 }
 
-/** One multiply-add per weight element and output position, plus one add per output for bias. */
+/** Counts a multiply-add per weight element and output position, plus one add per biased output. */
 function convFlops(inputs: readonly Shape[], outputs: readonly Shape[]): number {
   const [, weight] = inputs;
   const perOutput = numElements(weight.slice(1));
@@ -133,7 +133,7 @@ function convFlops(inputs: readonly Shape[], outputs: readonly Shape[]): number 
   return 2 * perOutput * numElements(outputs[0]) + biasFlops;
 }
 
-/** Each input element is scattered through the whole kernel to outChannels / groups channels. */
+/** Counts a multiply-add per input element, kernel element and output channel of its group. */
 function convTransposeFlops(inputs: readonly Shape[], outputs: readonly Shape[]): number {
   const [x, weight] = inputs;
   const perInput = numElements(weight.slice(1));

@@ -3,9 +3,9 @@
 // kernels by the same names.
 //
 // FLOP conventions (forward, whole batch): a multiply-add counts 2 (conv, convTranspose, linear,
-// matmul), a bias add 1 per output; element-wise ops 1 per element; pooling 1 per window
-// element and output; norms 6 per element; softmax 5 per element; reductions 1 per input
-// element; data movement (reshape, permute, concat, slice, pad, broadcastTo) 0.
+// matmul) and a bias add 1 per output. Element-wise ops count 1 per element, pooling 1 per window
+// element and output, norms 6 per element, softmax 5 per element and reductions 1 per input
+// element. Data movement (reshape, permute, concat, slice, pad, broadcastTo) counts 0.
 
 import { CONV_OPS, type ConvOpAttrs } from './conv.js';
 import { ELEMENTWISE_OPS, type ElementwiseOpAttrs } from './elementwise.js';

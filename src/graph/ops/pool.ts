@@ -136,12 +136,12 @@ function inferUpsample(inputs: readonly Shape[], attrs: UpsampleAttrs): Shape[] 
   return [[x[0], x[1], ...attrs.size]];
 }
 
-/** One comparison or add per window element and output. */
+/** Counts one comparison or add per window element and output. */
 function windowFlops(_inputs: readonly Shape[], outputs: readonly Shape[], attrs: PoolAttrs) {
   return numElements(attrs.kernelSize) * numElements(outputs[0]);
 }
 
-/** Every input element is read once by some window (exact when the input divides evenly). */
+/** Counts one read per input element, exact when the input divides evenly into windows. */
 function adaptiveFlops(inputs: readonly Shape[]): number {
   return numElements(inputs[0]);
 }
