@@ -1,7 +1,7 @@
-// A pool of workers that run preprocessing pipelines over many volumes in parallel:
-// node:worker_threads in Node (node-worker.ts), module Web Workers in browsers (worker.ts), with
-// one message protocol (protocol.ts). The Wasm module is compiled once and sent to every
-// worker. A task that fails rejects with its file name; a worker that dies is replaced.
+// A pool of workers that run preprocessing pipelines over many volumes in parallel. Node uses
+// node:worker_threads (node-worker.ts) and browsers use module Web Workers (worker.ts), with one
+// message protocol (protocol.ts). The Wasm module is compiled once and sent to every worker.
+// A task that fails rejects with its file name, and a worker that dies is replaced.
 // terminate() stops every worker, so a Node process can exit.
 //
 // NOTE: in Node the worker runs node-worker.ts from source when this file is .ts, which needs
@@ -132,32 +132,34 @@ export class WorkerPool {
 
   private async startWorker(): Promise<void> {
     const slot: Slot = { handle: undefined as unknown as WorkerHandle, task: null, ready: false };
-    const ready = new Promise<void>((resolve, reject) => {
-      this.readyWaiters.push({ resolve, reject, slot });
-    });
     slot.handle = await spawnWorker(
       this.workerUrl,
       (message) => this.onMessage(slot, message),
       (error) => this.onFailure(slot, error),
     );
+    if (this.closed) {
+      await slot.handle.terminate();
+      throw new Error('The worker pool was terminated while a worker started.');
+    }
+    const ready = new Promise<void>((resolve, reject) => {
+      this.readyWaiters.push({ resolve, reject, slot });
+    });
     this.slots.push(slot);
     slot.handle.post({ type: 'init', module: this.module });
     return ready;
   }
 
   private onMessage(slot: Slot, message: ResponseMessage): void {
-    if (message.type === 'ready' || (message.type === 'error' && message.id === -1)) {
-      const index = this.readyWaiters.findIndex((waiter) => waiter.slot === slot);
-      const [waiter] = index >= 0 ? this.readyWaiters.splice(index, 1) : [];
-      if (message.type === 'ready') {
-        slot.ready = true;
-        waiter?.resolve();
-        this.dispatch();
-      } else {
-        waiter?.reject(
-          new Error(`A worker failed to load the Wasm image kernels: ${message.message}`),
-        );
-      }
+    if (message.type === 'ready') {
+      slot.ready = true;
+      this.takeWaiter(slot)?.resolve();
+      this.dispatch();
+      return;
+    }
+    if (message.type === 'error' && message.id === -1) {
+      this.removeSlot(slot);
+      const error = new Error(`A worker failed to load the Wasm image kernels: ${message.message}`);
+      this.takeWaiter(slot)?.reject(error);
       return;
     }
     const task = slot.task;
@@ -168,23 +170,38 @@ export class WorkerPool {
     this.dispatch();
   }
 
-  /** Fails the task of a worker that died (uncaught error or exit) and starts a replacement. */
+  /**
+   * Fails the task of a worker that died (uncaught error or exit). A worker that was serving
+   * tasks is replaced; one that died while starting is not, because its replacement would too.
+   */
   private onFailure(slot: Slot, error: Error): void {
-    const index = this.slots.indexOf(slot);
-    if (index < 0) return;
-    this.slots.splice(index, 1);
-    const waiterIndex = this.readyWaiters.findIndex((waiter) => waiter.slot === slot);
-    if (waiterIndex >= 0) this.readyWaiters.splice(waiterIndex, 1)[0]!.reject(error);
-    if (slot.task)
-      slot.task.reject(
-        new Error(`Preprocessing ${slot.task.name} failed: the worker died (${error.message}).`),
+    if (!this.slots.includes(slot)) return;
+    this.removeSlot(slot);
+    this.takeWaiter(slot)?.reject(new Error(`A worker failed to start: ${error.message}`));
+    const task = slot.task;
+    if (task)
+      task.reject(
+        new Error(`Preprocessing ${task.name} failed: the worker died (${error.message}).`),
       );
-    void slot.handle.terminate();
-    if (this.closed) return;
+    if (this.closed || !slot.ready) return;
     log.warn(`a worker died (${error.message}); starting a replacement`);
     this.startWorker().catch((startError: Error) => {
-      for (const task of this.queue.splice(0)) task.reject(startError);
+      if (this.closed) return;
+      log.error(`the replacement worker failed: ${startError.message}`);
+      if (this.slots.length > 0) return;
+      for (const queued of this.queue.splice(0)) queued.reject(startError);
     });
+  }
+
+  private removeSlot(slot: Slot): void {
+    const index = this.slots.indexOf(slot);
+    if (index >= 0) this.slots.splice(index, 1);
+    void slot.handle.terminate();
+  }
+
+  private takeWaiter(slot: Slot): { resolve(): void; reject(error: Error): void } | undefined {
+    const index = this.readyWaiters.findIndex((waiter) => waiter.slot === slot);
+    return index >= 0 ? this.readyWaiters.splice(index, 1)[0] : undefined;
   }
 
   private dispatch(): void {

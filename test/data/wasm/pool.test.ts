@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
 import { UserError } from '../../../src/errors.js';
+import { setLogSink } from '../../../src/log.js';
 import { readNifti } from '../../../src/data/nifti/node.js';
 import { runPipeline, type PreprocessStep } from '../../../src/data/transforms/pipeline.js';
 import { Volume } from '../../../src/data/volume.js';
@@ -89,6 +90,34 @@ describe('worker pool', () => {
   it('rejects an unknown step by name', async () => {
     const steps = [{ op: 'sharpen' }] as unknown as PreprocessStep[];
     await assert.rejects(pool.run({ input: FILES[0]!, steps }), /step 'sharpen' is unknown/);
+  });
+
+  it('fails the task of a worker that exits', async () => {
+    const workerUrl = new URL('./exiting-worker.ts', import.meta.url);
+    const crashing = await WorkerPool.create({ size: 1, workerUrl });
+    const warnings: string[] = [];
+    const previous = setLogSink((level, _scope, message) => warnings.push(`${level} ${message}`));
+    try {
+      await assert.rejects(
+        crashing.run({ input: FILES[0]!, steps: [] }),
+        /^Error: Preprocessing .*RAS\.nii\.gz failed: the worker died \(worker exited with code 3\)/,
+      );
+      // The replacement worker takes the next task (and exits as well).
+      await assert.rejects(crashing.run({ input: FILES[1]!, steps: [] }), /LPI\.nii\.gz failed/);
+    } finally {
+      await crashing.terminate();
+      setLogSink(previous);
+    }
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0]!, /^warn a worker died \(worker exited with code 3\)/);
+  });
+
+  it('rejects a worker script that fails to load', async () => {
+    const workerUrl = new URL('./throwing-worker.ts', import.meta.url);
+    await assert.rejects(
+      WorkerPool.create({ size: 2, workerUrl }),
+      /A worker failed to start: the worker script failed to load/,
+    );
   });
 
   it('rejects invalid sizes and use after terminate', async () => {
