@@ -1,7 +1,7 @@
-// How ClinicaDL's AutoEncoder derives its decoder from the encoder: layers in reverse order,
-// convolutions replaced by transposed convolutions whose padding and output padding give back
-// each layer's input size, and pooling replaced by upsampling to the size before the pooling
-// (or by a transposed convolution when unpoolingMode is 'convtranspose').
+// ClinicaDL's AutoEncoder derives its decoder from the encoder. Layers come in reverse order, and
+// convolutions become transposed convolutions whose padding and output padding give back each
+// layer's input size. Pooling becomes upsampling to the size before the pooling, or a transposed
+// convolution when unpoolingMode is 'convtranspose'.
 
 import { UserError } from '../errors.js';
 import type { ConvEncoderArgs, EncoderTrace } from './conv-encoder.js';

@@ -33,7 +33,7 @@ export const autoEncoderSchema = z.strictObject({
   outChannels: positiveInt.nullable().default(null),
   /** Activation applied to the reconstruction (default none). */
   outputAct: activationSchema.nullable().default(null),
-  /** How the decoder undoes pooling: upsampling in this mode or a transposed convolution. */
+  /** Unpooling of the decoder: upsampling in this interpolation mode, or 'convtranspose'. */
   unpoolingMode: z.enum(UNPOOLING_MODES).default('nearest'),
 });
 export type AutoEncoderFields = z.output<typeof autoEncoderSchema>;

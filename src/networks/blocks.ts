@@ -108,6 +108,25 @@ export function applyAdn(builder: GraphBuilder, x: Value, options: AdnOptions): 
   return y;
 }
 
+/**
+ * Adds MONAI's Convolution block `name`: module 'conv' (a convolution or transposed
+ * convolution), then an 'adn' block unless `convOnly` is set or the block would be empty.
+ */
+export function applyConvolution(
+  builder: GraphBuilder,
+  x: Value,
+  type: 'conv' | 'convTranspose',
+  args: LayerArgs,
+  adn: AdnOptions & { convOnly: boolean },
+  name: string,
+): Value {
+  return builder.scope(name, () => {
+    const conv = layer(builder, type, x, args, 'conv');
+    if (adn.convOnly || !hasAdn(adn)) return conv;
+    return builder.scope('adn', () => applyAdn(builder, conv, adn));
+  });
+}
+
 /** Adds a pooling module `name` from `['max' | 'avg' | 'adaptivemax' | 'adaptiveavg', args]`. */
 export function applyPooling(builder: GraphBuilder, x: Value, pooling: PoolingLayer, name: string) {
   const [mode, args] = pooling;

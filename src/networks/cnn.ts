@@ -24,7 +24,7 @@ export const cnnSchema = z.strictObject({
 });
 export type CNNFields = z.output<typeof cnnSchema>;
 
-/** The MLP arguments actually used: the given ones, or no hidden layer. */
+/** Returns the MLP arguments to use: the given ones, or defaults with no hidden layer. */
 export function mlpArgsOrDefault(mlpArgs: MLPArgs | null): MLPArgs {
   return mlpArgs ?? mlpArgsSchema.parse({ hiddenDims: [] });
 }

@@ -218,7 +218,7 @@ export function withoutName(network: string, json: unknown): unknown {
 
 // ---- base class ----
 
-/** What a network's build returns: one output, or several named ones (a VAE). */
+/** Output(s) of a network's build: one value, or several named ones (a VAE). */
 export type NetworkOutputs = Value | Readonly<Record<string, Value>>;
 
 export interface ToGraphOptions {
@@ -239,7 +239,7 @@ export abstract class NetworkConfig<F extends object> {
   /** Adds the network to `builder` on `input` ([N, ...inputShape]) and returns its output(s). */
   abstract build(builder: GraphBuilder, input: Value): NetworkOutputs;
 
-  /** The config as JSON with every default filled in, plus its network name. */
+  /** Returns the config as JSON with every default filled in, plus its network name. */
   toJSON(): { name: string } & F {
     return { name: this.name, ...structuredClone(this.fields as F) };
   }

@@ -4,8 +4,7 @@
 import { z } from 'zod';
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
-import { layer } from '../graph/layers.js';
-import { applyActivation, applyAdn, applyUnpooling, hasAdn } from './blocks.js';
+import { applyActivation, applyConvolution, applyUnpooling } from './blocks.js';
 import {
   checkPoolIndices,
   convParameterSchema,
@@ -17,7 +16,14 @@ import {
   unpoolingLayerSchema,
   withoutName,
 } from './config.js';
-import { checkInput, convCommonShape, convSettings, rejectLayerNorm } from './conv-encoder.js';
+import {
+  checkInput,
+  convCommonShape,
+  convLayerArgs,
+  convSettings,
+  layerAdn,
+  rejectLayerNorm,
+} from './conv-encoder.js';
 
 /** The ConvDecoder fields that Generator takes as `convArgs`. */
 export const convDecoderArgsShape = {
@@ -57,41 +63,31 @@ export function buildConvDecoder(builder: GraphBuilder, x: Value, fields: ConvDe
   const outputPadding = perLayerPerAxis(fields.outputPadding, spatialDims, layers, 'outputPadding');
   const indices = checkPoolIndices(fields.unpoolingIndices, layers, 'unpoolingIndices');
   const unpooling = layersPerIndex(fields.unpooling, indices, 'unpooling');
-  const adn = {
-    ordering: fields.adnOrdering,
-    act: fields.act,
-    norm: fields.norm,
-    dropout: fields.dropout,
-  };
+
   let y = x;
-  let count = 0;
-  if (indices.includes(-1)) y = applyUnpooling(builder, y, unpooling[count++], 'init_unpool');
+  let unpoolCount = 0;
+  const unpool = (name: string) => {
+    y = applyUnpooling(builder, y, unpooling[unpoolCount++], name);
+  };
+  if (indices.includes(-1)) unpool('init_unpool');
   fields.channels.forEach((outChannels, index) => {
-    y = builder.scope(`layer${index}`, () => {
-      const conv = layer(
-        builder,
-        'convTranspose',
-        y,
-        {
-          outChannels,
-          kernelSize: settings.kernelSize[index],
-          stride: settings.stride[index],
-          padding: settings.padding[index],
-          outputPadding: outputPadding[index],
-          dilation: settings.dilation[index],
-          bias: fields.bias,
-        },
-        'conv',
-      );
-      const last = index === layers - 1;
-      return last || !hasAdn(adn) ? conv : builder.scope('adn', () => applyAdn(builder, conv, adn));
-    });
-    if (indices.includes(index))
-      y = applyUnpooling(builder, y, unpooling[count++], `unpool${index}`);
+    const args = {
+      ...convLayerArgs(settings, index, outChannels, fields.bias),
+      outputPadding: outputPadding[index],
+    };
+    y = applyConvolution(
+      builder,
+      y,
+      'convTranspose',
+      args,
+      layerAdn(fields, index),
+      `layer${index}`,
+    );
+    if (indices.includes(index)) unpool(`unpool${index}`);
   });
-  return fields.outputAct === null
-    ? y
-    : applyActivation(builder, y, fields.outputAct, 'output_act');
+
+  if (fields.outputAct === null) return y;
+  return applyActivation(builder, y, fields.outputAct, 'output_act');
 }
 
 /** Config of ClinicaDL's ConvDecoder; toGraph needs inputShape [inChannels, ...spatial]. */

@@ -5,8 +5,7 @@ import { z } from 'zod';
 import { UserError } from '../errors.js';
 import type { GraphBuilder } from '../graph/builder.js';
 import type { Value } from '../graph/ir.js';
-import { layer } from '../graph/layers.js';
-import { applyActivation, applyAdn, applyPooling, hasAdn } from './blocks.js';
+import { applyActivation, applyConvolution, applyPooling } from './blocks.js';
 import {
   activationSchema,
   adnOrderingSchema,
@@ -98,17 +97,45 @@ export function rejectLayerNorm(network: string, norm: ConvEncoderArgs['norm']):
   }
 }
 
+export type ConvCommonArgs = z.output<z.ZodObject<typeof convCommonShape>>;
+export type ConvSettings = ReturnType<typeof convSettings>;
+
 /** Normalises the per-layer convolution arguments of an encoder or decoder. */
-export function convSettings(
-  fields: ConvEncoderArgs | z.output<z.ZodObject<typeof convCommonShape>>,
-  spatialDims: number,
-) {
+export function convSettings(fields: ConvEncoderArgs | ConvCommonArgs, spatialDims: number) {
   const layers = fields.channels.length;
   return {
     kernelSize: perLayerPerAxis(fields.kernelSize, spatialDims, layers, 'kernelSize'),
     stride: perLayerPerAxis(fields.stride, spatialDims, layers, 'stride'),
     padding: perLayerPerAxis(fields.padding, spatialDims, layers, 'padding'),
     dilation: perLayerPerAxis(fields.dilation, spatialDims, layers, 'dilation'),
+  };
+}
+
+/** Arguments of convolution `index` of an encoder or decoder. */
+export function convLayerArgs(
+  settings: ConvSettings,
+  index: number,
+  outChannels: number,
+  bias: boolean,
+) {
+  return {
+    outChannels,
+    kernelSize: settings.kernelSize[index],
+    stride: settings.stride[index],
+    padding: settings.padding[index],
+    dilation: settings.dilation[index],
+    bias,
+  };
+}
+
+/** ADN settings of an encoder or decoder layer; the last layer is conv only. */
+export function layerAdn(fields: ConvEncoderArgs | ConvCommonArgs, index: number) {
+  return {
+    ordering: fields.adnOrdering,
+    act: fields.act,
+    norm: fields.norm,
+    dropout: fields.dropout,
+    convOnly: index === fields.channels.length - 1,
   };
 }
 
@@ -119,58 +146,52 @@ export function buildConvEncoder(
   fields: ConvEncoderArgs,
 ): { output: Value; trace: EncoderTrace } {
   rejectLayerNorm('ConvEncoder', fields.norm);
-  const spatialDims = x.shape.length - 2;
-  const layers = fields.channels.length;
-  const settings = convSettings(fields, spatialDims);
-  const poolingIndices = checkPoolIndices(fields.poolingIndices, layers, 'poolingIndices');
+  const settings = convSettings(fields, x.shape.length - 2);
+  const poolingIndices = checkPoolIndices(
+    fields.poolingIndices,
+    fields.channels.length,
+    'poolingIndices',
+  );
   const pooling = layersPerIndex(fields.pooling, poolingIndices, 'pooling');
   const trace: EncoderTrace = { ...settings, pooling, poolingIndices, children: [], finalSize: [] };
-  const adn = {
-    ordering: fields.adnOrdering,
-    act: fields.act,
-    norm: fields.norm,
-    dropout: fields.dropout,
-  };
+
   let y = x;
   let poolCount = 0;
   const pool = (name: string) => {
     trace.children.push({ name, sizeBefore: y.shape.slice(2) });
-    const before = y.shape.slice(2);
-    y = applyPooling(builder, y, pooling[poolCount++], name);
-    if (y.shape.slice(2).some((size, axis) => size > before[axis])) {
-      throw new UserError(
-        `ConvEncoder: pooling ${JSON.stringify(pooling[poolCount - 1])} (${name}) would grow ` +
-          `the image from [${before.join(', ')}] to [${y.shape.slice(2).join(', ')}]`,
-      );
-    }
+    y = applyShrinkingPooling(builder, y, pooling[poolCount++], name);
   };
   if (poolingIndices.includes(-1)) pool('init_pool');
   fields.channels.forEach((outChannels, index) => {
     const name = `layer${index}`;
     trace.children.push({ name, sizeBefore: y.shape.slice(2) });
-    y = builder.scope(name, () => {
-      const conv = layer(
-        builder,
-        'conv',
-        y,
-        {
-          outChannels,
-          kernelSize: settings.kernelSize[index],
-          stride: settings.stride[index],
-          padding: settings.padding[index],
-          dilation: settings.dilation[index],
-          bias: fields.bias,
-        },
-        'conv',
-      );
-      const last = index === layers - 1;
-      return last || !hasAdn(adn) ? conv : builder.scope('adn', () => applyAdn(builder, conv, adn));
-    });
+    const args = convLayerArgs(settings, index, outChannels, fields.bias);
+    y = applyConvolution(builder, y, 'conv', args, layerAdn(fields, index), name);
     if (poolingIndices.includes(index)) pool(`pool${index}`);
   });
+
   if (fields.outputAct !== null) y = applyActivation(builder, y, fields.outputAct, 'output_act');
   trace.finalSize = y.shape.slice(2);
   return { output: y, trace };
+}
+
+/** Adds a pooling module, rejecting one that would grow the image (as ClinicaDL does). */
+function applyShrinkingPooling(
+  builder: GraphBuilder,
+  x: Value,
+  pooling: PoolingLayer,
+  name: string,
+) {
+  const before = x.shape.slice(2);
+  const y = applyPooling(builder, x, pooling, name);
+  const after = y.shape.slice(2);
+  if (after.some((size, axis) => size > before[axis])) {
+    throw new UserError(
+      `ConvEncoder: pooling ${JSON.stringify(pooling)} (${name}) would grow the image from ` +
+        `[${before.join(', ')}] to [${after.join(', ')}]`,
+    );
+  }
+  return y;
 }
 
 /** Config of ClinicaDL's ConvEncoder; toGraph needs inputShape [inChannels, ...spatial]. */

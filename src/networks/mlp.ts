@@ -83,7 +83,7 @@ export function buildMlp(
   return buildMlpHead(builder, y, fields.numOutputs, fields, 'output');
 }
 
-/** The output module `name`: a linear layer and the optional output activation. */
+/** Adds the output module `name`: a linear layer and the optional output activation. */
 export function buildMlpHead(
   builder: GraphBuilder,
   x: Value,
