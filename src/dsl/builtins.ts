@@ -8,6 +8,15 @@ import { typeName, type NetValue } from './values.js';
 
 type Builtin = (args: EvaluatedArgs, span: SourceSpan) => NetValue;
 
+/** Longest list that range() or list repetition may build, so a typo cannot exhaust memory. */
+export const MAX_LIST_LENGTH = 100_000;
+
+export function checkListLength(length: number, span: SourceSpan): void {
+  if (length > MAX_LIST_LENGTH) {
+    fail(span, `this list would have ${length} items; lists are limited to ${MAX_LIST_LENGTH}`);
+  }
+}
+
 function fail(span: SourceSpan, message: string): never {
   throw new DiagnosticError({ span, message });
 }
@@ -47,6 +56,7 @@ function range(args: EvaluatedArgs, span: SourceSpan): number[] {
   const [start, stop, step] =
     given.length === 1 ? [0, given[0]!, 1] : [given[0]!, given[1]!, given[2] ?? 1];
   if (step === 0) fail(span, 'range() step must not be zero');
+  checkListLength(Math.ceil((stop - start) / step), span);
   const result: number[] = [];
   for (let i = start; step > 0 ? i < stop : i > stop; i += step) result.push(i);
   return result;

@@ -4,7 +4,7 @@
 
 import type { Argument, BinaryOperator, Expr } from './ast.js';
 import { DiagnosticError, type SourceSpan } from './diagnostics.js';
-import { BUILTINS } from './builtins.js';
+import { BUILTINS, checkListLength } from './builtins.js';
 import { closestName } from '../graph/suggest.js';
 import {
   isRecord,
@@ -286,8 +286,10 @@ const multiply = (a: number, b: number) => a * b;
 const power = (a: number, b: number) => a ** b;
 
 function repeat(list: NetValue[], times: number, span: SourceSpan): NetValue[] {
-  if (!Number.isInteger(times) || times < 0)
-    fail(span, `a list can be repeated only by an int >= 0`);
+  if (!Number.isInteger(times) || times < 0) {
+    fail(span, 'a list can be repeated only by an int >= 0');
+  }
+  checkListLength(list.length * times, span);
   return Array.from({ length: times }, () => list).flat();
 }
 
