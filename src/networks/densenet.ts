@@ -41,7 +41,7 @@ function kaimingFanIn(shape: readonly number[]) {
   return kaimingNormal(shape, 'fanIn');
 }
 
-/** A convolution with kernel `size`, stride 1 and size-preserving padding. */
+/** Adds a convolution with kernel `size`, stride 1 and size-preserving padding. */
 function sameConv(
   builder: GraphBuilder,
   x: Value,
@@ -98,7 +98,7 @@ export function buildDenseNet(builder: GraphBuilder, x: Value, settings: DenseNe
     y = layer(builder, 'maxPool', y, { kernelSize: 3, stride: 2, padding: 1 }, 'pool0');
     settings.nDenseLayers.forEach((count, block) => {
       y = builder.scope(`denseblock${block + 1}`, () => {
-        // Each layer sees the concatenation of the block input and every earlier layer output.
+        // Each dense layer reads the concatenation of the block input and every earlier layer output.
         let stack = y;
         for (let index = 1; index <= count; index++) {
           const grown = builder.scope(`denselayer${index}`, () =>

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { UserError } from '../errors.js';
 import type { GraphBuilder } from '../graph/builder.js';
 import type { InitSpec } from '../graph/init-spec.js';
-import { fanOut } from '../graph/init-spec.js';
+import { defaultWeightInit, fanOut } from '../graph/init-spec.js';
 import type { Value } from '../graph/ir.js';
 import { layer } from '../graph/layers.js';
 import { applyActivation } from './blocks.js';
@@ -49,8 +49,8 @@ export function expandPerAxis(
 }
 
 /**
- * torch.nn.init.kaiming_normal_ for ReLU networks: N(0, 2 / fan), fan being the weight's fan-out
- * (ResNet, as torchvision and ClinicaDL initialise it) or fan-in (DenseNet).
+ * Returns the init of torch.nn.init.kaiming_normal_ for ReLU networks: N(0, 2 / fan). ResNet uses
+ * the weight's fan-out (as torchvision and ClinicaDL do) and DenseNet its fan-in (torchvision).
  */
 export function kaimingNormal(shape: readonly number[], fan: 'fanIn' | 'fanOut'): InitSpec {
   const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
@@ -94,6 +94,26 @@ export function convolution(
   });
 }
 
+/**
+ * Adds a linear module `name` (weight [outFeatures, inFeatures] and bias) with the given inits,
+ * for the networks whose reference re-initialises their linear layers.
+ */
+export function linear(
+  builder: GraphBuilder,
+  x: Value,
+  name: string,
+  outFeatures: number,
+  weightInit: (shape: readonly number[]) => InitSpec,
+  biasInit: InitSpec,
+): Value {
+  return builder.scope(name, () => {
+    const shape = [outFeatures, x.shape[x.shape.length - 1]];
+    const weight = builder.param('weight', shape, weightInit(shape));
+    const bias = builder.param('bias', [outFeatures], biasInit);
+    return builder.op('linear', [x, weight, bias], {});
+  });
+}
+
 /** Adds activation module `name`, or nothing when `act` is null. */
 export function maybeActivation(
   builder: GraphBuilder,
@@ -104,7 +124,10 @@ export function maybeActivation(
   return act === null ? x : applyActivation(builder, x, act, name);
 }
 
-/** Global average pooling, flatten, and the final linear module `name` with output activation. */
+/**
+ * Adds global average pooling, flatten, and the final linear module `name` with the output
+ * activation. The bias starts at zero, as ClinicaDL's ResNet and torchvision's DenseNet set it.
+ */
 export function classifierHead(
   builder: GraphBuilder,
   x: Value,
@@ -114,8 +137,9 @@ export function classifierHead(
 ): Value {
   const pooled = layer(builder, 'adaptiveAvgPool', x, { outputSize: 1 }, 'avgpool');
   const flat = layer(builder, 'flatten', pooled, {}, '');
-  const linear = layer(builder, 'linear', flat, { outFeatures: numOutputs }, name);
-  return maybeActivation(builder, linear, outputAct, 'output_act');
+  const zero: InitSpec = { kind: 'constant', value: 0 };
+  const logits = linear(builder, flat, name, numOutputs, defaultWeightInit, zero);
+  return maybeActivation(builder, logits, outputAct, 'output_act');
 }
 
 // ---- the network ----

@@ -1,6 +1,7 @@
 // The literature variants of ResNet, SE-ResNet, DenseNet and ViT with the settings of their
 // papers. With the defaults (2D, 3 channels) and numOutputs 1000 they have torchvision's
-// parameter counts and state_dict names; spatialDims 3 gives the same network with 3D layers.
+// parameter counts and state_dict names. With spatialDims 3 they are the same networks with 3D
+// layers.
 // Importing this module also registers every architecture network of the catalogue in NETWORKS.
 
 import { z } from 'zod';

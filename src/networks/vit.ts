@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import type { GraphBuilder } from '../graph/builder.js';
+import type { InitSpec } from '../graph/init-spec.js';
 import type { Value } from '../graph/ir.js';
 import { layer } from '../graph/layers.js';
 import {
@@ -18,7 +19,7 @@ import {
   type Activation,
 } from './config.js';
 import { checkInput } from './conv-encoder.js';
-import { convolution, expandPerAxis, maybeActivation, perAxisSchema } from './resnet.js';
+import { convolution, expandPerAxis, linear, maybeActivation, perAxisSchema } from './resnet.js';
 
 export interface ViTSettings {
   /** Input shape without the batch axis: [C, ...spatial]. */
@@ -88,7 +89,13 @@ function addPositionEmbedding(
   return builder.op('add', [x, constant], {});
 }
 
-/** torchvision's EncoderBlock: x + attention(ln_1(x)), then y + mlp(ln_2(y)). */
+/** torchvision's MLPBlock init: xavier_uniform_ weights and N(0, 1e-6²) biases. */
+function xavierUniform(shape: readonly number[]): InitSpec {
+  return { kind: 'xavierUniform', gain: 1, fanIn: shape[1], fanOut: shape[0] };
+}
+const MLP_BIAS_INIT: InitSpec = { kind: 'normal', mean: 0, std: 1e-6 };
+
+/** Adds torchvision's EncoderBlock: x + attention(ln_1(x)), then y + mlp(ln_2(y)). */
 function encoderBlock(builder: GraphBuilder, x: Value, settings: ViTSettings): Value {
   const dropout = settings.dropout ?? 0;
   const maybeDropout = (value: Value, name: string) =>
@@ -107,18 +114,18 @@ function encoderBlock(builder: GraphBuilder, x: Value, settings: ViTSettings): V
 
   let z = layer(builder, 'layerNorm', attended, { eps: LAYER_NORM_EPS }, 'ln_2');
   z = builder.scope('mlp', () => {
-    let hidden = layer(builder, 'linear', z, { outFeatures: settings.mlpDim }, '0');
+    let hidden = linear(builder, z, '0', settings.mlpDim, xavierUniform, MLP_BIAS_INIT);
     hidden = layer(builder, 'gelu', hidden, {}, '1');
     hidden = maybeDropout(hidden, '2');
-    const out = layer(builder, 'linear', hidden, { outFeatures: settings.embeddingDim }, '3');
+    const out = linear(builder, hidden, '3', settings.embeddingDim, xavierUniform, MLP_BIAS_INIT);
     return maybeDropout(out, '4');
   });
   return builder.op('add', [attended, z], {});
 }
 
 /**
- * Checks the ViT settings against each other and returns the patch grid; the errors name the
- * fields, `sizeField` being the config field that sets the spatial size.
+ * Checks the ViT settings against each other and returns the patch grid. The errors name the
+ * fields, and `sizeField` is the config field that sets the spatial size.
  */
 export function checkViTSettings(
   network: string,
@@ -202,8 +209,10 @@ export function buildViT(builder: GraphBuilder, x: Value, settings: ViTSettings)
     step: [1, 1, 1],
   });
   const pooled = builder.op('reshape', [first], { shape: [batch, dim] });
+  // torchvision zeroes the head, so every class starts with the same logit.
+  const zero: InitSpec = { kind: 'constant', value: 0 };
   const logits = builder.scope('heads', () =>
-    layer(builder, 'linear', pooled, { outFeatures: settings.numOutputs as number }, 'head'),
+    linear(builder, pooled, 'head', settings.numOutputs as number, () => zero, zero),
   );
   return maybeActivation(builder, logits, settings.outputAct, 'output_act');
 }

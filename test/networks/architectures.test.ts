@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { UserError } from '../../src/errors.js';
+import type { InitSpec } from '../../src/graph/init-spec.js';
+import type { Graph } from '../../src/graph/ir.js';
 import { summarise } from '../../src/graph/summary.js';
 import { DenseNetConfig } from '../../src/networks/densenet.js';
 import { networkFromJSON } from '../../src/networks/registry.js';
 import { ResNetConfig } from '../../src/networks/resnet.js';
 import { SEResNetConfig } from '../../src/networks/seresnet.js';
-import '../../src/networks/variants.js';
+import { LITERATURE_VARIANTS } from '../../src/networks/variants.js';
 import { sincosPositionTable, ViTConfig } from '../../src/networks/vit.js';
 
 const resNet50 = {
@@ -259,6 +261,70 @@ describe('sincosPositionTable', () => {
         const expected = Math.floor(k / n) % 2 === 0 ? 0 : 1;
         assert.equal(table[k], expected, `token 0 element ${k}`);
       }
+    });
+  }
+});
+
+describe('torchvision initialisation', () => {
+  const initOf = (graph: Graph, name: string) =>
+    graph.stateValues().find((value) => value.name === name)?.init;
+  const resNet = new LITERATURE_VARIANTS.ResNet18({ numOutputs: 10, imageSize: 32 }).toGraph();
+  const denseNet = new LITERATURE_VARIANTS.DenseNet121({ numOutputs: 10, imageSize: 32 }).toGraph();
+  const viT = new LITERATURE_VARIANTS.ViTB32({ numOutputs: 10, imageSize: 32 }).toGraph();
+  const cases: [string, Graph, string, InitSpec][] = [
+    // kaiming_normal_(mode='fan_out'): std sqrt(2 / (outChannels * kernel volume)).
+    [
+      'ResNet stem',
+      resNet,
+      'conv1.weight',
+      { kind: 'normal', mean: 0, std: Math.sqrt(2 / (64 * 49)) },
+    ],
+    [
+      'ResNet block',
+      resNet,
+      'layer2.0.conv2.weight',
+      { kind: 'normal', mean: 0, std: Math.sqrt(2 / (128 * 9)) },
+    ],
+    ['ResNet batch norm', resNet, 'layer1.0.bn1.weight', { kind: 'constant', value: 1 }],
+    ['ResNet fc bias', resNet, 'fc.bias', { kind: 'constant', value: 0 }],
+    // kaiming_normal_ with the default fan_in: std sqrt(2 / (inChannels * kernel volume)).
+    [
+      'DenseNet stem',
+      denseNet,
+      'features.conv0.weight',
+      { kind: 'normal', mean: 0, std: Math.sqrt(2 / (3 * 49)) },
+    ],
+    ['DenseNet classifier bias', denseNet, 'classifier.bias', { kind: 'constant', value: 0 }],
+    [
+      'ViT patch projection',
+      viT,
+      'conv_proj.weight',
+      { kind: 'truncatedNormal', mean: 0, std: Math.sqrt(1 / (3 * 32 * 32)), low: -2, high: 2 },
+    ],
+    [
+      'ViT MLP weight',
+      viT,
+      'encoder.layers.encoder_layer_0.mlp.0.weight',
+      { kind: 'xavierUniform', gain: 1, fanIn: 768, fanOut: 3072 },
+    ],
+    [
+      'ViT MLP bias',
+      viT,
+      'encoder.layers.encoder_layer_3.mlp.3.bias',
+      { kind: 'normal', mean: 0, std: 1e-6 },
+    ],
+    ['ViT head', viT, 'heads.head.weight', { kind: 'constant', value: 0 }],
+    ['ViT class token', viT, 'class_token', { kind: 'constant', value: 0 }],
+    [
+      'ViT position embedding',
+      viT,
+      'encoder.pos_embedding',
+      { kind: 'normal', mean: 0, std: 0.02 },
+    ],
+  ];
+  for (const [label, graph, name, expected] of cases) {
+    it(label, () => {
+      assert.deepEqual(initOf(graph, name), expected);
     });
   }
 });
