@@ -55,9 +55,11 @@ describe('parameter initialisation', () => {
     const values = initialise(smallNet(false), 5);
     const bound = 1 / Math.sqrt(3 * 3 * 3);
     const weight = moments(values.get('conv1.weight')!);
-    assert.ok(weight.min >= -bound && weight.max <= bound, `conv weight in ±${bound}`);
+    assert.ok(weight.min >= -bound, `conv weight in ±${bound}`);
+    assert.ok(weight.max <= bound, `conv weight in ±${bound}`);
     const bias = moments(values.get('conv1.bias')!);
-    assert.ok(bias.min >= -bound && bias.max <= bound, 'conv bias shares the weight fan-in');
+    assert.ok(bias.min >= -bound, 'conv bias shares the weight fan-in');
+    assert.ok(bias.max <= bound, 'conv bias shares the weight fan-in');
     assert.deepEqual([...values.get('bn1.weight')!], new Array(16).fill(1));
     assert.deepEqual([...values.get('bn1.bias')!], new Array(16).fill(0));
     assert.deepEqual([...values.get('bn1.running_mean')!], new Array(16).fill(0));
@@ -68,8 +70,10 @@ describe('parameter initialisation', () => {
 
   it('kaiming uniform with a = sqrt(5) has bound 1 / sqrt(fanIn)', () => {
     const stats = moments(sample({ kind: 'kaimingUniform', a: Math.sqrt(5), fanIn: 25 }));
-    assert.ok(stats.min >= -0.2 && stats.max <= 0.2);
-    assert.ok(stats.max > 0.199 && stats.min < -0.199, 'fills the interval');
+    assert.ok(stats.min >= -0.2);
+    assert.ok(stats.max <= 0.2);
+    assert.ok(stats.max > 0.199, 'fills the interval');
+    assert.ok(stats.min < -0.199, 'fills the interval');
     assert.ok(Math.abs(stats.mean) < 0.005);
     assert.ok(Math.abs(stats.std - 0.2 / Math.sqrt(3)) < 0.002);
   });
@@ -77,7 +81,8 @@ describe('parameter initialisation', () => {
   it('xavier uniform has bound sqrt(6 / (fanIn + fanOut))', () => {
     const stats = moments(sample({ kind: 'xavierUniform', gain: 1, fanIn: 8, fanOut: 24 }));
     const bound = Math.sqrt(6 / 32);
-    assert.ok(stats.min >= -bound && stats.max <= bound);
+    assert.ok(stats.min >= -bound);
+    assert.ok(stats.max <= bound);
     assert.ok(Math.abs(stats.std - bound / Math.sqrt(3)) < 0.005);
   });
 
@@ -89,15 +94,18 @@ describe('parameter initialisation', () => {
 
   it('truncated normal stays within bounds', () => {
     const stats = moments(sample({ kind: 'truncatedNormal', mean: 0, std: 1, low: -0.5, high: 2 }));
-    assert.ok(stats.min >= -0.5 && stats.max <= 2);
-    assert.ok(stats.min < -0.49 && stats.max > 1.9, 'reaches both ends');
+    assert.ok(stats.min >= -0.5);
+    assert.ok(stats.max <= 2);
+    assert.ok(stats.min < -0.49, 'reaches both ends');
+    assert.ok(stats.max > 1.9, 'reaches both ends');
     // Mean of N(0, 1) truncated to [-0.5, 2]: (phi(-0.5) - phi(2)) / (Phi(2) - Phi(-0.5)) ≈ 0.4458.
     assert.ok(Math.abs(stats.mean - 0.4458) < 0.01, `mean ${stats.mean}`);
   });
 
   it('uniform covers [low, high)', () => {
     const stats = moments(sample({ kind: 'uniform', low: 2, high: 3 }));
-    assert.ok(stats.min >= 2 && stats.max < 3);
+    assert.ok(stats.min >= 2);
+    assert.ok(stats.max < 3);
     assert.ok(Math.abs(stats.mean - 2.5) < 0.01);
   });
 
