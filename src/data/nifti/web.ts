@@ -1,6 +1,8 @@
 // Byte sources for browsers (and any runtime with Blob and DecompressionStream): a Blob, File,
 // ArrayBuffer or Uint8Array, inflated as a stream when it is gzip-compressed.
 
+import { Gunzip } from 'fflate';
+
 import type { Volume } from '../volume.js';
 import { decodeNifti, type ReadOptions } from './decode.js';
 import { encodeNiftiChunks, type WriteOptions } from './encode.js';
@@ -29,11 +31,14 @@ export async function readNiftiBytes(
   return decodeNifti(bytesSource(bytes, name), options, image);
 }
 
+// Compressed bytes handed to fflate per push, which bounds the inflated bytes of one push.
+// NOTE: fflate 0.8 does not verify the CRC-32 of the members it inflates, so in browsers the
+// checksum is checked for a multi-member file's first member only.
+const FFLATE_INPUT_BYTES = 1 << 16;
+
 async function* streamBytes(bytes: NiftiBytes, name: string): AsyncGenerator<Uint8Array> {
-  const compressed = isGzip(await prefix(bytes));
-  const stream = bytes instanceof Blob ? bytes.stream() : singleChunkStream(bytes);
-  if (!compressed) {
-    yield* readStream(stream);
+  if (!isGzip(await prefix(bytes))) {
+    yield* readStream(compressedStream(bytes));
     return;
   }
   // The DOM typings (TypeScript 5.9) type DecompressionStream's input as BufferSource only.
@@ -41,14 +46,62 @@ async function* streamBytes(bytes: NiftiBytes, name: string): AsyncGenerator<Uin
     Uint8Array,
     Uint8Array
   >;
-  // NOTE: files of several gzip members (bgzip) are tested with Node 20's DecompressionStream
-  // only; browsers have not been checked.
-  const inflated = stream.pipeThrough(inflater);
+  let inflatedBytes = 0;
   try {
-    yield* readStream(inflated);
+    for await (const chunk of readStream(compressedStream(bytes).pipeThrough(inflater))) {
+      inflatedBytes += chunk.length;
+      yield chunk;
+    }
   } catch (error) {
-    throw gzipError(name, error);
+    // Chromium 156's DecompressionStream stops with an error after the first member of a
+    // multi-member file (bgzip), so fflate inflates the file again and continues from there.
+    yield* inflateOtherMembers(bytes, name, inflatedBytes, error);
   }
+}
+
+/**
+ * Inflates a gzip file with fflate's streaming Gunzip, which reads every member, and yields
+ * the inflated bytes after the first `skip`. A file of one member has no other member to
+ * read, so the DecompressionStream's `firstError` was a real fault (a truncated stream, a
+ * wrong checksum) and is thrown once the stream ends (decodeNifti reads every stream to its
+ * end).
+ */
+async function* inflateOtherMembers(
+  bytes: NiftiBytes,
+  name: string,
+  skip: number,
+  firstError: unknown,
+): AsyncGenerator<Uint8Array> {
+  let pending: Uint8Array[] = [];
+  let members = 1;
+  const gunzip = new Gunzip((chunk) => pending.push(chunk));
+  gunzip.onmember = () => (members += 1);
+  let position = 0;
+  const drain = function* () {
+    for (const chunk of pending) {
+      const start = Math.min(chunk.length, Math.max(0, skip - position));
+      position += chunk.length;
+      if (start < chunk.length) yield chunk.subarray(start);
+    }
+    pending = [];
+  };
+  try {
+    for await (const chunk of readStream(compressedStream(bytes))) {
+      for (let offset = 0; offset < chunk.length; offset += FFLATE_INPUT_BYTES) {
+        gunzip.push(chunk.subarray(offset, offset + FFLATE_INPUT_BYTES));
+        yield* drain();
+      }
+    }
+    gunzip.push(new Uint8Array(0), true);
+    yield* drain();
+  } catch (error) {
+    throw gzipError(name, members === 1 ? firstError : error);
+  }
+  if (members === 1) throw gzipError(name, firstError);
+}
+
+function compressedStream(bytes: NiftiBytes): ReadableStream<Uint8Array> {
+  return bytes instanceof Blob ? bytes.stream() : singleChunkStream(bytes);
 }
 
 async function prefix(bytes: NiftiBytes): Promise<Uint8Array> {

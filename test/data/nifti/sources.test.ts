@@ -62,6 +62,13 @@ describe('browser byte sources', () => {
     await assert.rejects(readNiftiBytes(file), /^UserError: upload\.nii: the file has 3 byte/);
   });
 
+  it('rejects a wrong gzip checksum', async () => {
+    const compressed = Uint8Array.from(readFileSync(`${FIXTURES}someones_anatomy.nii.gz`));
+    compressed[compressed.length - 8]! ^= 0xff;
+    const read = readNiftiBytes(compressed, { name: 'checksum.nii.gz' });
+    await assert.rejects(read, /^UserError: checksum\.nii\.gz: the gzip stream is truncated or/);
+  });
+
   it('rejects a cut gzip stream', async () => {
     const gz = gzipSync(
       buildNifti({ shape: [8, 8, 8], datatype: 2, bitpix: 8, values: new Array(512).fill(7) }),
