@@ -230,18 +230,23 @@ function decodeChunk(
   decodeVoxels(datatype, view, 0, count, littleEndian, scaling, out, outOffset);
 }
 
-// Bytes after the image are read (so a gzip stream's checksum is still verified) and counted.
+// Bytes after the image are read (so a gzip stream's checksum is still verified) and counted,
+// up to a limit past which the stream is closed unread, so that a file whose header
+// understates its size by far is not inflated to the end.
+const TRAILING_LIMIT_BYTES = 16 << 20;
+
 async function warnOnTrailingBytes(image: ChunkReader, source: string, imageBytes: number) {
   let trailing = 0;
   for (let chunk = await image.nextChunk(); chunk !== null; chunk = await image.nextChunk()) {
     trailing += chunk.length;
+    if (trailing > TRAILING_LIMIT_BYTES) break;
   }
-  if (trailing > 0) {
-    log.warn(
-      `${source}: ${trailing} bytes follow the ${imageBytes}-byte image that the header ` +
-        'dims describe; they were ignored. Check that the header dimensions are right.',
-    );
-  }
+  if (trailing === 0) return;
+  const count = trailing > TRAILING_LIMIT_BYTES ? `more than ${TRAILING_LIMIT_BYTES}` : trailing;
+  log.warn(
+    `${source}: ${count} bytes follow the ${imageBytes}-byte image that the header dims ` +
+      'describe; they were ignored. Check that the header dimensions are right.',
+  );
 }
 
 function handleNonFinite(data: Float32Array, policy: NonFinitePolicy, source: string): number {

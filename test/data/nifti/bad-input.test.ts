@@ -207,6 +207,29 @@ describe('readNifti bad files', () => {
     );
   });
 
+  it('stops reading far past the image', async () => {
+    const bytes = new Uint8Array(valid.length + (20 << 20));
+    bytes.set(valid);
+    const padded = gzipSync(bytes);
+    const { result, messages } = await captureLog(() => readNifti(file('padded.nii.gz', padded)));
+    assert.equal(result.get(3, 3, 3), 63);
+    assert.equal(messages.length, 1);
+    assert.match(
+      messages[0]!,
+      /padded\.nii\.gz: more than 16777216 bytes follow the 128-byte image/,
+    );
+  });
+
+  it('rejects a pair with a short image', async () => {
+    const header = buildNifti({ ...small, magic: 'ni1', voxOffset: 0 }).subarray(0, 348);
+    file('short.hdr', header);
+    file('short.img', new Uint8Array(100));
+    await rejectsWith(
+      readNifti(join(folder, 'short.hdr')),
+      /short\.img: the file is truncated: it contains 100 of the 128 image bytes/,
+    );
+  });
+
   it('warns about a malformed extension', async () => {
     const between = new Uint8Array(4 + 16);
     between[0] = 1;
