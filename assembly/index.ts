@@ -7,9 +7,8 @@ export { permuteFlip, cropPad, extractBoxes, maskBoundingBox } from './geometry'
 export { resampleLinear, resampleNearest } from './resample';
 export {
   countNonFinite,
-  maskedSum,
+  maskedStatistics,
   maskedSquaredDeviation,
-  maskedMinMax,
   subtractScale,
   clamp,
   gatherMasked,

@@ -35,7 +35,7 @@ export function atrophy(
   }
   const labels = atlas.data.subarray(0, atlas.frameSize);
   const mask = atlas.withData(backend.labelMask(labels, options.labels), atlas.spatialShape);
-  if (backend.maskedMinMax(mask.data).max === 0) {
+  if (backend.statistics(mask.data).max === 0) {
     throw new UserError(
       `The atlas ${volumeName(atlas)} has no voxel with label(s) ${options.labels.join(', ')}; ` +
         'check the region labels against the atlas.',

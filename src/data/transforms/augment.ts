@@ -30,7 +30,7 @@ export function addNoise(backend: ImageBackend, volume: Volume, std: number, see
 export function adjustGamma(backend: ImageBackend, volume: Volume, gamma: number): Volume {
   if (!(gamma > 0)) throw new UserError(`Gamma ${gamma} is invalid: expected a number > 0.`);
   return mapFrames(volume, volume.spatialShape, volume.affine, (frame) => {
-    const { min, max } = backend.maskedMinMax(frame);
+    const { min, max } = backend.statistics(frame);
     if (!(max > min)) return frame.slice();
     return backend.gammaMap(frame, min, max - min, gamma);
   });

@@ -10,7 +10,7 @@
 import { UserError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import type { Volume } from '../volume.js';
-import type { ImageBackend } from '../wasm/backend.js';
+import type { ImageBackend, IntensityStatistics } from '../wasm/backend.js';
 import { checkSameGrid, mapFrames, volumeName } from './grid.js';
 
 const log = createLogger('transforms');
@@ -28,16 +28,18 @@ export function zScore(
   volume: Volume,
   options: NormaliseOptions = {},
 ): Volume {
-  const mask = prepareMask(backend, volume, options.mask);
-  return mapFrames(volume, volume.spatialShape, volume.affine, (frame) => {
-    const { count, mean, variance } = backend.maskedMoments(frame, mask);
-    checkCount(volume, count, options.mask);
-    const std = Math.sqrt(variance);
-    if (!(std > 1e-12 * Math.max(1, Math.abs(mean)))) {
-      return handleConstant(volume, frame.length, mean, 'z-score', options.constant);
-    }
-    return backend.subtractScale(frame, mean, 1 / std);
-  });
+  const mask = prepareMask(volume, options.mask);
+  return mapFrames(volume, volume.spatialShape, volume.affine, (frame) =>
+    backend.normalise(frame, mask, (statistics) => {
+      checkStatistics(volume, statistics, options.mask);
+      const { mean } = statistics;
+      const std = Math.sqrt(statistics.variance);
+      if (!(std > 1e-12 * Math.max(1, Math.abs(mean)))) {
+        return handleConstant(volume, mean, 'z-score', options.constant);
+      }
+      return { offset: mean, scale: 1 / std };
+    }),
+  );
 }
 
 /** Returns (x - min) / (max - min), which maps the masked voxels onto [0, 1]. */
@@ -46,14 +48,15 @@ export function minMaxScale(
   volume: Volume,
   options: NormaliseOptions = {},
 ): Volume {
-  const mask = prepareMask(backend, volume, options.mask);
-  return mapFrames(volume, volume.spatialShape, volume.affine, (frame) => {
-    const { count, min, max } = backend.maskedMinMax(frame, mask);
-    checkCount(volume, count, options.mask);
-    if (!(max > min))
-      return handleConstant(volume, frame.length, min, 'min-max scale', options.constant);
-    return backend.subtractScale(frame, min, 1 / (max - min));
-  });
+  const mask = prepareMask(volume, options.mask);
+  return mapFrames(volume, volume.spatialShape, volume.affine, (frame) =>
+    backend.normalise(frame, mask, (statistics) => {
+      checkStatistics(volume, statistics, options.mask);
+      const { min, max } = statistics;
+      if (!(max > min)) return handleConstant(volume, min, 'min-max scale', options.constant);
+      return { offset: min, scale: 1 / (max - min) };
+    }),
+  );
 }
 
 export interface ClipOptions {
@@ -78,7 +81,9 @@ export function clipPercentiles(
       `Percentiles [${lower}, ${upper}] are invalid: expected 0 <= lower <= upper <= 100.`,
     );
   }
-  const mask = prepareMask(backend, volume, options.mask);
+  const mask = prepareMask(volume, options.mask);
+  const nonFinite = backend.countNonFinite(volume.data);
+  if (nonFinite > 0) throw nonFiniteError(volume, nonFinite);
   return mapFrames(volume, volume.spatialShape, volume.affine, (frame) => {
     const [low, high] = backend.quantiles(frame, [lower / 100, upper / 100], mask);
     if (Number.isNaN(low)) checkCount(volume, 0, options.mask);
@@ -86,22 +91,21 @@ export function clipPercentiles(
   });
 }
 
-/** Rejects non-finite voxels and returns the mask's first frame (after checking its grid). */
-function prepareMask(
-  backend: ImageBackend,
-  volume: Volume,
-  mask: Volume | undefined,
-): Float32Array | undefined {
-  const nonFinite = backend.countNonFinite(volume.data);
-  if (nonFinite > 0) {
-    throw new UserError(
-      `${volumeName(volume)} has ${nonFinite} NaN or infinite voxel(s), which would make the ` +
-        'intensity statistics NaN; replace them (for example by 0) before normalising.',
-    );
-  }
+/** Returns the mask's first frame, after checking that it is on the image's grid. */
+function prepareMask(volume: Volume, mask: Volume | undefined): Float32Array | undefined {
   if (mask === undefined) return undefined;
   checkSameGrid(volume, mask, 'mask');
   return mask.data.subarray(0, mask.frameSize);
+}
+
+/** Rejects NaN or infinite voxels and an empty mask. */
+function checkStatistics(
+  volume: Volume,
+  statistics: IntensityStatistics,
+  mask: Volume | undefined,
+): void {
+  if (statistics.nonFinite > 0) throw nonFiniteError(volume, statistics.nonFinite);
+  checkCount(volume, statistics.count, mask);
 }
 
 function checkCount(volume: Volume, count: number, mask: Volume | undefined): void {
@@ -112,19 +116,26 @@ function checkCount(volume: Volume, count: number, mask: Volume | undefined): vo
   );
 }
 
+function nonFiniteError(volume: Volume, count: number): UserError {
+  return new UserError(
+    `${volumeName(volume)} has ${count} NaN or infinite voxel(s), which would make the ` +
+      'intensity statistics NaN; replace them (for example by 0) before normalising.',
+  );
+}
+
+/** Applies the constant-image policy: throws, or returns a scale of 0, which writes zeros. */
 function handleConstant(
   volume: Volume,
-  length: number,
   value: number,
   operation: string,
   policy: 'error' | 'zero' = 'error',
-): Float32Array {
+): { offset: number; scale: number } {
   const problem =
     `${volumeName(volume)} is constant (${value}) inside the mask, so its ${operation} ` +
     'is undefined';
   if (policy === 'zero') {
     log.warn(`${problem}; writing zeros.`);
-    return new Float32Array(length);
+    return { offset: value, scale: 0 };
   }
   throw new UserError(`${problem}; check the image or pass constant: 'zero' to get zeros.`);
 }

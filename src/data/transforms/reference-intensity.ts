@@ -1,7 +1,7 @@
 // Plain TypeScript, float64 versions of the intensity kernels in assembly/intensity.ts,
 // assembly/smooth.ts, assembly/random.ts and assembly/pointwise.ts (see reference-geometry.ts).
 
-import type { Dims } from '../wasm/backend.js';
+import type { Dims, IntensityStatistics } from '../wasm/backend.js';
 import { Xoshiro128 } from './random.js';
 
 export function countNonFinite(data: Float32Array): number {
@@ -10,41 +10,36 @@ export function countNonFinite(data: Float32Array): number {
   return count;
 }
 
-export function maskedMoments(
-  data: Float32Array,
-  mask?: Float32Array,
-): { count: number; mean: number; variance: number } {
+export function statistics(data: Float32Array, mask?: Float32Array): IntensityStatistics {
   let count = 0;
   let sum = 0;
+  let min = Infinity;
+  let max = -Infinity;
   for (let i = 0; i < data.length; i++) {
     if (mask && mask[i] === 0) continue;
     sum += data[i]!;
+    min = Math.min(min, data[i]!);
+    max = Math.max(max, data[i]!);
     count++;
   }
-  if (count === 0) return { count, mean: NaN, variance: NaN };
+  const nonFinite = countNonFinite(data);
+  if (count === 0) return { count, mean: NaN, variance: NaN, min: NaN, max: NaN, nonFinite };
   const mean = sum / count;
   let squared = 0;
   for (let i = 0; i < data.length; i++) {
     if (mask && mask[i] === 0) continue;
     squared += (data[i]! - mean) ** 2;
   }
-  return { count, mean, variance: squared / count };
+  return { count, mean, variance: squared / count, min, max, nonFinite };
 }
 
-export function maskedMinMax(
+export function normalise(
   data: Float32Array,
-  mask?: Float32Array,
-): { count: number; min: number; max: number } {
-  let count = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < data.length; i++) {
-    if (mask && mask[i] === 0) continue;
-    min = Math.min(min, data[i]!);
-    max = Math.max(max, data[i]!);
-    count++;
-  }
-  return { count, min, max };
+  mask: Float32Array | undefined,
+  choose: (statistics: IntensityStatistics) => { offset: number; scale: number },
+): Float32Array {
+  const { offset, scale } = choose(statistics(data, mask));
+  return subtractScale(data, offset, scale);
 }
 
 export function subtractScale(data: Float32Array, offset: number, scale: number): Float32Array {

@@ -13,8 +13,8 @@ export class ReferenceKernels implements ImageBackend {
   maskBoundingBox = geometry.maskBoundingBox;
   resample = geometry.resample;
   countNonFinite = intensity.countNonFinite;
-  maskedMoments = intensity.maskedMoments;
-  maskedMinMax = intensity.maskedMinMax;
+  statistics = intensity.statistics;
+  normalise = intensity.normalise;
   subtractScale = intensity.subtractScale;
   clamp = intensity.clamp;
   quantiles = intensity.quantiles;

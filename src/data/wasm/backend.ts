@@ -8,6 +8,18 @@ export type Dims = readonly [number, number, number];
 /** Interpolation for resampling: 'linear' (trilinear) for images, 'nearest' for labels. */
 export type Interpolation = 'linear' | 'nearest';
 
+/** Statistics of the masked voxels of one volume; mean and variance are NaN when count is 0. */
+export interface IntensityStatistics {
+  count: number;
+  mean: number;
+  /** Population variance, from a second pass over (x - mean)^2. */
+  variance: number;
+  min: number;
+  max: number;
+  /** NaN or infinite voxels in the whole volume, masked or not. */
+  nonFinite: number;
+}
+
 export interface ImageBackend {
   /** 'wasm' or 'reference', for messages and benchmark tables. */
   readonly name: string;
@@ -35,14 +47,17 @@ export interface ImageBackend {
     fill: number,
   ): Float32Array;
   countNonFinite(data: Float32Array): number;
-  maskedMoments(
+  /** Returns the statistics of the voxels where `mask` is non-zero (all voxels without one). */
+  statistics(data: Float32Array, mask?: Float32Array): IntensityStatistics;
+  /**
+   * Returns (data - offset) * scale with the offset and scale that `choose` picks from the
+   * masked statistics; `choose` may throw to reject the data.
+   */
+  normalise(
     data: Float32Array,
-    mask?: Float32Array,
-  ): { count: number; mean: number; variance: number };
-  maskedMinMax(
-    data: Float32Array,
-    mask?: Float32Array,
-  ): { count: number; min: number; max: number };
+    mask: Float32Array | undefined,
+    choose: (statistics: IntensityStatistics) => { offset: number; scale: number },
+  ): Float32Array;
   /** Returns (data - offset) * scale. */
   subtractScale(data: Float32Array, offset: number, scale: number): Float32Array;
   clamp(data: Float32Array, low: number, high: number): Float32Array;

@@ -45,9 +45,8 @@ export interface WasmExports {
   resampleLinear: ResampleExport;
   resampleNearest: ResampleExport;
   countNonFinite(src: number, n: number): number;
-  maskedSum(src: number, mask: number, n: number, out: number): void;
+  maskedStatistics(src: number, mask: number, n: number, out: number): void;
   maskedSquaredDeviation(src: number, mask: number, n: number, mean: number): number;
-  maskedMinMax(src: number, mask: number, n: number, out: number): number;
   subtractScale(src: number, dst: number, n: number, offset: number, scale: number): void;
   clamp(src: number, dst: number, n: number, low: number, high: number): void;
   gatherMasked(src: number, mask: number, n: number, dst: number): number;

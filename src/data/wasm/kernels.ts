@@ -3,7 +3,7 @@
 // a call throws. Views on the memory are made after each allocation, because growing the
 // memory detaches the previous ArrayBuffer.
 
-import type { ImageBackend } from './backend.js';
+import type { ImageBackend, IntensityStatistics } from './backend.js';
 import type { ResampleExport, WasmExports } from './exports.js';
 
 export type { Dims, Interpolation } from './backend.js';
@@ -173,36 +173,44 @@ export class ImageKernels implements ImageBackend {
     return this.withArena((arena) => this.wasm.countNonFinite(arena.input(data), data.length));
   }
 
-  /** Returns the count, mean and population variance of the voxels where `mask` is non-zero. */
-  maskedMoments(
-    data: Float32Array,
-    mask?: Float32Array,
-  ): { count: number; mean: number; variance: number } {
+  /** Returns the statistics of the voxels where `mask` is non-zero (all voxels without one). */
+  statistics(data: Float32Array, mask?: Float32Array): IntensityStatistics {
     return this.withArena((arena) => {
       const src = arena.input(data);
-      const maskPtr = mask ? arena.input(mask) : 0;
-      const out = arena.allocate(2, 8);
-      this.wasm.maskedSum(src, maskPtr, data.length, out);
-      const [count, sum] = Array.from(arena.f64(out, 2)) as [number, number];
-      if (count === 0) return { count, mean: NaN, variance: NaN };
-      const mean = sum / count;
-      const squared = this.wasm.maskedSquaredDeviation(src, maskPtr, data.length, mean);
-      return { count, mean, variance: squared / count };
+      return this.computeStatistics(arena, src, mask ? arena.input(mask) : 0, data.length);
     });
   }
 
-  /** Returns the count, minimum and maximum of the voxels where `mask` is non-zero. */
-  maskedMinMax(
+  /** Returns (data - offset) * scale, with the offset and scale `choose` picks from the statistics. */
+  normalise(
     data: Float32Array,
-    mask?: Float32Array,
-  ): { count: number; min: number; max: number } {
+    mask: Float32Array | undefined,
+    choose: (statistics: IntensityStatistics) => { offset: number; scale: number },
+  ): Float32Array {
     return this.withArena((arena) => {
       const src = arena.input(data);
-      const out = arena.allocate(2);
-      const count = this.wasm.maskedMinMax(src, mask ? arena.input(mask) : 0, data.length, out);
-      const [min, max] = Array.from(arena.f32(out, 2)) as [number, number];
-      return { count, min, max };
+      const maskPtr = mask ? arena.input(mask) : 0;
+      const { offset, scale } = choose(this.computeStatistics(arena, src, maskPtr, data.length));
+      this.wasm.subtractScale(src, src, data.length, offset, scale);
+      return arena.read(src, data.length);
     });
+  }
+
+  private computeStatistics(
+    arena: Arena,
+    src: number,
+    maskPtr: number,
+    length: number,
+  ): IntensityStatistics {
+    const out = arena.allocate(6, 8);
+    this.wasm.maskedStatistics(src, maskPtr, length, out);
+    const [count, sum, min, max, nonFinite] = Array.from(arena.f64(out, 5)) as number[];
+    if (count === 0) {
+      return { count: 0, mean: NaN, variance: NaN, min: NaN, max: NaN, nonFinite: nonFinite! };
+    }
+    const mean = sum! / count!;
+    const variance = this.wasm.maskedSquaredDeviation(src, maskPtr, length, mean) / count!;
+    return { count: count!, mean, variance, min: min!, max: max!, nonFinite: nonFinite! };
   }
 
   /** Returns (data - offset) * scale. */

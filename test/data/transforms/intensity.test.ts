@@ -31,6 +31,25 @@ describe('intensity normalisation', () => {
     new Float64Array([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]),
   );
 
+  it('computes masked statistics in one pass', () => {
+    // 11 voxels: two SIMD steps and a scalar tail, with NaN and infinity in both.
+    const data = Float32Array.of(4, -2, NaN, 7, 1, 0, Infinity, 3, 5, -Infinity, 6);
+    const mask = Float32Array.of(1, 1, 0, 1, 0, 1, 0, 1, 1, 0, 1);
+    const masked = [4, -2, 7, 0, 3, 5, 6];
+    const mean = masked.reduce((sum, value) => sum + value, 0) / masked.length;
+    const variance = masked.reduce((sum, value) => sum + (value - mean) ** 2, 0) / masked.length;
+    for (const backend of [wasm, reference]) {
+      const statistics = backend.statistics(data, mask);
+      assert.equal(statistics.count, 7, backend.name);
+      assert.equal(statistics.nonFinite, 3, backend.name);
+      assert.equal(statistics.min, -2, backend.name);
+      assert.equal(statistics.max, 7, backend.name);
+      assert.ok(Math.abs(statistics.mean - mean) < 1e-12, `${backend.name} mean`);
+      assert.ok(Math.abs(statistics.variance - variance) < 1e-12, `${backend.name} variance`);
+      assert.equal(backend.statistics(data, new Float32Array(11)).count, 0, backend.name);
+    }
+  });
+
   it('z-scores to mean 0 and std 1', () => {
     for (const backend of [wasm, reference]) {
       const { mean, std } = moments(zScore(backend, noisy).data);
@@ -92,6 +111,23 @@ describe('intensity normalisation', () => {
     }
     const ramp = volumeOf([5, 1, 1], (i) => 2 * i + 1);
     assertClose(minMaxScale(wasm, ramp).data, [0, 0.25, 0.5, 0.75, 1], 1e-7, 'ramp');
+  });
+
+  it('writes zeros for a constant image under min-max', () => {
+    const constant = volumeOf([5, 1, 1], () => -3, undefined, 'flat.nii');
+    const previous = setLogSink(() => {});
+    try {
+      assert.deepEqual(
+        Array.from(minMaxScale(wasm, constant, { constant: 'zero' }).data),
+        [0, 0, 0, 0, 0],
+      );
+    } finally {
+      setLogSink(previous);
+    }
+    assert.throws(
+      () => minMaxScale(wasm, constant),
+      /flat\.nii is constant \(-3\) inside the mask/,
+    );
   });
 
   it('finds the percentiles numpy finds', () => {
