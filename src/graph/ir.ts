@@ -74,6 +74,8 @@ export class Graph {
   readonly nodes: Node[] = [];
   private nextValueId = 0;
   private readonly stateNames = new Set<string>();
+  /** Every value created by this graph, so values of another graph (or its copy) are caught. */
+  private readonly members = new Set<Value>();
 
   addInput(name: string, shape: Shape, dtype: DType = 'f32'): Value {
     if (this.inputs.some((input) => input.name === name)) {
@@ -120,6 +122,7 @@ export class Graph {
   ): Value[] {
     const def = OPS[op];
     if (def === undefined) throw new ShapeError(`Unknown op '${op}'`, { op, scope });
+    this.checkMembers(inputs, `op ${op} in layer '${scope}'`);
     const inputShapes = inputs.map((input) => input.shape);
     let outputShapes: Shape[];
     try {
@@ -143,6 +146,7 @@ export class Graph {
   }
 
   setOutput(name: string, value: Value): void {
+    this.checkMembers([value], `output '${name}'`);
     const existing = this.outputs.findIndex((output) => output.name === name);
     if (existing >= 0) this.outputs[existing] = { name, value };
     else this.outputs.push({ name, value });
@@ -185,6 +189,7 @@ export class Graph {
     }
     for (const { name, value } of this.outputs) copy.outputs.push({ name, value: lookup(value) });
     copy.nextValueId = this.nextValueId;
+    for (const value of map.values()) copy.members.add(value);
     for (const name of this.stateNames) copy.stateNames.add(name);
     return copy;
   }
@@ -210,6 +215,19 @@ export class Graph {
   }
 
   private newValue(fields: Omit<Value, 'id'>): Value {
-    return { id: this.nextValueId++, ...fields };
+    const value = { id: this.nextValueId++, ...fields };
+    this.members.add(value);
+    return value;
+  }
+
+  private checkMembers(values: readonly Value[], user: string): void {
+    for (const value of values) {
+      if (!this.members.has(value)) {
+        throw new Error(
+          `${user} uses value ${value.id} (${value.kind}) of another graph; after clone(), ` +
+            'take values from the copy (graph.nodes, graph.params, graph.input())',
+        );
+      }
+    }
   }
 }

@@ -54,6 +54,14 @@ describe('graph IR', () => {
     );
   });
 
+  it('rejects values of another graph', () => {
+    const graph = convNet();
+    const copy = graph.clone();
+    const original = graph.output('output')!;
+    assert.throws(() => copy.addNode('relu', [original], {}, 'head'), /of another graph/);
+    assert.throws(() => copy.setOutput('extra', original), /of another graph/);
+  });
+
   it('nodes come in topological order', () => {
     const graph = convNet();
     const seen = new Set([...graph.inputs.map((input) => input.value), ...graph.stateValues()]);
