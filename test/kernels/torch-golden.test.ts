@@ -37,6 +37,11 @@ import {
 } from '../../src/kernels/pool.js';
 import { planSoftmax, planSoftmaxBackward } from '../../src/kernels/softmax.js';
 import { unarySaves, type UnaryOp } from '../../src/kernels/unary-ops.js';
+import {
+  planUpsample,
+  planUpsampleBackward,
+  type UpsampleGeometry,
+} from '../../src/kernels/upsample.js';
 import { acquireGpu, BufferUsage, type Gpu } from '../../src/runtime/index.js';
 import { maxMixedError, runPlan } from './helpers.js';
 
@@ -126,6 +131,23 @@ describe('PyTorch golden values', () => {
       }
       assert.ok(maxMixedError(y, c.y) <= TOLERANCE, 'forward');
       assert.ok(maxMixedError(dx, c.dx) <= TOLERANCE, 'backward');
+    });
+  }
+
+  type UpsampleCase = {
+    geometry: UpsampleGeometry;
+    x: number[];
+    y: number[];
+    dy: number[];
+    dx: number[];
+  };
+  for (const c of fixture<UpsampleCase[]>('upsample')) {
+    it(`upsample ${c.geometry.mode} to [${c.geometry.outputSize}] forward and backward`, async () => {
+      const [y] = await runPlan(gpu, planUpsample(c.geometry, LIMITS), [f32(c.x)], [c.y.length]);
+      assert.ok(maxMixedError(y!, c.y) <= TOLERANCE, 'forward');
+      const backward = planUpsampleBackward(c.geometry, LIMITS);
+      const [dx] = await runPlan(gpu, backward, [f32(c.dy)], [c.x.length]);
+      assert.ok(maxMixedError(dx!, c.dx) <= TOLERANCE, 'backward');
     });
   }
 
