@@ -47,6 +47,8 @@ const prelu = defineLayer({
   },
 });
 
+// NOTE: nn.Softmax() without dim (what ClinicaDL's output_act 'softmax' builds) picks axis 0 for
+// inputs of rank 0, 1 or 3, so a 1D ConvEncoder output differs there. The default here is axis 1.
 function softmaxLayer(name: 'softmax' | 'logSoftmax', doc: string): LayerDef {
   return defineLayer({
     name,
