@@ -169,6 +169,7 @@ async function main(): Promise<void> {
     'Wasm times include copying each volume into and out of the module. nibabel + scipy.ndimage',
     `run single-threaded in ${PYTHON}, before and after those runs, best of ${repeat} each.`,
     'Loading is the NIfTI reader of src/data/nifti for both TypeScript columns.',
+    'Colin27 is stored in RAS order, so reorientation returns the volume unchanged on every side.',
     `Load average at the end: ${os
       .loadavg()
       .map((value) => value.toFixed(1))
