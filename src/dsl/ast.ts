@@ -42,7 +42,9 @@ export interface ListItem {
   value: Expr;
 }
 
+/** A field `name: value`, or with `spread` the fields of another record (`...other`). */
 export interface RecordField {
+  spread?: boolean;
   name: string;
   span: SourceSpan;
   value: Expr;

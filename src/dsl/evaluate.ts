@@ -132,9 +132,18 @@ export class Evaluator {
 
   private record(expr: Extract<Expr, { kind: 'record' }>, env: Env): RecordValue {
     const fields = new Map<string, NetValue>();
+    const explicit = new Set<string>();
     for (const field of expr.fields) {
-      if (fields.has(field.name)) fail(field.span, `field '${field.name}' given twice`);
-      fields.set(field.name, this.evaluate(field.value, env));
+      const value = this.evaluate(field.value, env);
+      if (field.spread) {
+        if (!isRecord(value))
+          fail(field.span, `'...' in a record needs a record but got ${typeName(value)}`);
+        for (const [name, item] of value.fields) fields.set(name, item);
+        continue;
+      }
+      if (explicit.has(field.name)) fail(field.span, `field '${field.name}' given twice`);
+      explicit.add(field.name);
+      fields.set(field.name, value);
     }
     return { kind: 'record', fields };
   }

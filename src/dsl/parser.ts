@@ -337,16 +337,24 @@ export class NetParser extends CstParser {
     this.CONSUME(T.RBracket);
   });
 
-  /** `{alpha: 0.5, inplace: false}`: named values, as the arguments of a layer. */
+  /** `{alpha: 0.5, ...defaults}`: named values, as the arguments of a layer. */
   recordLiteral = this.RULE('recordLiteral', () => {
     this.CONSUME(T.LBrace);
     this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.recordField) });
     this.CONSUME(T.RBrace);
   });
 
+  /** `name: value`, or `...other` to copy another record's fields. */
   recordField = this.RULE('recordField', () => {
-    this.CONSUME(T.Identifier, { LABEL: 'name' });
-    this.CONSUME(T.Colon);
+    this.OR([
+      { ALT: () => this.CONSUME(T.Ellipsis, { LABEL: 'spread' }) },
+      {
+        ALT: () => {
+          this.CONSUME(T.Identifier, { LABEL: 'name' });
+          this.CONSUME(T.Colon);
+        },
+      },
+    ]);
     this.SUBRULE(this.expression, { LABEL: 'value' });
   });
 

@@ -343,8 +343,10 @@ export class AstBuilder extends BaseVisitor {
   }
 
   recordField(ctx: Children): A.RecordField {
+    const value: A.Expr = this.visit(node(ctx, 'value'));
+    if (ctx.spread) return { spread: true, name: '', span: value.span, value };
     const name = token(ctx, 'name');
-    return { name: name.image, span: this.span(name), value: this.visit(node(ctx, 'value')) };
+    return { name: name.image, span: this.span(name), value };
   }
 
   listItem(ctx: Children): A.ListItem {

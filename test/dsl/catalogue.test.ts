@@ -58,7 +58,15 @@ describe('dsl catalogue', () => {
 
   it('contains one file per network family', () => {
     const names = files.map((file) => basename(file));
-    for (const family of ['cnn.net', 'resnet.net', 'densenet.net', 'vit.net', 'unet.net']) {
+    const families = [
+      'cnn.net',
+      'autoencoder.net',
+      'resnet.net',
+      'densenet.net',
+      'vit.net',
+      'unet.net',
+    ];
+    for (const family of families) {
       assert.ok(names.includes(family), `${family} missing from ${names.join(', ')}`);
     }
   });
@@ -220,6 +228,95 @@ describe('dsl catalogue', () => {
           latentSize: 32,
           startShape: [32, 8, 8, 8],
           convArgs: { channels: [16, 8, 1], unpoolingIndices: [0, 1] },
+        },
+      ],
+      [
+        'AutoEncoder',
+        [],
+        {
+          inShape: [1, 64, 64, 64],
+          latentSize: 32,
+          convArgs: { channels: [8, 16, 32], poolingIndices: [0, 1, 2] },
+        },
+      ],
+      [
+        'AutoEncoder',
+        [
+          'inShape=[2, 33, 30]',
+          'latentSize=5',
+          'convArgs={channels: [4, 6], stride: [[2, 2], 1], padding: [[1, 1], 0], pooling: [["max", {kernelSize: 3, stride: 2, ceilMode: true}], ["avg", {kernelSize: 2}]], poolingIndices: [-1, 0], norm: "batch"}',
+          'mlpArgs={hiddenDims: [12, 8], act: "elu"}',
+          'unpoolingMode="convtranspose"',
+          'outChannels=3',
+          'outputAct="sigmoid"',
+        ],
+        {
+          inShape: [2, 33, 30],
+          latentSize: 5,
+          convArgs: {
+            channels: [4, 6],
+            stride: [[2, 2], 1],
+            padding: [[1, 1], 0],
+            pooling: [
+              ['max', { kernelSize: 3, stride: 2, ceilMode: true }],
+              ['avg', { kernelSize: 2 }],
+            ],
+            poolingIndices: [-1, 0],
+            norm: 'batch',
+          },
+          mlpArgs: { hiddenDims: [12, 8], act: 'elu' },
+          unpoolingMode: 'convtranspose',
+          outChannels: 3,
+          outputAct: 'sigmoid',
+        },
+      ],
+      [
+        'VAE',
+        [],
+        {
+          inShape: [1, 64, 64, 64],
+          latentSize: 32,
+          convArgs: { channels: [8, 16, 32], poolingIndices: [0, 1, 2] },
+        },
+      ],
+      [
+        'VAE',
+        [
+          'inShape=[1, 20, 20]',
+          'latentSize=4',
+          'convArgs={channels: [4], pooling: ["adaptiveavg", {outputSize: 5}], poolingIndices: [0]}',
+          'unpoolingMode="bilinear"',
+          'mlpArgs={hiddenDims: [8], outputAct: "tanh"}',
+        ],
+        {
+          inShape: [1, 20, 20],
+          latentSize: 4,
+          convArgs: {
+            channels: [4],
+            pooling: ['adaptiveavg', { outputSize: 5 }],
+            poolingIndices: [0],
+          },
+          unpoolingMode: 'bilinear',
+          mlpArgs: { hiddenDims: [8], outputAct: 'tanh' },
+        },
+      ],
+      [
+        'VAE',
+        [
+          'inShape=[1, 20, 20]',
+          'latentSize=4',
+          'convArgs={channels: [4], pooling: ["adaptivemax", {outputSize: 5}], poolingIndices: [0]}',
+          'unpoolingMode="convtranspose"',
+        ],
+        {
+          inShape: [1, 20, 20],
+          latentSize: 4,
+          convArgs: {
+            channels: [4],
+            pooling: ['adaptivemax', { outputSize: 5 }],
+            poolingIndices: [0],
+          },
+          unpoolingMode: 'convtranspose',
         },
       ],
       [

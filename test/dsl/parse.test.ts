@@ -44,7 +44,7 @@ function show(expr: Expr): string {
         .map((part) => (typeof part === 'string' ? part : `{${show(part)}}`))
         .join('');
     case 'record':
-      return `{${expr.fields.map((field) => `${field.name}: ${show(field.value)}`).join(', ')}}`;
+      return `{${expr.fields.map((field) => (field.spread ? '...' : `${field.name}: `) + show(field.value)).join(', ')}}`;
     case 'none':
       return 'none';
   }
