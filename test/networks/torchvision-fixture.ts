@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 import type { Graph, Value } from '../../src/graph/ir.js';
+import { nodeFlops } from '../../src/graph/summary.js';
 
 export interface TensorListDigest {
   tensors: number;
@@ -21,6 +22,11 @@ export interface NetworkDigest {
   stateDict: TensorListDigest;
   /** Parameter count under each top-level module. */
   groups: Record<string, number>;
+  /**
+   * Forward FLOPs for one sample of convolutions, linear layers and attention products (literature
+   * variants only).
+   */
+  productFlops?: number;
 }
 
 export interface TorchvisionFixture {
@@ -48,6 +54,13 @@ export function digestLines(lines: readonly string[]): TensorListDigest {
     first: lines.slice(0, 3),
     last: lines.slice(-3),
   };
+}
+
+/** Forward FLOPs per sample of the conv, linear and matmul nodes, as the fixture's productFlops. */
+export function productFlops(graph: Graph): number {
+  const products = graph.nodes.filter((node) => ['conv', 'linear', 'matmul'].includes(node.op));
+  const total = products.reduce((sum, node) => sum + nodeFlops(node), 0);
+  return total / graph.inputs[0].value.shape[0];
 }
 
 /** Parameter count under each top-level module, as the fixture's "groups". */

@@ -9,6 +9,7 @@ import {
   digestLines,
   loadTorchvisionFixture,
   parameterGroups,
+  productFlops,
   stateDictLines,
   type NetworkDigest,
 } from './torchvision-fixture.js';
@@ -61,6 +62,10 @@ describe('literature variants against torchvision', () => {
           const digest = digestLines(stateDictLines(graph, true));
           assert.equal(digest.tensors, expected.stateDict.tensors);
           assert.equal(digest.sha256, expected.stateDict.sha256);
+        });
+
+        it('forward FLOPs of the products', () => {
+          assert.equal(productFlops(graph), expected.productFlops);
         });
 
         it('input and output shapes', () => {
