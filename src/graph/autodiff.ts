@@ -16,9 +16,14 @@ export interface BackwardResult {
   loss: Value;
 }
 
+export interface BackwardOptions {
+  /** Whether the parameter with this state_dict name is trained; default: all are. */
+  trainable?: (name: string) => boolean;
+}
+
 /** The values whose gradient the loss needs: those computed from a trainable parameter. */
-function valuesNeedingGrad(graph: Graph): Set<number> {
-  const needed = new Set(graph.params.map((param) => param.id));
+function valuesNeedingGrad(graph: Graph, trainable: (name: string) => boolean): Set<number> {
+  const needed = new Set(graph.params.filter((param) => trainable(param.name!)).map((p) => p.id));
   for (const node of graph.nodes) {
     if (node.inputs.some((input) => needed.has(input.id))) {
       for (const output of node.outputs) needed.add(output.id);
@@ -32,10 +37,14 @@ function valuesNeedingGrad(graph: Graph): Set<number> {
  * `forward` and returns the gradient of every trainable parameter. The seed gradient is 1
  * for every element of the loss, as `loss.backward(torch.ones_like(loss))`.
  */
-export function appendBackward(forward: Graph, loss: Value): BackwardResult {
+export function appendBackward(
+  forward: Graph,
+  loss: Value,
+  options: BackwardOptions = {},
+): BackwardResult {
   const graph = forward.clone();
   const lossValue = findValue(graph, loss.id);
-  const needsGrad = valuesNeedingGrad(graph);
+  const needsGrad = valuesNeedingGrad(graph, options.trainable ?? (() => true));
   const grads = new Map<number, Value>();
   const forwardNodes = [...graph.nodes];
   let currentScope = '';
@@ -87,7 +96,7 @@ export function appendBackward(forward: Graph, loss: Value): BackwardResult {
   const gradients = new Map<string, Value>();
   for (const param of graph.params) {
     const grad = grads.get(param.id);
-    // A parameter the loss does not depend on gets no gradient; the optimizer skips it.
+    // A frozen parameter, or one the loss does not depend on, gets no gradient.
     if (grad) gradients.set(param.name!, grad);
   }
   pruneBackward(graph, forwardNodes.length, [...gradients.values()]);

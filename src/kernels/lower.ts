@@ -19,6 +19,10 @@ export type Operand =
   | { kind: 'internal'; key: string; elements: number }
   /** Read-only data uploaded once (class weights of ones, say). */
   | { kind: 'constant'; key: string; data: Float32Array | Int32Array | Uint32Array }
+  /** A tensor kept across runs (optimizer moments), filled with `fill` at compile time. */
+  | { kind: 'state'; key: string; elements: number; fill: number }
+  /** A small uniform buffer the host rewrites before each run (optimizer hyper-parameters). */
+  | { kind: 'uniform'; key: string; bytes: number }
   /** A binding the kernel declares but does not read in this configuration (no bias). */
   | { kind: 'unused' };
 
@@ -30,6 +34,8 @@ export interface LoweredDispatch {
 
 export interface LowerContext {
   readonly limits: GemmLimits;
+  /** Train mode: batch statistics in norms, dropout on. Eval mode otherwise. */
+  readonly training: boolean;
   /** A scratch tensor private to this node. */
   scratch(elements: number): Operand;
   /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { appendBackward } from '../../src/graph/autodiff.js';
 import { Graph, type Value } from '../../src/graph/ir.js';
+import { CONV, IMAGE_SHAPE, LOSS, PADDING, smallCnn } from '../helpers/small-cnn.js';
 import { compileGraph } from '../../src/kernels/compile.js';
 import { convReference, convReferenceGrad } from '../../src/kernels/reference/conv.js';
 import { crossEntropyReference } from '../../src/kernels/reference/cross-entropy.js';
@@ -9,54 +10,13 @@ import { matmulReference, matmulReferenceGrad } from '../../src/kernels/referenc
 import { maxPoolBackwardReference, maxPoolReference } from '../../src/kernels/reference/pool.js';
 import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
 
-const SHAPE = [2, 1, 6, 7, 5];
-const PADDING: [number, number][] = [
-  [1, 1],
-  [1, 1],
-  [1, 1],
-];
-const CONV = { stride: [1, 1, 1], padding: PADDING, dilation: [1, 1, 1], groups: 1 };
-const POOL = {
-  kernelSize: [2, 2, 2],
-  stride: [2, 2, 2],
-  padding: [
-    [0, 0],
-    [0, 0],
-    [0, 0],
-  ] as [number, number][],
-  dilation: [1, 1, 1],
-  ceilMode: false,
-};
-const LOSS = { fromLogits: true, reduction: 'mean', labelSmoothing: 0, ignoreIndex: -100 } as const;
-
-/** conv(4) -> relu -> maxPool 2 -> flatten -> linear(3) -> cross-entropy. */
-function classifier() {
-  const graph = new Graph();
-  const image = graph.addInput('image', SHAPE);
-  const label = graph.addInput('label', [2], 'i32');
-  const uniform = (bound: number) => ({ kind: 'uniform', low: -bound, high: bound }) as const;
-  const convWeight = graph.addParam('conv.weight', [4, 1, 3, 3, 3], uniform(0.3));
-  const convBias = graph.addParam('conv.bias', [4], uniform(0.3));
-  const fcWeight = graph.addParam('fc.weight', [3, 72], uniform(0.2));
-  const fcBias = graph.addParam('fc.bias', [3], uniform(0.2));
-  let y = graph.addNode('conv', [image, convWeight, convBias], CONV, 'conv')[0]!;
-  y = graph.addNode('relu', [y], {}, 'act')[0]!;
-  y = graph.addNode('maxPool', [y], POOL, 'pool')[0]!;
-  y = graph.addNode('reshape', [y], { shape: [2, 72] }, 'flatten')[0]!;
-  const scores = graph.addNode('linear', [y, fcWeight, fcBias], {}, 'fc')[0]!;
-  const loss = graph.addNode('crossEntropy', [scores, label], LOSS, 'loss')[0]!;
-  graph.setOutput('scores', scores);
-  graph.setOutput('loss', loss);
-  return { graph, loss };
-}
-
 /** The same network on the float64 references, returning the loss and two gradients. */
 function reference(image: Float32Array, label: Int32Array, state: Map<string, Float32Array>) {
   const geometry = {
     batch: 2,
     inChannels: 1,
     outChannels: 4,
-    inputSize: SHAPE.slice(2),
+    inputSize: IMAGE_SHAPE.slice(2),
     kernelSize: [3, 3, 3],
     stride: CONV.stride,
     padding: PADDING,
@@ -108,7 +68,7 @@ describe('compileGraph', () => {
   after(() => gpu?.destroy());
 
   it('trains a small CNN step like the references', async () => {
-    const { graph, loss } = classifier();
+    const { graph, loss } = smallCnn();
     const backward = appendBackward(graph, loss);
     const gradients = ['conv.weight', 'conv.bias', 'fc.weight'].map((name) =>
       backward.gradients.get(name)!,
@@ -144,7 +104,7 @@ describe('compileGraph', () => {
   });
 
   it('shares buffers between dead activations', async () => {
-    const { graph, loss } = classifier();
+    const { graph, loss } = smallCnn();
     const backward = appendBackward(graph, loss);
     const compiled = await compileGraph(gpu, backward.graph, { keep: [backward.loss] });
     const tensorBytes = backward.graph.nodes

@@ -1,0 +1,167 @@
+// Lowers a whole graph: every node through its registered lowering, then the extra
+// dispatches a caller appends (optimizer updates), with operands resolved to tensors. Views
+// (reshape) share their base's tensor; operands with the same key share one tensor.
+
+import { UserError } from '../errors.js';
+import { numElements, type Graph, type Value } from '../graph/ir.js';
+import { getLowering, type LowerContext, type LoweredDispatch, type Operand } from './lower.js';
+
+/** A tensor of the compiled program: an IR value (after aliasing) or an internal tensor. */
+export interface Tensor {
+  id: number;
+  elements: number;
+  /** Kept for the whole program: never shares a buffer. */
+  persistent: boolean;
+  label: string;
+  /** Uploaded at compile time. */
+  data?: Float32Array | Int32Array | Uint32Array;
+  /** Filled with this value at compile time. */
+  fill?: number;
+}
+
+export interface LoweredGraph {
+  graph: Graph;
+  /** Dispatches with one tensor id per binding (-1 for bindings the kernel does not read). */
+  dispatches: { dispatch: LoweredDispatch; tensors: number[] }[];
+  tensors: Map<number, Tensor>;
+  /** Uniform buffers by tensor id. */
+  uniforms: Map<number, { key: string; bytes: number }>;
+  /** Tensor id of each IR value id. */
+  ofValue: Map<number, number>;
+}
+
+/** Appends dispatches after the graph's; it gets the same context as lowerings. */
+export type ExtraLowering = (context: LowerContext) => LoweredDispatch[];
+
+type BaseContext = Pick<LowerContext, 'limits' | 'training'>;
+
+export function lowerGraph(
+  graph: Graph,
+  base: BaseContext,
+  keep: readonly Value[],
+  extra?: ExtraLowering,
+): LoweredGraph {
+  const tensors = new Map<number, Tensor>();
+  const uniforms = new Map<number, { key: string; bytes: number }>();
+  const aliases = new Map<number, Value>();
+  const internal = new Map<string, number>();
+  const minimum = new Map<number, number>();
+  let nextInternal = -2;
+
+  const root = (v: Value): Value => {
+    let current = v;
+    while (aliases.has(current.id)) current = aliases.get(current.id)!;
+    return current;
+  };
+  const persistentIds = new Set<number>([
+    ...graph.inputs.map((input) => input.value.id),
+    ...graph.stateValues().map((state) => state.id),
+    ...graph.constants.map((constant) => constant.id),
+  ]);
+  let scratchCount = 0;
+  const context: LowerContext = {
+    ...base,
+    scratch: (elements) => ({ kind: 'internal', key: `scratch:${scratchCount++}`, elements }),
+    saved: (key, elements) => ({ kind: 'internal', key, elements }),
+    constant: (key, data) => ({ kind: 'constant', key, data }),
+    alias: (view, target) => void aliases.set(view.id, target),
+    reserve: (v, elements) => void minimum.set(v.id, Math.max(minimum.get(v.id) ?? 0, elements)),
+  };
+
+  const tensorOfValue = (v: Value): number => {
+    const target = root(v);
+    if (!tensors.has(target.id)) {
+      tensors.set(target.id, {
+        id: target.id,
+        elements: numElements(target.shape),
+        persistent: persistentIds.has(target.id),
+        label: target.name ?? `${target.producer?.op ?? target.kind}#${target.id}`,
+        data: target.data,
+      });
+    }
+    return target.id;
+  };
+  const tensorOfKey = (key: string, make: (id: number) => void): number => {
+    let id = internal.get(key);
+    if (id === undefined) {
+      id = nextInternal--;
+      internal.set(key, id);
+      make(id);
+    }
+    return id;
+  };
+  const tensorOfOperand = (operand: Operand): number => {
+    switch (operand.kind) {
+      case 'value':
+        return tensorOfValue(operand.value);
+      case 'unused':
+        return -1;
+      case 'internal':
+        return tensorOfKey(`internal:${operand.key}`, (id) =>
+          tensors.set(id, {
+            id,
+            elements: operand.elements,
+            persistent: false,
+            label: operand.key,
+          }),
+        );
+      case 'constant':
+        return tensorOfKey(`constant:${operand.key}`, (id) =>
+          tensors.set(id, {
+            id,
+            elements: operand.data.length,
+            persistent: true,
+            label: operand.key,
+            data: operand.data,
+          }),
+        );
+      case 'state':
+        return tensorOfKey(`state:${operand.key}`, (id) =>
+          tensors.set(id, {
+            id,
+            elements: operand.elements,
+            persistent: true,
+            label: operand.key,
+            fill: operand.fill,
+          }),
+        );
+      case 'uniform':
+        return tensorOfKey(`uniform:${operand.key}`, (id) =>
+          uniforms.set(id, { key: operand.key, bytes: operand.bytes }),
+        );
+    }
+  };
+
+  const dispatches: LoweredGraph['dispatches'] = [];
+  const add = (list: LoweredDispatch[]) => {
+    for (const dispatch of list) {
+      dispatches.push({ dispatch, tensors: dispatch.operands.map(tensorOfOperand) });
+    }
+  };
+  for (const node of graph.nodes) {
+    const lowering = getLowering(node.op);
+    if (!lowering) {
+      throw new UserError(
+        `Op '${node.op}' (layer '${node.scope}') has no GPU kernel yet, so this network ` +
+          'cannot run on WebGPU.',
+      );
+    }
+    add(lowering(node, context));
+  }
+  if (extra) add(extra(context));
+
+  const ofValue = new Map<number, number>();
+  for (const v of [...graph.inputs.map((input) => input.value), ...graph.stateValues(), ...keep]) {
+    const id = tensorOfValue(v);
+    tensors.get(id)!.persistent = true;
+    ofValue.set(v.id, id);
+  }
+  for (const node of graph.nodes) {
+    for (const output of node.outputs) ofValue.set(output.id, tensorOfValue(output));
+  }
+  for (const [valueId, elements] of minimum) {
+    const tensor = tensors.get(ofValue.get(valueId)!)!;
+    tensor.elements = Math.max(tensor.elements, elements);
+  }
+  return { graph, dispatches, tensors, uniforms, ofValue };
+}

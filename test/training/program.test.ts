@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { optimizerConfig } from '../../src/optim/optimizers.js';
+import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
+import { TrainingProgram } from '../../src/training/program.js';
+import { smallCnn } from '../helpers/small-cnn.js';
+
+/** Three steps of each optimizer in PyTorch (scripts/fixtures/torch_cnn_steps.py). */
+const fixture = JSON.parse(
+  readFileSync(new URL('../fixtures/torch/cnn-steps.json', import.meta.url), 'utf8'),
+);
+
+function initialState(): Map<string, Float32Array> {
+  const entries = Object.entries(fixture.initial as Record<string, number[]>);
+  return new Map(entries.map(([name, values]) => [name, Float32Array.from(values)]));
+}
+
+function inputs() {
+  return { image: Float32Array.from(fixture.input), label: Int32Array.from(fixture.labels) };
+}
+
+describe('TrainingProgram', () => {
+  let gpu: Gpu;
+  before(async () => {
+    gpu = await acquireGpu();
+  });
+  after(() => gpu?.destroy());
+
+  for (const run of fixture.runs) {
+    it(`matches three PyTorch steps of ${JSON.stringify(run.optimizer)}`, async () => {
+      const { graph, loss } = smallCnn();
+      const program = await TrainingProgram.compile(gpu, graph, loss, {
+        optimizer: optimizerConfig(run.optimizer),
+      });
+      program.writeState(initialState());
+      // Submit all three steps before reading any loss back.
+      const losses = await Promise.all([0, 1, 2].map(() => program.step(inputs())));
+      losses.forEach((value, step) => {
+        const expected = run.losses[step];
+        assert.ok(Math.abs(value - expected) <= 1e-5, `step ${step} loss ${value} vs ${expected}`);
+      });
+      const state = await program.readState();
+      for (const [name, values] of Object.entries(run.final as Record<string, number[]>)) {
+        const actual = state.get(name)!;
+        values.forEach((expected, i) => {
+          // f32 on both sides; Adam divides by sqrt(v), which amplifies rounding where v ~ 0.
+          assert.ok(
+            Math.abs(actual[i]! - expected) <= 2e-5,
+            `${name}[${i}] ${actual[i]} vs ${expected}`,
+          );
+        });
+      }
+    });
+  }
+
+  it('gives identical weights for one seed', async () => {
+    const results = [];
+    for (let run = 0; run < 2; run++) {
+      const { graph, loss } = smallCnn();
+      const program = await TrainingProgram.compile(gpu, graph, loss, {
+        optimizer: optimizerConfig({ name: 'Adam', lr: 0.01 }),
+        seed: 11,
+      });
+      for (let step = 0; step < 3; step++) await program.step(inputs());
+      results.push(await program.readState());
+    }
+    for (const [name, values] of results[0]!) {
+      assert.deepEqual(
+        new Uint32Array(values.buffer),
+        new Uint32Array(results[1]!.get(name)!.buffer),
+        name,
+      );
+    }
+  });
+
+  it('leaves frozen parameters unchanged', async () => {
+    const { graph, loss } = smallCnn();
+    const program = await TrainingProgram.compile(gpu, graph, loss, {
+      optimizer: optimizerConfig({ name: 'SGD', lr: 0.1, freeze: ['conv'] }),
+    });
+    assert.deepEqual(program.trainedParameters, ['fc.weight', 'fc.bias']);
+    program.writeState(initialState());
+    await program.step(inputs());
+    const state = await program.readState();
+    assert.deepEqual([...state.get('conv.weight')!], [...initialState().get('conv.weight')!]);
+    assert.notDeepEqual([...state.get('fc.weight')!], [...initialState().get('fc.weight')!]);
+  });
+
+  it('names a missing input', async () => {
+    const { graph, loss } = smallCnn();
+    const program = await TrainingProgram.compile(gpu, graph, loss, {
+      optimizer: optimizerConfig({ name: 'SGD', lr: 0.1 }),
+    });
+    assert.throws(() => program.step({ image: inputs().image }), /needs the input 'label'/);
+  });
+});
