@@ -61,7 +61,9 @@ export function buildConvDecoder(builder: GraphBuilder, x: Value, fields: ConvDe
   const layers = fields.channels.length;
   const settings = convSettings(fields, spatialDims);
   const outputPadding = perLayerPerAxis(fields.outputPadding, spatialDims, layers, 'outputPadding');
-  const indices = checkPoolIndices(fields.unpoolingIndices, layers, 'unpoolingIndices');
+  const checkedIndices = checkPoolIndices(fields.unpoolingIndices, layers, 'unpoolingIndices');
+  // As in ClinicaDL, unpooling null turns unpooling off whatever the indices say.
+  const indices = fields.unpooling === null ? [] : checkedIndices;
   const unpooling = layersPerIndex(fields.unpooling, indices, 'unpooling');
 
   let y = x;

@@ -147,11 +147,13 @@ export function buildConvEncoder(
 ): { output: Value; trace: EncoderTrace } {
   rejectLayerNorm('ConvEncoder', fields.norm);
   const settings = convSettings(fields, x.shape.length - 2);
-  const poolingIndices = checkPoolIndices(
+  const checkedIndices = checkPoolIndices(
     fields.poolingIndices,
     fields.channels.length,
     'poolingIndices',
   );
+  // As in ClinicaDL, pooling null turns pooling off whatever the indices say.
+  const poolingIndices = fields.pooling === null ? [] : checkedIndices;
   const pooling = layersPerIndex(fields.pooling, poolingIndices, 'pooling');
   const trace: EncoderTrace = { ...settings, pooling, poolingIndices, children: [], finalSize: [] };
 

@@ -64,6 +64,32 @@ describe('network configs', () => {
     assert.equal(json.mlpArgs, null);
   });
 
+  it('pooling null turns pooling off', () => {
+    const graph = new CNNConfig({
+      inShape: [1, 8, 8],
+      numOutputs: 2,
+      convArgs: { channels: [2], pooling: null, poolingIndices: [0] },
+    }).toGraph();
+    assert.deepEqual(
+      graph.nodes.filter((node) => node.op === 'maxPool'),
+      [],
+    );
+  });
+
+  it('unpooling null turns unpooling off', () => {
+    const graph = new ConvDecoderConfig({
+      spatialDims: 1,
+      inChannels: 2,
+      channels: [2],
+      unpooling: null,
+      unpoolingIndices: [0],
+    }).toGraph({ inputShape: [2, 5] });
+    assert.deepEqual(
+      graph.nodes.filter((node) => node.op === 'upsample'),
+      [],
+    );
+  });
+
   it('registry lists the builder networks', () => {
     for (const name of [
       'MLP',
