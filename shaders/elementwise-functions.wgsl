@@ -102,3 +102,24 @@ fn prelu_grad_input_t(x: T, weight: T, dy: T) -> T {
   return select(weight * dy, dy, x > T(0.0));
 }
 fn prelu_grad_weight_t(x: T, dy: T) -> T { return select(x * dy, T(0.0), x > T(0.0)); }
+
+// Pointwise losses of a prediction x against a target t, as PyTorch defines them, and their
+// derivatives with respect to x.
+fn smooth_l1_t(d: T, beta: f32) -> T {
+  return select(abs(d) - 0.5 * beta, 0.5 * d * d / beta, abs(d) < T(beta));
+}
+fn smooth_l1_grad_t(d: T, beta: f32) -> T { return select(sign(d), d / beta, abs(d) < T(beta)); }
+
+fn huber_t(d: T, delta: f32) -> T {
+  return select(delta * (abs(d) - 0.5 * delta), 0.5 * d * d, abs(d) < T(delta));
+}
+fn huber_grad_t(d: T, delta: f32) -> T { return clamp(d, T(-delta), T(delta)); }
+
+// (1 - t) * x + log(1 + exp(-x)), written with max(-x, 0) so exp never overflows.
+fn bce_logits_t(x: T, t: T) -> T {
+  return (T(1.0) - t) * x + log1p_t(exp(-abs(x))) + max(-x, T(0.0));
+}
+fn bce_logits_grad_t(x: T, t: T) -> T { return sigmoid_t(x) - t; }
+
+// t * (log(t) - x), 0 where t = 0 (PyTorch's xlogy convention).
+fn kl_div_t(x: T, t: T) -> T { return select(T(0.0), t * (log(t) - x), t > T(0.0)); }

@@ -11,6 +11,11 @@ import {
 } from '../../src/kernels/cross-entropy.js';
 import { planUnary, planUnaryBackward } from '../../src/kernels/elementwise.js';
 import {
+  planPointwiseLoss,
+  planPointwiseLossBackward,
+  type PointwiseLossGeometry,
+} from '../../src/kernels/losses.js';
+import {
   normStatsElements,
   planBatchNormRunning,
   planNormAffineGrad,
@@ -279,6 +284,27 @@ describe('PyTorch golden values', () => {
       assert.ok(maxMixedError(loss, c.loss) <= TOLERANCE, 'loss');
       assert.ok(maxMixedError(await gpu.readF32(b.dx, c.x.length), c.dx) <= TOLERANCE, 'gradient');
       for (const buffer of Object.values(b)) buffer.destroy();
+    });
+  }
+
+  type LossCase = {
+    geometry: PointwiseLossGeometry;
+    x: number[];
+    target: number[];
+    loss: number[];
+    dloss: number[];
+    dx: number[];
+  };
+  for (const c of fixture<LossCase[]>('losses')) {
+    it(`${c.geometry.loss} ${c.geometry.reduction} loss and gradient`, async () => {
+      const [x, target] = [f32(c.x), f32(c.target)];
+      const plan = planPointwiseLoss(c.geometry, LIMITS);
+      let [loss] = await runPlan(gpu, plan.elementwise, [x, target], [x.length]);
+      if (plan.reduce) [loss] = await runPlan(gpu, plan.reduce, [loss!], [1]);
+      assert.ok(maxMixedError(loss!, c.loss) <= TOLERANCE, 'loss');
+      const backward = planPointwiseLossBackward(c.geometry, LIMITS);
+      const [dx] = await runPlan(gpu, backward, [x, target, f32(c.dloss)], [x.length]);
+      assert.ok(maxMixedError(dx!, c.dx) <= TOLERANCE, 'gradient');
     });
   }
 
