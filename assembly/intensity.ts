@@ -4,10 +4,17 @@
 
 /** Returns the number of NaN or infinite voxels. */
 export function countNonFinite(src: usize, n: i32): i32 {
-  let count = 0;
-  for (let i = 0; i < n; i++) {
-    const value = load<f32>(src + (<usize>i << 2));
-    if (!isFinite(value)) count++;
+  const zero = f32x4.splat(0), one = i32x4.splat(1);
+  let lanes = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const values = v128.load(src + (<usize>i << 2));
+    // x - x is 0 for a finite x and NaN for an infinite or NaN one.
+    lanes = i32x4.add(lanes, v128.andnot(one, f32x4.eq(f32x4.sub(values, values), zero)));
+  }
+  let count = laneSum(lanes);
+  for (; i < n; i++) {
+    if (!isFinite(load<f32>(src + (<usize>i << 2)))) count++;
   }
   return count;
 }
@@ -35,6 +42,7 @@ export function maskedStatistics(src: usize, mask: usize, n: i32, out: usize): v
     low = f32x4.min(low, v128.bitselect(values, f32x4.splat(Infinity), inside));
     high = f32x4.max(high, v128.bitselect(values, f32x4.splat(-Infinity), inside));
   }
+
   let sum = f64x2.extract_lane(sumLow, 0) + f64x2.extract_lane(sumLow, 1);
   sum += f64x2.extract_lane(sumHigh, 0) + f64x2.extract_lane(sumHigh, 1);
   let count = laneSum(countLanes);
@@ -47,6 +55,8 @@ export function maskedStatistics(src: usize, mask: usize, n: i32, out: usize): v
     max(f32x4.extract_lane(high, 0), f32x4.extract_lane(high, 1)),
     max(f32x4.extract_lane(high, 2), f32x4.extract_lane(high, 3)),
   );
+
+  // The scalar tail, fewer than four voxels.
   for (; i < n; i++) {
     const value = load<f32>(src + (<usize>i << 2));
     if (!isFinite(value)) nonFinite++;
@@ -56,6 +66,7 @@ export function maskedStatistics(src: usize, mask: usize, n: i32, out: usize): v
     highest = max(highest, value);
     count++;
   }
+
   store<f64>(out, <f64>count);
   store<f64>(out, sum, 8);
   store<f64>(out, <f64>lowest, 16);

@@ -4,6 +4,7 @@
 import type { PreprocessStep } from '../../../src/data/transforms/pipeline.js';
 import { runPipeline } from '../../../src/data/transforms/pipeline.js';
 import { Volume } from '../../../src/data/volume.js';
+import { compileEmbeddedModule, loadEmbeddedKernels } from '../../../src/data/wasm/embedded.js';
 import { loadImageKernels } from '../../../src/data/wasm/loader.js';
 import { WorkerPool } from '../../../src/data/wasm/pool.js';
 
@@ -18,6 +19,7 @@ export interface BrowserInput {
 /** The outputs of one browser run, as plain data. */
 export interface BrowserResult {
   single: number[];
+  embedded: number[];
   pooled: number[][];
   poolError: string;
 }
@@ -37,8 +39,10 @@ window.runPreprocessing = async (input) => {
     Float64Array.from(input.affine),
   );
   const single = runPipeline(kernels, volume, input.steps);
+  const embedded = runPipeline(await loadEmbeddedKernels(), volume, input.steps);
   const pool = await WorkerPool.create({
     size: 2,
+    wasm: await compileEmbeddedModule(),
     workerUrl: new URL('./worker.js', location.href),
   });
   try {
@@ -51,6 +55,7 @@ window.runPreprocessing = async (input) => {
       });
     return {
       single: Array.from(single.data),
+      embedded: Array.from(embedded.data),
       pooled: pooled.map((result) => Array.from(result.data)),
       poolError,
     };

@@ -104,6 +104,7 @@ describe('wasm kernels in a browser', function () {
     const inNode = Array.from(runPipeline(kernels, volume, STEPS).data);
     assert.equal(inPage.single.length, 8 * 9 * 6);
     assert.deepEqual(inPage.single, inNode);
+    assert.deepEqual(inPage.embedded, inNode);
     assert.equal(inPage.pooled.length, 2);
     assert.deepEqual(inPage.pooled[0], inNode);
     assert.deepEqual(inPage.pooled[1], inNode);
