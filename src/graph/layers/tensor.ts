@@ -5,7 +5,7 @@ import { ArgumentError } from '../errors.js';
 import { numElements, type Value } from '../ir.js';
 import { defaultBiasInit, defaultWeightInit } from '../init-spec.js';
 import type { BinaryOpName } from '../ops/index.js';
-import { defineLayer, normaliseAxis, type LayerDef } from './define.js';
+import { defineLayer, normaliseAxis, spatialDimsOf, type LayerDef } from './define.js';
 
 const linear = defineLayer({
   name: 'linear',
@@ -190,7 +190,7 @@ const pad = defineLayer({
     { name: 'value', type: 'float', default: 0, doc: "fill value of 'constant' mode" },
   ],
   build(builder, [x], args) {
-    const spatial = args.perAxis('padding', x.shape.length - 2);
+    const spatial = args.perAxis('padding', spatialDimsOf('pad', x));
     const padding = [[0, 0] as const, [0, 0] as const, ...spatial.map((p) => [p, p] as const)];
     const mode = args.string('mode') as 'constant' | 'reflect' | 'replicate' | 'circular';
     return builder.op('pad', [x], { padding, mode, value: args.float('value') });
