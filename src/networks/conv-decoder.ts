@@ -62,7 +62,7 @@ export function buildConvDecoder(builder: GraphBuilder, x: Value, fields: ConvDe
   const settings = convSettings(fields, spatialDims);
   const outputPadding = perLayerPerAxis(fields.outputPadding, spatialDims, layers, 'outputPadding');
   const checkedIndices = checkPoolIndices(fields.unpoolingIndices, layers, 'unpoolingIndices');
-  // As in ClinicaDL, unpooling null turns unpooling off whatever the indices say.
+  // As in ClinicaDL, unpooling null turns unpooling off even when unpoolingIndices is set.
   const indices = fields.unpooling === null ? [] : checkedIndices;
   const unpooling = layersPerIndex(fields.unpooling, indices, 'unpooling');
 

@@ -152,7 +152,7 @@ export function buildConvEncoder(
     fields.channels.length,
     'poolingIndices',
   );
-  // As in ClinicaDL, pooling null turns pooling off whatever the indices say.
+  // As in ClinicaDL, pooling null turns pooling off even when poolingIndices is set.
   const poolingIndices = fields.pooling === null ? [] : checkedIndices;
   const pooling = layersPerIndex(fields.pooling, poolingIndices, 'pooling');
   const trace: EncoderTrace = { ...settings, pooling, poolingIndices, children: [], finalSize: [] };
