@@ -44,11 +44,12 @@ export async function compileWasmModule(
 
 async function instantiateKernels(source: WasmSource): Promise<ImageKernels> {
   const module = await compileWasmModule(source);
-  let exports: WasmExports | undefined;
+  // abort() needs the memory, which exists only once instantiation has returned.
+  const loaded: { exports?: WasmExports } = {};
   const imports = {
     env: {
       abort(messagePtr: number, filePtr: number, line: number, column: number): never {
-        const memory = exports?.memory;
+        const memory = loaded.exports?.memory;
         const message = memory ? readAssemblyString(memory, messagePtr) : 'unknown';
         const file = memory ? readAssemblyString(memory, filePtr) : 'unknown';
         throw new Error(`Wasm image kernels aborted: ${message} at ${file}:${line}:${column}.`);
@@ -56,8 +57,8 @@ async function instantiateKernels(source: WasmSource): Promise<ImageKernels> {
     },
   };
   const instance = await WebAssembly.instantiate(module, imports);
-  exports = instance.exports as unknown as WasmExports;
-  return new ImageKernels(exports);
+  loaded.exports = instance.exports as unknown as WasmExports;
+  return new ImageKernels(loaded.exports);
 }
 
 async function readWasmBytes(source: BufferSource | URL | string): Promise<BufferSource> {
