@@ -1,9 +1,10 @@
 // Lowerings of the element-wise ops, views, reductions, softmax and their gradients.
 
 import type { GradOpAttrs } from '../graph/autodiff-ops.js';
-import { numElements, type Node } from '../graph/ir.js';
+import { numElements, type Node, type Shape } from '../graph/ir.js';
 import type { ReduceAttrs, SoftmaxAttrs } from '../graph/ops/index.js';
 import { planBinary, type BinaryOp } from './binary.js';
+import { planChannelSum } from './conv-wgrad.js';
 import { planElementwise, planUnary, planUnaryBackward } from './elementwise.js';
 import { registerLowering, value, type LowerContext, type LoweredDispatch } from './lower.js';
 import { planReduce } from './reduce.js';
@@ -95,8 +96,33 @@ function lowerReduce(op: 'sum' | 'mean' | 'max') {
       context.alias(y, x);
       return [];
     }
+    const block = keptBlock(x.shape, axes);
+    if (op === 'sum' && block) {
+      // Per-channel sums (bias gradients) have a dedicated two-pass kernel.
+      const split = planChannelSum(block, context.limits);
+      if (!split.reduce) return [{ plan: split.product, operands: [value(x), value(y)] }];
+      const partials = context.scratch(split.scratchElements);
+      return [
+        { plan: split.product, operands: [value(x), partials] },
+        { plan: split.reduce, operands: [partials, value(y)] },
+      ];
+    }
     const plan = planReduce({ shape: x.shape, axes, op }, context.limits);
     return [{ plan, operands: [value(x), value(y)] }];
+  };
+}
+
+/**
+ * Views `shape` as [outer, channels, inner] when the kept axes are one contiguous block, so
+ * the reduction is a per-channel sum; undefined otherwise or when every axis is reduced.
+ */
+function keptBlock(shape: Shape, axes: readonly number[]) {
+  const kept = shape.map((_, axis) => axis).filter((axis) => !axes.includes(axis));
+  if (kept.length === 0 || kept.at(-1)! - kept[0]! !== kept.length - 1) return undefined;
+  return {
+    outer: numElements(shape.slice(0, kept[0])),
+    channels: numElements(shape.slice(kept[0], kept.at(-1)! + 1)),
+    inner: numElements(shape.slice(kept.at(-1)! + 1)),
   };
 }
 
