@@ -133,6 +133,80 @@ describe('dsl elaboration', () => {
     );
   });
 
+  it('spreads records and lists into calls', () => {
+    const graph = compile(
+      [
+        'block Act(x: tensor, act: any) {',
+        '  kind = typeOf(act) == "list" ? act[0] : act',
+        '  args = typeOf(act) == "list" ? act[1] : {}',
+        '  if kind == "elu" { return elu(x, ...args) }',
+        '  error("unknown activation {kind}")',
+        '}',
+        'network N(act: any = ["elu", {alpha: 0.5}], sizes: ints = [3, 5]) {',
+        '  input input: [1, 8, 4]',
+        '  defaults = {kernelSize: 1, bias: false}',
+        '  x = conv(input, ...sizes[:1], ...{...defaults, bias: true}, name: "c")',
+        '  output output = Act(x, act)',
+        '}',
+      ].join('\n'),
+    );
+    assert.deepEqual(paramShapes(graph), ['c.weight:3x8x1', 'c.bias:3']);
+    const last = graph.nodes[graph.nodes.length - 1]!;
+    assert.equal(last.op, 'elu');
+    assert.deepEqual(last.attrs, { alpha: 0.5 });
+    assert.deepEqual(
+      graph.inputs.map((input) => input.name),
+      ['input'],
+    );
+    assert.deepEqual(
+      graph.outputs.map((output) => output.name),
+      ['output'],
+    );
+  });
+
+  it('evaluates built-in functions', () => {
+    // Each built-in result becomes the output size of a linear layer.
+    const cases: [string, number][] = [
+      ['len([1, 2, 3])', 3],
+      ['max(2, 7, 4)', 7],
+      ['min([5, 3])', 3],
+      ['sum([1, 2, 3])', 6],
+      ['product([2, 3])', 6],
+      ['abs(-4)', 4],
+      ['int(3.9)', 3],
+      ['sorted([3, 1, 2])[0]', 1],
+      ['len(range(2, 11, 3))', 3],
+      ['len("abc" + "de")', 5],
+      ['typeOf({a: 1}) == "record" ? 1 : 2', 1],
+      ['{a: 2}.a ** 3', 8],
+      ['"a" in {a: 1} ? 4 : 5', 4],
+      ['-7 // 2 + 10', 6],
+      ['-7 % 3', 2],
+    ];
+    for (const [expression, expected] of cases) {
+      const graph = compile(
+        `network N() {\n  input x: [1, 2]\n  output y = linear(x, ${expression})\n}`,
+      );
+      assert.deepEqual(graph.outputs[0]!.value.shape, [1, expected], expression);
+    }
+  });
+
+  it('loops over the characters of a string', () => {
+    const source = [
+      'network N(order: str = "ab") {',
+      '  input x: [1, 2, 4]',
+      '  for letter in order { x = conv(x, 2, 1, name: letter) }',
+      '  output y = x',
+      '}',
+    ].join('\n');
+    assert.deepEqual(paramShapes(compile(source)), [
+      'a.weight:2x2x1',
+      'a.bias:2',
+      'b.weight:2x2x1',
+      'b.bias:2',
+    ]);
+  });
+
   describe('imports', () => {
     const blocks = 'block Head(x: tensor, n: int) {\n  return linear(flatten(x), n, name: "fc")\n}';
     it('resolves imports relative to the importing file', () => {
@@ -268,6 +342,43 @@ describe('dsl elaboration', () => {
         '2 names on the left but the right gives one tensor',
       ],
       [
+        'error() call',
+        net('error("channels must be even, got {k}")'),
+        [],
+        [3, 3],
+        'channels must be even, got 3',
+      ],
+      [
+        'huge range',
+        net('for i in range(1000000000) { }'),
+        [],
+        [3, 12],
+        'lists are limited to 100000',
+      ],
+      [
+        'unknown record field',
+        net('r = {alpha: 1}\n  x = elu(x, r.alpah)'),
+        [],
+        [4, 16],
+        "the record has no field 'alpah'",
+        'alpha',
+      ],
+      [
+        'spread of a number',
+        net('x = conv(x, ...k)'),
+        [],
+        [3, 18],
+        "'...' needs a list or a record but got int",
+      ],
+      [
+        'unknown type',
+        'block B(x: tensr) {\n  return x\n}\n' + net('x = B(x)'),
+        [],
+        [1, 12],
+        "unknown type 'tensr'",
+        'tensor',
+      ],
+      [
         'unbounded recursion',
         'block B(x: tensor) {\n  return B(x)\n}\n' + net('x = B(x)'),
         [],
@@ -284,6 +395,16 @@ describe('dsl elaboration', () => {
         assert.equal(diagnostic!.suggestion, suggestion);
       });
     }
+  });
+
+  it('rejects a call of a network', () => {
+    const source = 'import "m.net"\nnetwork N() {\n  input x: [1, 2]\n  output y = M(x)\n}';
+    const [diagnostic] = diagnostics(source, [], { 'm.net': 'network M() {\n}' });
+    assert.deepEqual(at(diagnostic!), ['main.net', 4, 14]);
+    assert.equal(
+      diagnostic!.message,
+      "'M' is a network and cannot be called; declare the shared part as a block",
+    );
   });
 
   it('shows both shapes and their producers for a shape mismatch', () => {
