@@ -131,11 +131,15 @@ export class Graph {
       if (error instanceof ShapeError) throw error.withContext(op, scope, inputShapes);
       throw error;
     }
+    const dtypes = def.inferDType?.(
+      inputs.map((input) => input.dtype),
+      attrs,
+    );
     const node = { id: this.nodes.length, op, inputs: [...inputs], outputs: [], attrs, scope };
-    const outputs = outputShapes.map((shape) =>
+    const outputs = outputShapes.map((shape, index) =>
       this.newValue({
         shape,
-        dtype: inputs[0]?.dtype ?? 'f32',
+        dtype: dtypes?.[index] ?? inputs[0]?.dtype ?? 'f32',
         kind: 'activation',
         producer: node,
       }),

@@ -71,6 +71,12 @@ describe('graph IR', () => {
     }
   });
 
+  it('outputs take the first input dtype', () => {
+    const graph = new Graph();
+    const x = graph.addInput('x', [2, 3], 'i32');
+    assert.equal(graph.addNode('reshape', [x], { shape: [6] })[0].dtype, 'i32');
+  });
+
   it('rejects a repeated state name', () => {
     const graph = new Graph();
     graph.addParam('w', [2], { kind: 'constant', value: 0 });

@@ -1,7 +1,7 @@
 // The contract of an op-table entry and the checks its shape inference shares.
 
 import { ShapeError } from '../errors.js';
-import { formatShape, numElements, type Shape } from '../ir.js';
+import { formatShape, numElements, type DType, type Shape } from '../ir.js';
 
 /** Padding of one axis: elements added before the first and after the last. */
 export type AxisPadding = readonly [number, number];
@@ -14,6 +14,8 @@ export interface OpDef<A> {
    * stated in ops/index.ts.
    */
   flops(inputs: readonly Shape[], outputs: readonly Shape[], attrs: A): number;
+  /** Output dtypes for these input dtypes; without it every output takes the first input's. */
+  inferDType?(inputs: readonly DType[], attrs: A): DType[];
 }
 
 export function expectInputCount(inputs: readonly Shape[], count: number, what: string): void {
