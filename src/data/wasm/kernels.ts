@@ -20,10 +20,11 @@ class Arena {
   private readonly blocks: Block[] = [];
   constructor(private readonly wasm: WasmExports) {}
 
-  /** Allocates `count` f32 (at least one, so a pointer is never shared). */
+  /** Allocates `count` elements of `bytesPerElement` bytes (at least one element). */
   allocate(count: number, bytesPerElement = 4): number {
     const bytes = Math.max(count, 1) * bytesPerElement;
-    const ptr = this.wasm.alloc(bytes);
+    // An i32 result reads as negative in JavaScript past 2 GiB, so it is taken as unsigned.
+    const ptr = this.wasm.alloc(bytes) >>> 0;
     if (ptr === 0) throw new RangeError(`Wasm allocation of ${bytes} bytes failed.`);
     this.blocks.push({ ptr, bytes });
     return ptr;
