@@ -8,7 +8,7 @@ import { typeName, type NetValue } from './values.js';
 
 type Builtin = (args: EvaluatedArgs, span: SourceSpan) => NetValue;
 
-/** Longest list that range() or list repetition may build, so a typo cannot exhaust memory. */
+/** Maximum length of a list built by range() or repetition, so a typo cannot exhaust memory. */
 export const MAX_LIST_LENGTH = 100_000;
 
 export function checkListLength(length: number, span: SourceSpan): void {

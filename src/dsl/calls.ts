@@ -18,7 +18,7 @@ import { isTensor, showValue, typeName, type NetValue, type TensorRef } from './
 /** Blocks may call blocks this deep; deeper means unbounded recursion. */
 export const MAX_CALL_DEPTH = 64;
 
-type Given = { value: NetValue; span: SourceSpan };
+type SpannedValue = { value: NetValue; span: SourceSpan };
 
 export class CallResolver {
   readonly builder = new GraphBuilder();
@@ -99,7 +99,11 @@ export class CallResolver {
   }
 
   /** Names positional arguments after the layer's params and converts values to ArgValue. */
-  private layerArguments(layer: string, positional: Given[], named: Map<string, Given>) {
+  private layerArguments(
+    layer: string,
+    positional: SpannedValue[],
+    named: Map<string, SpannedValue>,
+  ) {
     const specs = LAYERS[layer]!.params;
     const values: Record<string, ArgValue> = {};
     const spans = new Map<string, SourceSpan>();
@@ -134,7 +138,7 @@ export class CallResolver {
   /**
    * Names an unnamed layer that creates params or buffers `conv0`, `conv1`, ... within its
    * scope, so two unnamed convolutions get distinct state_dict names. Layers without state stay
-   * unnamed. A build on a scratch graph tells which layers create state.
+   * unnamed. A build on a scratch graph shows which layers create state.
    */
   private defaultName(layer: string, inputs: TensorRef[], args: Record<string, ArgValue>): string {
     const probe = new GraphBuilder();
@@ -151,7 +155,7 @@ export class CallResolver {
     return `${layer}${index}`;
   }
 
-  /** The `name:` argument; undefined when absent, '' when the call adds no module level. */
+  /** Returns the `name:` argument: undefined when absent, '' when the call adds no module level. */
   private scopeName(args: EvaluatedArgs): string | undefined {
     const given = args.named.get('name');
     if (given === undefined) return undefined;
@@ -208,7 +212,8 @@ export class CallResolver {
         }
         const completion = this.elaborator.run(decl.body, env, 'block');
         const returned = completion.returned ?? [];
-        return returned.length === 1 ? returned[0]! : returned.length === 0 ? null : returned;
+        if (returned.length === 0) return null;
+        return returned.length === 1 ? returned[0]! : returned;
       });
     } catch (error) {
       if (error instanceof DiagnosticError) {
@@ -225,8 +230,8 @@ export class CallResolver {
     decl: Decl,
     args: EvaluatedArgs,
     span: SourceSpan,
-  ): Map<string, Given> {
-    const bound = new Map<string, Given>();
+  ): Map<string, SpannedValue> {
+    const bound = new Map<string, SpannedValue>();
     const names = decl.params.map((param) => param.name);
     if (args.positional.length > names.length) {
       fail(
@@ -257,7 +262,7 @@ export class CallResolver {
   }
 }
 
-function toArgValue(layer: string, name: string, given: Given): ArgValue {
+function toArgValue(layer: string, name: string, given: SpannedValue): ArgValue {
   const value = given.value;
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value) && value.every((item) => typeof item === 'number'))

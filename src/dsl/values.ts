@@ -11,7 +11,7 @@ export interface TensorRef {
   value: GraphValue;
   /** The call or input declaration that produced the tensor. */
   span: SourceSpan;
-  /** What produced it, as shown in shape errors: "conv 'features.0'" or "input 'x'". */
+  /** Description of the producer for shape errors: "conv 'features.0'" or "input 'x'". */
   origin: string;
 }
 

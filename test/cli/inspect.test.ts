@@ -14,7 +14,7 @@ function run(args: string[]): { status: number; stdout: string; stderr: string }
   return { status, stdout, stderr };
 }
 
-/** The number after `label` on its own line, as `Total params: 31380`. */
+/** Returns the number after `label` on its own line, as in `Total params: 31380`. */
 function total(output: string, label: string): number {
   const match = new RegExp(`^${label}: (\\d+)$`, 'm').exec(output);
   assert.ok(match, `no '${label}' line in:\n${output}`);
@@ -39,7 +39,7 @@ describe('cli inspect', () => {
     assert.equal(result.status, 0, result.stderr);
     const lines = result.stdout.trimEnd().split('\n');
     // conv 3x3 from 1 to 4 channels: 4 * 9 + 4 params; output [1, 4, 14, 14] after the conv,
-    // then max pooling is not requested (no poolingIndices), so the MLP sees 4 * 14 * 14 inputs.
+    // then max pooling is not requested (no poolingIndices), so the MLP gets 4 * 14 * 14 inputs.
     const convParams = 4 * 9 + 4;
     const linearParams = 4 * 14 * 14 * 2 + 2;
     assert.equal(total(result.stdout, 'Total params'), convParams + linearParams);

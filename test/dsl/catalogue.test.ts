@@ -48,7 +48,7 @@ function compileCatalogue(network: string, set: string[] = []): Graph {
   return compileNetFile(nodeHost, file, { network, set }).graph;
 }
 
-/** The canonical IR without parameter init specs, for networks whose TypeScript class re-initialises convolutions. */
+/** Returns the canonical IR without init specs, for classes that re-initialise convolutions. */
 function withoutInit(graph: CanonicalGraph): CanonicalGraph {
   return { ...graph, state: graph.state.map((entry) => ({ ...entry, init: null })) };
 }
@@ -431,8 +431,8 @@ describe('dsl catalogue', () => {
         [1, 32, 32],
       ],
       // NOTE: with numOutputs the TypeScript ViT adds its class token with raw ops outside any
-      // module and reads it back with one slice, while the .net file uses the classToken and
-      // split layers, so only the variant without a head is compared.
+      // module and reads it back with one slice. The .net file uses the classToken and split
+      // layers, so only the variant without a head is compared.
       [
         'ViT',
         [

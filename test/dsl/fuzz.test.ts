@@ -64,7 +64,7 @@ function mutate(source: string, next: () => number): { text: string; what: strin
   return { text, what: `swap '${first.image}' and '${second.image}' at ${first.startOffset}` };
 }
 
-/** The networks a file declares, or [undefined] for a file with blocks only. */
+/** Returns the networks a file declares, or [undefined] for a file with blocks only. */
 function networksOf(text: string, file: string): (string | undefined)[] {
   const parsed = parseNet(text, file);
   const names = (parsed.value?.decls ?? []).filter((d) => d.kind === 'network').map((d) => d.name);
