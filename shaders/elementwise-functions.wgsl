@@ -123,3 +123,17 @@ fn bce_logits_grad_t(x: T, t: T) -> T { return sigmoid_t(x) - t; }
 
 // t * (log(t) - x), 0 where t = 0 (PyTorch's xlogy convention).
 fn kl_div_t(x: T, t: T) -> T { return select(T(0.0), t * (log(t) - x), t > T(0.0)); }
+
+// Sigmoid focal loss as MONAI's FocalLoss computes it: the BCE of logits x against t,
+// weighted by (1 - p_t)^gamma, where log(1 - p_t) = logsigmoid(-x * (2t - 1)).
+fn focal_t(x: T, t: T, gamma: f32) -> T {
+  let log_q = -softplus1_t(x * (T(2.0) * t - T(1.0)));
+  return exp(gamma * log_q) * bce_logits_t(x, t);
+}
+fn focal_grad_t(x: T, t: T, gamma: f32) -> T {
+  let log_q = -softplus1_t(x * (T(2.0) * t - T(1.0)));
+  let w = exp(gamma * log_q);
+  let bce_grad = sigmoid_t(x) - t;
+  let dlogw = -gamma * (T(1.0) - exp(log_q)) * (T(2.0) * t - T(1.0));
+  return w * (bce_grad + dlogw * bce_logits_t(x, t));
+}

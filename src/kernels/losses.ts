@@ -1,4 +1,5 @@
-// Plans the pointwise losses (MSE, L1, SmoothL1, Huber, BCEWithLogits, KLDiv) with reduction
+// Plans the pointwise losses (MSE, L1, SmoothL1, Huber, BCEWithLogits, KLDiv, and sigmoid
+// focal loss as MONAI's FocalLoss) with reduction
 // 'mean' | 'sum' | 'none' (and KLDiv's 'batchmean'), and their input gradients: an
 // element-wise kernel from the functions of elementwise-functions.wgsl, then a deterministic
 // reduction over every axis.
@@ -24,6 +25,7 @@ export const POINTWISE_LOSSES = [
   'huber',
   'bceWithLogits',
   'klDiv',
+  'focal',
 ] as const;
 export type PointwiseLoss = (typeof POINTWISE_LOSSES)[number];
 
@@ -39,6 +41,10 @@ export interface PointwiseLossGeometry {
   delta?: number;
   /** klDiv: the target is given as log-probabilities. Default false. */
   logTarget?: boolean;
+  /** focal: the exponent of (1 - p_t). Default 2. */
+  gamma?: number;
+  /** focal: weight of the positive targets (1 - alpha for negatives). Default none. */
+  alpha?: number;
 }
 
 interface Formula {
@@ -73,6 +79,19 @@ function formula(geometry: PointwiseLossGeometry): Formula {
     }
     case 'bceWithLogits':
       return { value: 'bce_logits_t(x0, x1)', grad: 'bce_logits_grad_t(x0, x1)' };
+    case 'focal': {
+      const gamma = geometry.gamma ?? 2;
+      checkRange('gamma', gamma, 0, Infinity);
+      let value = `focal_t(x0, x1, ${f32(gamma)})`;
+      let grad = `focal_grad_t(x0, x1, ${f32(gamma)})`;
+      if (geometry.alpha !== undefined) {
+        checkRange('alpha', geometry.alpha, 0, 1);
+        const factor = `(x1 * ${f32(geometry.alpha)} + (T(1.0) - x1) * ${f32(1 - geometry.alpha)})`;
+        value = `${factor} * ${value}`;
+        grad = `${factor} * ${grad}`;
+      }
+      return { value, grad };
+    }
     case 'klDiv':
       return geometry.logTarget
         ? { value: 'exp(x1) * (x1 - x0)', grad: '-exp(x1)' }

@@ -26,12 +26,16 @@ const CASES: PointwiseLossGeometry[] = [
   { loss: 'bceWithLogits', shape: [4, 2] },
   { loss: 'bceWithLogits', shape: [1, 1, 5, 7, 3], reduction: 'sum' },
   { loss: 'klDiv', shape: [3, 5], reduction: 'batchmean' },
+  { loss: 'focal', shape: [2, 3, 5, 4] },
+  { loss: 'focal', shape: [3, 7], gamma: 1.5, alpha: 0.25, reduction: 'none' },
   { loss: 'klDiv', shape: [3, 5, 4], logTarget: true, reduction: 'none' },
 ];
 
 /** Targets in each loss's domain: probabilities for BCE and KLDiv, any value otherwise. */
 function targetFor(geometry: PointwiseLossGeometry, count: number): Float32Array {
   if (geometry.loss === 'bceWithLogits') return randomValues(count, 2, 0, 1);
+  // One-hot targets, as the focal loss is used with.
+  if (geometry.loss === 'focal') return randomValues(count, 2, 0, 1).map(Math.round);
   if (geometry.loss === 'klDiv') {
     const t = randomValues(count, 2, 0, 1);
     if (geometry.logTarget) return t.map((v) => Math.log(v + 0.01));

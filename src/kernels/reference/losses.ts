@@ -33,6 +33,22 @@ function formulas(geometry: PointwiseLossGeometry): { value: Pointwise; grad: Po
         value: (x, t) => (1 - t) * x + Math.log1p(Math.exp(-Math.abs(x))) + Math.max(-x, 0),
         grad: (x, t) => 1 / (1 + Math.exp(-x)) - t,
       };
+    case 'focal': {
+      const gamma = geometry.gamma ?? 2;
+      const alpha = geometry.alpha;
+      const factor = (t: number) => (alpha === undefined ? 1 : t * alpha + (1 - t) * (1 - alpha));
+      const softplus = (v: number) => Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+      const bce = (x: number, t: number) => (1 - t) * x + softplus(-x);
+      const logQ = (x: number, t: number) => -softplus(x * (2 * t - 1));
+      return {
+        value: (x, t) => factor(t) * Math.exp(gamma * logQ(x, t)) * bce(x, t),
+        grad: (x, t) => {
+          const w = Math.exp(gamma * logQ(x, t));
+          const dLogW = -gamma * (1 - Math.exp(logQ(x, t))) * (2 * t - 1);
+          return factor(t) * w * (1 / (1 + Math.exp(-x)) - t + dLogW * bce(x, t));
+        },
+      };
+    }
     case 'klDiv':
       return geometry.logTarget
         ? { value: (x, t) => Math.exp(t) * (t - x), grad: (_, t) => -Math.exp(t) }
