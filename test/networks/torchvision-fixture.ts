@@ -29,9 +29,20 @@ export interface NetworkDigest {
   productFlops?: number;
 }
 
+/** A small network's eval-mode output in PyTorch, with the state from a formula. */
+export interface ForwardCase {
+  /** The network's JSON config, with its name. */
+  config: Record<string, unknown>;
+  /** Input shape with the batch axis; the input is sin(0.1 i) at flat index i. */
+  inShape: number[];
+  outShape: number[];
+  output: number[];
+}
+
 export interface TorchvisionFixture {
   variants: Record<string, { '2d': NetworkDigest; '3d': NetworkDigest }>;
   clinicadl: Record<string, { '2d': NetworkDigest; '3d': NetworkDigest }>;
+  forward: Record<string, ForwardCase>;
 }
 
 export function loadTorchvisionFixture(): TorchvisionFixture {
