@@ -4,9 +4,16 @@
 // coordinate lies in [0, n - 1], within 1e-5 voxel for rounding in the affines. Samples outside
 // get `fill`, as with scipy.ndimage's mode 'constant'.
 
-const EDGE_TOLERANCE: f64 = 1e-5;
+import { resampleAlignedLinear } from './resample-aligned';
+import {
+  clampCoordinate,
+  inside,
+  lerp,
+  lowerCorner,
+  mapRow,
+  nearestIndex,
+} from './sampling';
 
-/** Trilinear interpolation, for images. */
 /** Trilinear interpolation, for images. */
 export function resampleLinear(
   src: usize,
@@ -20,6 +27,10 @@ export function resampleLinear(
   matrix: usize,
   fill: f32,
 ): void {
+  if (isAxisAligned(matrix)) {
+    resampleAlignedLinear(src, nx, ny, nz, dst, ox, oy, oz, matrix, fill);
+    return;
+  }
   const strideY = <usize>nx;
   const strideZ = <usize>nx * <usize>ny;
   const dxi = load<f64>(matrix), dyi = load<f64>(matrix, 32), dzi = load<f64>(matrix, 64);
@@ -99,39 +110,14 @@ export function resampleNearest(
   }
 }
 
-/**
- * Returns row r of the map applied to (i, j, k, 1), summed in the same order as the TypeScript
- * reference so that both round a coordinate identically (which matters for nearest at ties).
- */
-@inline
-function mapRow(matrix: usize, r: i32, i: i32, j: i32, k: i32): f64 {
-  const row = matrix + (<usize>r << 5);
-  return load<f64>(row) * <f64>i + load<f64>(row, 8) * <f64>j + load<f64>(row, 16) * <f64>k + load<f64>(row, 24);
-}
-
-@inline
-function inside(coordinate: f64, n: i32): bool {
-  return coordinate >= -EDGE_TOLERANCE && coordinate <= <f64>(n - 1) + EDGE_TOLERANCE;
-}
-
-@inline
-function clampCoordinate(coordinate: f64, n: i32): f64 {
-  return min(max(coordinate, 0.0), <f64>(n - 1));
-}
-
-/** Returns the lower of the two voxels that bracket a clamped coordinate. */
-@inline
-function lowerCorner(coordinate: f64, n: i32): i32 {
-  return min(<i32>coordinate, max(n - 2, 0));
-}
-
-/** Rounds half up, and keeps the index in [0, n - 1] for samples within the edge tolerance. */
-@inline
-function nearestIndex(coordinate: f64, n: i32): i32 {
-  return min(max(<i32>Math.floor(coordinate + 0.5), 0), n - 1);
-}
-
-@inline
-function lerp(a: f32, b: f32, t: f32): f32 {
-  return a + (b - a) * t;
+/** Returns true when output axis a maps onto input axis a alone (no rotation or shear). */
+function isAxisAligned(matrix: usize): bool {
+  return (
+    load<f64>(matrix, 8) == 0 &&
+    load<f64>(matrix, 16) == 0 &&
+    load<f64>(matrix, 32) == 0 &&
+    load<f64>(matrix, 48) == 0 &&
+    load<f64>(matrix, 64) == 0 &&
+    load<f64>(matrix, 72) == 0
+  );
 }
