@@ -26,9 +26,23 @@ export function editDistance(a: string, b: string): number {
 /**
  * Returns the candidate closest to `name`, or undefined when none is close enough: the distance
  * must be at most a third of the longer name (at least 1), so unrelated names get no suggestion.
+ * Failing that, a name of 3 or more characters matches the shortest candidate it begins.
  */
 export function closestName(name: string, candidates: Iterable<string>): string | undefined {
   if (name === '') return undefined;
+  const list = [...candidates];
+  return closestByDistance(name, list) ?? shortestWithPrefix(name, list);
+}
+
+function shortestWithPrefix(name: string, candidates: string[]): string | undefined {
+  if (name.length < 3) return undefined;
+  const prefix = name.toLowerCase();
+  const matches = candidates.filter((candidate) => candidate.toLowerCase().startsWith(prefix));
+  matches.sort((a, b) => a.length - b.length);
+  return matches[0];
+}
+
+function closestByDistance(name: string, candidates: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {

@@ -151,6 +151,9 @@ describe('name suggestions', () => {
     ['BatchNorm', ['batchNorm', 'groupNorm'], 'batchNorm'],
     ['strdie', ['stride', 'padding'], 'stride'],
     ['xyz', ['channels', 'stride'], undefined],
+    ['xavier', ['xavierUniform', 'normal'], 'xavierUniform'],
+    ['kaiming', ['kaimingNormalFanOut', 'kaimingNormalFanIn'], 'kaimingNormalFanIn'],
+    ['xa', ['xavierUniform'], undefined],
     ['', ['a'], undefined],
   ];
   for (const [name, candidates, expected] of CASES) {

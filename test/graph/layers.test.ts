@@ -3,6 +3,7 @@ import { describe, it } from 'mocha';
 import { UserError } from '../../src/errors.js';
 import { GraphBuilder } from '../../src/graph/builder.js';
 import { ArgumentError } from '../../src/graph/errors.js';
+import type { InitSpec } from '../../src/graph/init-spec.js';
 import type { Value } from '../../src/graph/ir.js';
 import { bindArguments, getLayer, layer, LAYERS, type LayerArgs } from '../../src/graph/layers.js';
 
@@ -271,6 +272,68 @@ describe('layer registry', () => {
     });
   });
 
+  /** Each case: layer, input shape, arguments, expected weight init and bias init. */
+  const INIT_CASES: [string, number[], LayerArgs, InitSpec, InitSpec | undefined][] = [
+    [
+      'conv',
+      [1, 2, 8, 8],
+      { outChannels: 4, kernelSize: 3 },
+      { kind: 'kaimingUniform', a: Math.sqrt(5), fanIn: 18 },
+      { kind: 'uniform', low: -1 / Math.sqrt(18), high: 1 / Math.sqrt(18) },
+    ],
+    [
+      'conv',
+      [1, 2, 8, 8],
+      { outChannels: 4, kernelSize: 3, weightInit: 'kaimingNormalFanOut', bias: false },
+      { kind: 'normal', mean: 0, std: Math.sqrt(2 / 36) },
+      undefined,
+    ],
+    [
+      'conv',
+      [1, 2, 8, 8],
+      { outChannels: 4, kernelSize: 3, weightInit: 'kaimingNormalFanIn', biasInit: 'zeros' },
+      { kind: 'normal', mean: 0, std: Math.sqrt(2 / 18) },
+      { kind: 'constant', value: 0 },
+    ],
+    [
+      'convTranspose',
+      [1, 2, 8],
+      { outChannels: 4, kernelSize: 3, weightInit: 'truncatedNormal' },
+      { kind: 'truncatedNormal', mean: 0, std: Math.sqrt(1 / 12), low: -2, high: 2 },
+      { kind: 'uniform', low: -1 / Math.sqrt(12), high: 1 / Math.sqrt(12) },
+    ],
+    [
+      'linear',
+      [2, 6],
+      { outFeatures: 3, weightInit: 'xavierUniform', biasInit: 'normal', biasStd: 1e-6 },
+      { kind: 'xavierUniform', gain: 1, fanIn: 6, fanOut: 3 },
+      { kind: 'normal', mean: 0, std: 1e-6 },
+    ],
+    [
+      'linear',
+      [2, 6],
+      { outFeatures: 3, weightInit: 'normal', weightStd: 0.02, biasInit: 'zeros' },
+      { kind: 'normal', mean: 0, std: 0.02 },
+      { kind: 'constant', value: 0 },
+    ],
+    [
+      'linear',
+      [2, 6],
+      { outFeatures: 3, weightInit: 'zeros' },
+      { kind: 'constant', value: 0 },
+      { kind: 'uniform', low: -1 / Math.sqrt(6), high: 1 / Math.sqrt(6) },
+    ],
+  ];
+
+  for (const [type, shape, args, weightInit, biasInit] of INIT_CASES) {
+    it(`${type} init ${String(args.weightInit ?? 'default')}`, () => {
+      const builder = new GraphBuilder();
+      layer(builder, type, builder.input('x', shape), args, 'm');
+      assert.deepEqual(builder.graph.params[0].init, weightInit);
+      assert.deepEqual(builder.graph.params[1]?.init, biasInit);
+    });
+  }
+
   it('scopes nest into state_dict names', () => {
     const builder = new GraphBuilder();
     const x = builder.input('x', [1, 1, 8]);
@@ -316,6 +379,13 @@ const BAD_ARGUMENTS: [string, number[], LayerArgs, string][] = [
   ['upsample', [1, 1, 4], { size: 8, scale: 2 }, 'exactly one of size and scale'],
   ['upsample', [1, 1, 4], { scale: 2, mode: 'trilinear' }, 'needs 3 spatial axes'],
   ['gelu', [2, 3], { approximate: 'fast' }, "one of 'none', 'tanh'"],
+  ['linear', [2, 3], { outFeatures: 2, weightInit: 'normal' }, 'needs the argument weightStd'],
+  [
+    'conv',
+    [1, 1, 8],
+    { outChannels: 2, kernelSize: 3, weightInit: 'xavier' },
+    "Did you mean 'xavierUniform'?",
+  ],
   ['softmax', [2, 3], { axis: 2 }, 'use -2 to 1'],
   ['reshape', [2, 12], { shape: [5, -1] }, 'cannot hold 12 elements'],
   ['flatten', [2, 3, 4], { startDim: 2, endDim: 1 }, 'must not come after'],

@@ -2,10 +2,10 @@
 // nn.ConvTransposeNd, nn.MaxPoolNd, nn.AvgPoolNd, nn.AdaptiveAvgPoolNd, nn.Upsample).
 
 import { ArgumentError } from '../errors.js';
-import { defaultBiasInit, defaultWeightInit } from '../init-spec.js';
 import type { AxisPadding } from '../ops/index.js';
 import type { Args, ParamSpec } from './args.js';
 import { defineLayer, spatialDimsOf, symmetricPadding, type LayerDef } from './define.js';
+import { biasInitSpec, INIT_PARAMS, weightInitSpec } from './param-init.js';
 
 const OUT_CHANNELS: ParamSpec = {
   name: 'outChannels',
@@ -90,6 +90,7 @@ const conv = defineLayer({
     DILATION,
     GROUPS,
     BIAS,
+    ...INIT_PARAMS,
   ],
   build(builder, [x], args) {
     const spatialDims = spatialDimsOf('conv', x);
@@ -102,9 +103,9 @@ const conv = defineLayer({
     const dilation = args.perAxis('dilation', spatialDims);
     const padding = convPadding(args, kernel, dilation, stride);
     const weightShape = [outChannels, inChannels / groups, ...kernel];
-    const inputs = [x, builder.param('weight', weightShape, defaultWeightInit(weightShape))];
+    const inputs = [x, builder.param('weight', weightShape, weightInitSpec(args, weightShape))];
     if (args.bool('bias')) {
-      inputs.push(builder.param('bias', [outChannels], defaultBiasInit(weightShape)));
+      inputs.push(builder.param('bias', [outChannels], biasInitSpec(args, weightShape)));
     }
     return builder.op('conv', inputs, { stride, padding, dilation, groups });
   },
@@ -135,6 +136,7 @@ const convTranspose = defineLayer({
     DILATION,
     GROUPS,
     BIAS,
+    ...INIT_PARAMS,
   ],
   build(builder, [x], args) {
     const spatialDims = spatialDimsOf('convTranspose', x);
@@ -144,9 +146,9 @@ const convTranspose = defineLayer({
     checkGroups('convTranspose', inChannels, outChannels, groups);
     const kernel = args.perAxis('kernelSize', spatialDims);
     const weightShape = [inChannels, outChannels / groups, ...kernel];
-    const inputs = [x, builder.param('weight', weightShape, defaultWeightInit(weightShape))];
+    const inputs = [x, builder.param('weight', weightShape, weightInitSpec(args, weightShape))];
     if (args.bool('bias')) {
-      inputs.push(builder.param('bias', [outChannels], defaultBiasInit(weightShape)));
+      inputs.push(builder.param('bias', [outChannels], biasInitSpec(args, weightShape)));
     }
     return builder.op('convTranspose', inputs, {
       stride: args.perAxis('stride', spatialDims),

@@ -3,9 +3,9 @@
 
 import { ArgumentError } from '../errors.js';
 import { numElements, type Value } from '../ir.js';
-import { defaultBiasInit, defaultWeightInit } from '../init-spec.js';
 import type { BinaryOpName } from '../ops/index.js';
 import { defineLayer, normaliseAxis, spatialDimsOf, type LayerDef } from './define.js';
+import { biasInitSpec, INIT_PARAMS, weightInitSpec } from './param-init.js';
 
 const linear = defineLayer({
   name: 'linear',
@@ -14,12 +14,13 @@ const linear = defineLayer({
   params: [
     { name: 'outFeatures', type: 'int', min: 1, doc: 'output features' },
     { name: 'bias', type: 'bool', default: true, doc: 'add a learned bias' },
+    ...INIT_PARAMS,
   ],
   build(builder, [x], args) {
     const weightShape = [args.int('outFeatures'), x.shape[x.shape.length - 1]];
-    const inputs = [x, builder.param('weight', weightShape, defaultWeightInit(weightShape))];
+    const inputs = [x, builder.param('weight', weightShape, weightInitSpec(args, weightShape))];
     if (args.bool('bias')) {
-      inputs.push(builder.param('bias', [weightShape[0]], defaultBiasInit(weightShape)));
+      inputs.push(builder.param('bias', [weightShape[0]], biasInitSpec(args, weightShape)));
     }
     return builder.op('linear', inputs, {});
   },
