@@ -125,15 +125,15 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     await createProgram(io).parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (error) {
-    return report(error, io);
+    return reportFailure(error, io);
   } finally {
     setLogLevel(previousLevel);
     setLogSink(previousSink);
   }
 }
 
-/** Writes the one-line message of a failure and returns its exit status. */
-function report(error: unknown, io: CliIO): number {
+/** Writes the one-line message of a failure and returns its exit status (see file header). */
+export function reportFailure(error: unknown, io: CliIO): number {
   if (error instanceof CommanderError) {
     // Help, version, and inspect's own failures have already been written.
     if (error.message !== '' && !isDisplayed(error.code)) {

@@ -252,14 +252,18 @@ async function readLabelTable(settings: TrivialSettings): Promise<AtlasLabel[] |
 function chooseRegions(settings: TrivialSettings, table: AtlasLabel[] | null): AtlasLabel[] {
   if (settings.regions !== undefined)
     return resolveRegions(settings.regions, table, settings.atlas);
-  try {
-    return resolveRegions(DEFAULT_AAL_REGIONS, table, settings.atlas);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
+  if (table === null) {
     throw new UserError(
-      `The default atrophy regions are AAL names (${DEFAULT_AAL_REGIONS.join(', ')}), and ` +
-        `the atlas ${settings.atlas} does not name them all (${error.message}). Give the ` +
-        'regions of this atlas with --regions.',
+      `The atlas ${settings.atlas} has no label table beside it, so the default AAL regions ` +
+        'cannot be found in it; give --regions as voxel values, or the table with --atlas-labels.',
     );
   }
+  const missing = DEFAULT_AAL_REGIONS.find((name) => !table.some((label) => label.name === name));
+  if (missing !== undefined) {
+    throw new UserError(
+      `The label table of ${settings.atlas} has no region '${missing}', one of the default ` +
+        'AAL regions; give the regions of this atlas with --regions.',
+    );
+  }
+  return resolveRegions(DEFAULT_AAL_REGIONS, table, settings.atlas);
 }
