@@ -2,6 +2,7 @@
 // `--set name=value` settings and elaborate the network into the graph IR. Every user mistake
 // is thrown as one DslError carrying all diagnostics found.
 
+import { UserError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { closestName } from '../graph/suggest.js';
 import type { Decl } from './ast.js';
@@ -16,6 +17,8 @@ export interface CompileOptions {
   network?: string;
   /** Parameter values as `name=value`, the value written in the language: `channels=[8, 16]`. */
   set?: readonly string[];
+  /** Batch size N, the first axis of every graph input (default 1). */
+  batchSize?: number;
 }
 
 export interface CompiledNetwork {
@@ -108,6 +111,10 @@ export function compileNetFile(
   const problems = 'message' in network ? [network, ...diagnostics] : diagnostics;
   if (problems.length > 0) throw new DslError(problems, program.sources);
   const decl = network as Decl;
-  const graph = elaborateNetwork(program, decl, settings);
+  const batchSize = options.batchSize ?? 1;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new UserError(`batchSize must be an integer >= 1, got ${batchSize}`);
+  }
+  const graph = elaborateNetwork(program, decl, settings, batchSize);
   return { graph, network: decl, program };
 }

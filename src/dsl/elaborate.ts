@@ -9,7 +9,15 @@ import { CallResolver } from './calls.js';
 import { DiagnosticError, DslError, type Diagnostic, type SourceSpan } from './diagnostics.js';
 import { Env, Evaluator, fail } from './evaluate.js';
 import type { LoadedProgram } from './modules.js';
-import { checkType, isKnownType, isTensor, truthy, typeName, type NetValue } from './values.js';
+import {
+  checkType,
+  isKnownType,
+  isTensor,
+  showValue,
+  truthy,
+  typeName,
+  type NetValue,
+} from './values.js';
 import { closestName } from '../graph/suggest.js';
 
 /** Elaboration stops after this many statements, so that a runaway loop cannot hang. */
@@ -28,7 +36,11 @@ export class Elaborator {
   readonly calls: CallResolver;
   private statements = 0;
 
-  constructor(readonly program: LoadedProgram) {
+  constructor(
+    readonly program: LoadedProgram,
+    /** N, prepended to the per-sample shape of every `input`. */
+    readonly batchSize = 1,
+  ) {
     this.calls = new CallResolver(this);
     this.evaluator = new Evaluator(
       (name, args, span) => this.calls.call(name, args, span),
@@ -151,12 +163,12 @@ export class Elaborator {
       Array.isArray(shape) &&
       shape.every((s) => typeof s === 'number' && Number.isInteger(s) && s >= 1);
     if (!valid) {
-      fail(
-        stmt.shape.span,
-        `input '${stmt.name}' needs a shape: a list of ints >= 1, got ${typeName(shape)} ${JSON.stringify(shape)}`,
-      );
+      const got = `${typeName(shape)} ${showValue(shape)}`;
+      const rule = 'the shape of one sample, a list of ints >= 1 without the batch axis';
+      fail(stmt.shape.span, `input '${stmt.name}' needs ${rule}, got ${got}`);
     }
-    env.set(stmt.name, this.calls.input(stmt.name, shape as number[], stmt.span));
+    const fullShape = [this.batchSize, ...(shape as number[])];
+    env.set(stmt.name, this.calls.input(stmt.name, fullShape, stmt.span));
   }
 
   private output(stmt: Extract<Stmt, { kind: 'output' }>, env: Env, context: string): void {
@@ -208,9 +220,14 @@ export class Elaborator {
 }
 
 /** Runs elaboration and turns its first error, or a bug, into a DslError or a rethrow. */
-export function elaborateNetwork(program: LoadedProgram, decl: Decl, settings: Settings): Graph {
+export function elaborateNetwork(
+  program: LoadedProgram,
+  decl: Decl,
+  settings: Settings,
+  batchSize = 1,
+): Graph {
   try {
-    return new Elaborator(program).network(decl, settings);
+    return new Elaborator(program, batchSize).network(decl, settings);
   } catch (error) {
     if (error instanceof DiagnosticError) throw new DslError([error.diagnostic], program.sources);
     throw error;

@@ -65,7 +65,7 @@ describe('cli inspect', () => {
     const file = join(folder, 'tiny.net');
     writeFileSync(
       file,
-      'network Tiny(width: int = 3) {\n  input x: [1, 2, 5]\n  output y = linear(x, width)\n}\n',
+      'network Tiny(width: int = 3) {\n  input x: [2, 5]\n  output y = linear(x, width)\n}\n',
     );
     const result = run([file, '--set=width=4']);
     assert.equal(result.status, 0, result.stderr);
@@ -75,7 +75,7 @@ describe('cli inspect', () => {
 
   it('prints diagnostics and returns 1 for a broken file', () => {
     const file = join(folder, 'broken.net');
-    writeFileSync(file, 'network B() {\n  input x: [1, 2, 5]\n  output y = linaer(x, 4)\n}\n');
+    writeFileSync(file, 'network B() {\n  input x: [2, 5]\n  output y = linaer(x, 4)\n}\n');
     const result = run([file]);
     assert.equal(result.status, 1);
     assert.equal(result.stdout, '');

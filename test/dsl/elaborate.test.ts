@@ -29,17 +29,18 @@ function paramShapes(graph: Graph): string[] {
 
 describe('dsl elaboration', () => {
   it('runs loops over lists with an index', () => {
-    const graph = compile(
-      [
-        'network N(channels: ints = [4, 8, 16]) {',
-        '  input x: [2, 1, 16, 16]',
-        '  for c, i in channels {',
-        '    x = conv(x, c, kernelSize: 3, padding: 1, name: "layer{i}.conv")',
-        '  }',
-        '  output y = x',
-        '}',
-      ].join('\n'),
-    );
+    const source = [
+      'network N(channels: ints = [4, 8, 16]) {',
+      '  input x: [1, 16, 16]',
+      '  for c, i in channels {',
+      '    x = conv(x, c, kernelSize: 3, padding: 1, name: "layer{i}.conv")',
+      '  }',
+      '  output y = x',
+      '}',
+    ].join('\n');
+    const host = memoryHost({ 'main.net': source });
+    const graph = compileNetFile(host, 'main.net', { batchSize: 2 }).graph;
+    assert.deepEqual(graph.inputs[0]!.value.shape, [2, 1, 16, 16]);
     assert.deepEqual(paramShapes(graph), [
       'layer0.conv.weight:4x1x3x3',
       'layer0.conv.bias:4',
@@ -54,7 +55,7 @@ describe('dsl elaboration', () => {
   it('computes arithmetic, ranges and conditionals', () => {
     const source = [
       'network N(depth: int = 3, wide: bool = false) {',
-      '  input x: [1, 2, 8]',
+      '  input x: [2, 8]',
       '  width = wide ? 16 : 4 * 2 - 1',
       '  for i in range(depth) {',
       '    if i % 2 == 0 { x = conv(x, width + i, kernelSize: 1, name: "c{i}") }',
@@ -77,7 +78,7 @@ describe('dsl elaboration', () => {
     const graph = compile(
       [
         'network N(inShape: ints = [3, 6, 10]) {',
-        '  input x: [1, ...inShape]',
+        '  input x: [...inShape]',
         '  sizes = x.shape[2:]',
         '  output y = linear(flatten(x), product(sizes) // 2 + len(inShape[1:]), name: "fc")',
         '}',
@@ -95,7 +96,7 @@ describe('dsl elaboration', () => {
         '  return a, b',
         '}',
         'network N() {',
-        '  input x: [1, 2, 8, 8]',
+        '  input x: [2, 8, 8]',
         '  a, b = Pair(x, 4, name: "pair")',
         '  output sum = add(a, b)',
         '  output cat = concat([a, b])',
@@ -119,7 +120,7 @@ describe('dsl elaboration', () => {
 
   it('names unnamed layers that have parameters', () => {
     const graph = compile(
-      'network N() {\n  input x: [1, 2, 4]\n  x = relu(conv(conv(x, 3, 1), 5, 1))\n  output y = x\n}',
+      'network N() {\n  input x: [2, 4]\n  x = relu(conv(conv(x, 3, 1), 5, 1))\n  output y = x\n}',
     );
     assert.deepEqual(paramShapes(graph), [
       'conv0.weight:3x2x1',
@@ -143,7 +144,7 @@ describe('dsl elaboration', () => {
         '  error("unknown activation {kind}")',
         '}',
         'network N(act: any = ["elu", {alpha: 0.5}], sizes: ints = [3, 5]) {',
-        '  input input: [1, 8, 4]',
+        '  input input: [8, 4]',
         '  defaults = {kernelSize: 1, bias: false}',
         '  x = conv(input, ...sizes[:1], ...{...defaults, bias: true}, name: "c")',
         '  output output = Act(x, act)',
@@ -185,7 +186,7 @@ describe('dsl elaboration', () => {
     ];
     for (const [expression, expected] of cases) {
       const graph = compile(
-        `network N() {\n  input x: [1, 2]\n  output y = linear(x, ${expression})\n}`,
+        `network N() {\n  input x: [2]\n  output y = linear(x, ${expression})\n}`,
       );
       assert.deepEqual(graph.outputs[0]!.value.shape, [1, expected], expression);
     }
@@ -194,7 +195,7 @@ describe('dsl elaboration', () => {
   it('loops over the characters of a string', () => {
     const source = [
       'network N(order: str = "ab") {',
-      '  input x: [1, 2, 4]',
+      '  input x: [2, 4]',
       '  for letter in order { x = conv(x, 2, 1, name: letter) }',
       '  output y = x',
       '}',
@@ -214,7 +215,7 @@ describe('dsl elaboration', () => {
         'lib/blocks.net': blocks,
         'lib/all.net': 'import "blocks.net"',
         'main.net':
-          'import "lib/all.net"\nnetwork N() {\n  input x: [1, 2, 3]\n  output y = Head(x, 4)\n}',
+          'import "lib/all.net"\nnetwork N() {\n  input x: [2, 3]\n  output y = Head(x, 4)\n}',
       };
       const graph = compileNetFile(memoryHost(files), 'main.net').graph;
       assert.deepEqual(paramShapes(graph), ['fc.weight:4x6', 'fc.bias:4']);
@@ -261,7 +262,7 @@ describe('dsl elaboration', () => {
 
   describe('errors', () => {
     const net = (line: string) =>
-      `network N(k: int = 3) {\n  input x: [1, 2, 8, 8]\n  ${line}\n  output y = x\n}`;
+      `network N(k: int = 3) {\n  input x: [2, 8, 8]\n  ${line}\n  output y = x\n}`;
     // [name, source, settings, [line, column], message, suggestion]
     const cases: [string, string, string[], [number, number], string, string?][] = [
       ['unknown layer', net('x = conv2(x, 4)'), [], [3, 7], "unknown layer 'conv2'", 'conv'],
@@ -398,7 +399,7 @@ describe('dsl elaboration', () => {
   });
 
   it('rejects a call of a network', () => {
-    const source = 'import "m.net"\nnetwork N() {\n  input x: [1, 2]\n  output y = M(x)\n}';
+    const source = 'import "m.net"\nnetwork N() {\n  input x: [2]\n  output y = M(x)\n}';
     const [diagnostic] = diagnostics(source, [], { 'm.net': 'network M() {\n}' });
     assert.deepEqual(at(diagnostic!), ['main.net', 4, 14]);
     assert.equal(
@@ -410,7 +411,7 @@ describe('dsl elaboration', () => {
   it('shows both shapes and their producers for a shape mismatch', () => {
     const source = [
       'network N() {',
-      '  input x: [1, 1, 8, 8]',
+      '  input x: [1, 8, 8]',
       '  a = conv(x, 4, kernelSize: 3, name: "a")',
       '  b = conv(x, 4, kernelSize: 3, padding: 1, name: "b")',
       '  output y = add(a, b)',
@@ -431,7 +432,7 @@ describe('dsl elaboration', () => {
 
   it('formats a diagnostic with the source line and a caret', () => {
     try {
-      compile('network N() {\n  input x: [1, 2, 4]\n  output y = relu(conv3(x, 4))\n}');
+      compile('network N() {\n  input x: [2, 4]\n  output y = relu(conv3(x, 4))\n}');
       assert.fail('expected a DslError');
     } catch (error) {
       assert.ok(error instanceof DslError);

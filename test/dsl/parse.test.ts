@@ -102,7 +102,7 @@ describe('dsl parser', () => {
       '  return relu(x)',
       '}',
       'network N(inShape: ints) {',
-      '  input x: [1, ...inShape]',
+      '  input x: [...inShape]',
       '  for c, i in [4, 8] { x = conv(x, c); }',
       '  if i > 0 { x = relu(x) } else if i < 0 { x = x } else { }',
       '  scope "head" { a, b = split(x, 2) }',
