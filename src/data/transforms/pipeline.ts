@@ -11,7 +11,11 @@ import { reorient } from './reorient.js';
 import { resampleToSpacing } from './resample.js';
 import { gaussianSmooth } from './smooth.js';
 
-/** One step of a pipeline; `op` names the transform, the other fields are its options. */
+/**
+ * One step of a pipeline; `op` names the transform, the other fields are its options. An
+ * 'augment' step draws the same parameters for every volume given the same seed, so a caller
+ * that wants each sample augmented differently gives each task its own seed.
+ */
 export type PreprocessStep =
   | { op: 'reorient'; target?: string }
   | { op: 'resample'; spacing: number | number[]; interpolation?: Interpolation }
