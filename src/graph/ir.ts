@@ -73,6 +73,8 @@ export class Graph {
   readonly constants: Value[] = [];
   readonly nodes: Node[] = [];
   private nextValueId = 0;
+  /** Node ids stay unique when nodes are removed (the engine prunes unused backward nodes). */
+  private nextNodeId = 0;
   private readonly stateNames = new Set<string>();
   /** Every value created by this graph, so values of another graph (or its copy) are caught. */
   private readonly members = new Set<Value>();
@@ -135,7 +137,7 @@ export class Graph {
       inputs.map((input) => input.dtype),
       attrs,
     );
-    const node = { id: this.nodes.length, op, inputs: [...inputs], outputs: [], attrs, scope };
+    const node = { id: this.nextNodeId++, op, inputs: [...inputs], outputs: [], attrs, scope };
     const outputs = outputShapes.map((shape, index) =>
       this.newValue({
         shape,
@@ -164,7 +166,10 @@ export class Graph {
     return this.outputs.find((output) => output.name === name)?.value;
   }
 
-  /** Params then buffers, in creation order, as in a PyTorch `state_dict`. */
+  /**
+   * Returns params then buffers, each in creation order. A PyTorch `state_dict` interleaves them
+   * per module, so compare by name, not by position.
+   */
   stateValues(): Value[] {
     return [...this.params, ...this.buffers];
   }
@@ -193,6 +198,7 @@ export class Graph {
     }
     for (const { name, value } of this.outputs) copy.outputs.push({ name, value: lookup(value) });
     copy.nextValueId = this.nextValueId;
+    copy.nextNodeId = this.nextNodeId;
     for (const value of map.values()) copy.members.add(value);
     for (const name of this.stateNames) copy.stateNames.add(name);
     return copy;

@@ -71,6 +71,14 @@ describe('graph IR', () => {
     }
   });
 
+  it('node ids stay unique after removal', () => {
+    const graph = convNet();
+    const removed = graph.nodes.pop()!;
+    const [output] = graph.addNode('relu', [graph.nodes[0].outputs[0]], {}, 'extra');
+    assert.notEqual(output.producer!.id, removed.id);
+    assert.equal(new Set(graph.nodes.map((node) => node.id)).size, graph.nodes.length);
+  });
+
   it('outputs take the first input dtype', () => {
     const graph = new Graph();
     const x = graph.addInput('x', [2, 3], 'i32');
