@@ -51,7 +51,8 @@ export function appendBackward(
 
   const context: VjpContext = {
     emit(op, inputs, attrs) {
-      return graph.addNode(op, inputs, attrs, currentScope);
+      // A copy, so a rule that pads the list cannot change the node's outputs.
+      return [...graph.addNode(op, inputs, attrs, currentScope)];
     },
     sumToShape(grad, shape) {
       return sumToShape(context, grad, shape);

@@ -12,6 +12,7 @@ import type { BufferBinding } from '../runtime/kernel.js';
 import { Program, type Dispatch } from '../runtime/program.js';
 import './lower-dense.js';
 import './lower-elementwise.js';
+import './lower-norm.js';
 import './lower-pool.js';
 import { lowerGraph, type ExtraLowering, type LoweredGraph } from './lower-graph.js';
 

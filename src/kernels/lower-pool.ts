@@ -1,9 +1,14 @@
-// Lowerings of pooling and the cross-entropy loss, the ops whose gradient kernels read a
+// Lowerings of pooling, upsampling and the cross-entropy loss, the ops whose gradient kernels read a
 // tensor their forward kernel saved: max pooling's argmax and the loss totals.
 
 import type { GradOpAttrs } from '../graph/autodiff-ops.js';
 import { numElements, type Value } from '../graph/ir.js';
-import type { AdaptivePoolAttrs, AvgPoolAttrs, MaxPoolAttrs } from '../graph/ops/index.js';
+import type {
+  AdaptivePoolAttrs,
+  AvgPoolAttrs,
+  MaxPoolAttrs,
+  UpsampleAttrs,
+} from '../graph/ops/index.js';
 import type { CrossEntropyAttrs } from '../losses/ops.js';
 import { planCrossEntropy, planCrossEntropyBackward } from './cross-entropy.js';
 import { registerLowering, UNUSED, value, type LowerContext, type Operand } from './lower.js';
@@ -15,6 +20,7 @@ import {
   planMaxPool,
   planMaxPoolBackward,
 } from './pool.js';
+import { planUpsample, planUpsampleBackward } from './upsample.js';
 
 /** The argmax a max pooling of `input` saves for its gradient (one u32 per output). */
 function argmax(
@@ -116,4 +122,35 @@ registerLowering('crossEntropyGrad', (node, context) => {
     value(node.outputs[0]!),
   ];
   return [{ plan, operands }];
+});
+
+function upsampleGeometry(
+  inputShape: readonly number[],
+  outputShape: readonly number[],
+  attrs: UpsampleAttrs,
+) {
+  return {
+    inputShape,
+    outputSize: outputShape.slice(2),
+    mode: attrs.mode,
+    alignCorners: attrs.alignCorners,
+    scaleFactor: attrs.scale ?? undefined,
+  };
+}
+
+registerLowering('upsample', (node, context) => {
+  const x = node.inputs[0]!;
+  const y = node.outputs[0]!;
+  const plan = planUpsample(
+    upsampleGeometry(x.shape, y.shape, node.attrs as UpsampleAttrs),
+    context.limits,
+  );
+  return [{ plan, operands: [value(x), value(y)] }];
+});
+
+registerLowering('upsampleGrad', (node, context) => {
+  const dy = node.inputs[0]!;
+  const { inputShape, ...attrs } = node.attrs as GradOpAttrs['upsampleGrad'];
+  const plan = planUpsampleBackward(upsampleGeometry(inputShape, dy.shape, attrs), context.limits);
+  return [{ plan, operands: [value(dy), value(node.outputs[0]!)] }];
 });

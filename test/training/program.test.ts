@@ -10,8 +10,10 @@ const fixture = JSON.parse(
   readFileSync(new URL('../fixtures/torch/cnn-steps.json', import.meta.url), 'utf8'),
 );
 
-function initialState(): Map<string, Float32Array> {
-  const entries = Object.entries(fixture.initial as Record<string, number[]>);
+const plain = fixture.variants[0];
+
+function initialState(variant = plain): Map<string, Float32Array> {
+  const entries = Object.entries(variant.initial as Record<string, number[]>);
   return new Map(entries.map(([name, values]) => [name, Float32Array.from(values)]));
 }
 
@@ -26,31 +28,36 @@ describe('TrainingProgram', () => {
   });
   after(() => gpu?.destroy());
 
-  for (const run of fixture.runs) {
-    it(`matches three PyTorch steps of ${JSON.stringify(run.optimizer)}`, async () => {
-      const { graph, loss } = smallCnn();
-      const program = await TrainingProgram.compile(gpu, graph, loss, {
-        optimizer: optimizerConfig(run.optimizer),
-      });
-      program.writeState(initialState());
-      // Submit all three steps before reading any loss back.
-      const losses = await Promise.all([0, 1, 2].map(() => program.step(inputs())));
-      losses.forEach((value, step) => {
-        const expected = run.losses[step];
-        assert.ok(Math.abs(value - expected) <= 1e-5, `step ${step} loss ${value} vs ${expected}`);
-      });
-      const state = await program.readState();
-      for (const [name, values] of Object.entries(run.final as Record<string, number[]>)) {
-        const actual = state.get(name)!;
-        values.forEach((expected, i) => {
-          // f32 on both sides; Adam divides by sqrt(v), which amplifies rounding where v ~ 0.
+  for (const variant of fixture.variants) {
+    for (const run of variant.runs) {
+      it(`matches PyTorch: norm ${variant.norm}, ${JSON.stringify(run.optimizer)}`, async () => {
+        const { graph, loss } = smallCnn(variant.norm);
+        const program = await TrainingProgram.compile(gpu, graph, loss, {
+          optimizer: optimizerConfig(run.optimizer),
+        });
+        program.writeState(initialState(variant));
+        // Submit all three steps before reading any loss back.
+        const losses = await Promise.all([0, 1, 2].map(() => program.step(inputs())));
+        losses.forEach((value, step) => {
+          const expected = run.losses[step];
           assert.ok(
-            Math.abs(actual[i]! - expected) <= 2e-5,
-            `${name}[${i}] ${actual[i]} vs ${expected}`,
+            Math.abs(value - expected) <= 1e-5,
+            `step ${step} loss ${value} vs ${expected}`,
           );
         });
-      }
-    });
+        const state = await program.readState();
+        for (const [name, values] of Object.entries(run.final as Record<string, number[]>)) {
+          const actual = state.get(name)!;
+          values.forEach((expected, i) => {
+            // f32 on both sides; Adam divides by sqrt(v), which amplifies rounding where v ~ 0.
+            assert.ok(
+              Math.abs(actual[i]! - expected) <= 2e-5,
+              `${name}[${i}] ${actual[i]} vs ${expected}`,
+            );
+          });
+        }
+      });
+    }
   }
 
   it('gives identical weights for one seed', async () => {
