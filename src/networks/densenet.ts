@@ -114,8 +114,10 @@ export function buildDenseNet(builder: GraphBuilder, x: Value, settings: DenseNe
     });
     return layer(builder, 'batchNorm', y, {}, 'norm5');
   });
+  // As in ClinicaDL, the last activation belongs to the classifier, so without numOutputs the
+  // network returns the output of norm5.
+  if (settings.numOutputs === null) return features;
   const activated = maybeActivation(builder, features, settings.act, 'act');
-  if (settings.numOutputs === null) return activated;
   return classifierHead(builder, activated, 'classifier', settings.numOutputs, settings.outputAct);
 }
 
@@ -124,7 +126,7 @@ export const denseNetSchema = z.strictObject({
   spatialDims: spatialDimsSchema,
   /** Channels of the input. */
   inChannels: positiveInt,
-  /** Outputs of the final linear layer; null returns the last feature map (after act). */
+  /** Outputs of the final linear layer; null returns the last feature map (after norm5). */
   numOutputs: positiveInt.nullable(),
   /** Dense layers in each dense block; its length is the block count (default [6, 12, 24, 16]). */
   nDenseLayers: z.array(positiveInt).min(1).default([6, 12, 24, 16]),

@@ -111,6 +111,7 @@ describe('literature variant configs', () => {
     assert.deepEqual(resNet.output('output')?.shape, [1, 2048, 7, 7]);
     const denseNet = new LITERATURE_VARIANTS.DenseNet121({ numOutputs: null }).toGraph();
     assert.deepEqual(denseNet.output('output')?.shape, [1, 1024, 7, 7]);
+    assert.equal(denseNet.output('output')?.producer?.scope, 'features.norm5');
     const viT = new LITERATURE_VARIANTS.ViTB32({ numOutputs: null }).toGraph();
     assert.deepEqual(viT.output('output')?.shape, [1, 49, 768]);
   });
