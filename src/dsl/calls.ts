@@ -41,6 +41,9 @@ export class CallResolver {
   }
 
   output(name: string, tensor: TensorRef, span: SourceSpan): TensorRef {
+    if (this.builder.graph.output(name) !== undefined) {
+      fail(span, `output '${name}' is declared twice; give each output its own name`);
+    }
     this.guard(span, [], () => this.builder.output(name, tensor.value));
     return tensor;
   }

@@ -25,11 +25,12 @@ export interface LoadedProgram {
   diagnostics: Diagnostic[];
 }
 
-/** Joins a relative import to the importing file's folder, with POSIX separators. */
+/** Joins a relative import to the importing file's folder; the result uses '/' separators. */
 export function resolveImport(fromFile: string, spec: string): string {
   if (spec.startsWith('/')) return normalizePath(spec);
-  const slash = fromFile.lastIndexOf('/');
-  const folder = slash >= 0 ? fromFile.slice(0, slash + 1) : '';
+  const from = fromFile.replace(/\\/g, '/');
+  const slash = from.lastIndexOf('/');
+  const folder = slash >= 0 ? from.slice(0, slash + 1) : '';
   return normalizePath(folder + spec);
 }
 

@@ -2,7 +2,7 @@
 // syntax tree only; visitor.ts turns it into the AST. Recovery is on, so one pass reports
 // several syntax errors: a broken statement is skipped up to the next one that parses.
 
-import { CstParser, type CstNode, type IToken } from 'chevrotain';
+import { CstParser } from 'chevrotain';
 import * as T from './lexer.js';
 import { parserMessages } from './parser-messages.js';
 
@@ -366,8 +366,3 @@ export class NetParser extends CstParser {
 
 /** One parser instance is reused: chevrotain parsers are stateful but cheap to reset. */
 export const netParser = new NetParser();
-
-export interface ParseOutput {
-  cst: CstNode;
-  tokens: IToken[];
-}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { compileNetFile } from '../../src/dsl/compile.js';
 import { DslError, type Diagnostic } from '../../src/dsl/diagnostics.js';
-import { memoryHost } from '../../src/dsl/modules.js';
+import { memoryHost, resolveImport } from '../../src/dsl/modules.js';
 import type { Graph } from '../../src/graph/ir.js';
 
 function compile(source: string, set: string[] = [], files: Record<string, string> = {}): Graph {
@@ -221,6 +221,22 @@ describe('dsl elaboration', () => {
       assert.deepEqual(paramShapes(graph), ['fc.weight:4x6', 'fc.bias:4']);
     });
 
+    it('joins import paths', () => {
+      // [importing file, import, resolved path]
+      const cases: [string, string, string][] = [
+        ['a/b.net', 'c.net', 'a/c.net'],
+        ['a/b.net', '../c.net', 'c.net'],
+        ['a/b.net', '../../c.net', '../c.net'],
+        ['b.net', 'lib/./c.net', 'lib/c.net'],
+        ['/abs/b.net', './c.net', '/abs/c.net'],
+        ['a.net', '/abs/c.net', '/abs/c.net'],
+        ['C:\\models\\b.net', 'c.net', 'C:/models/c.net'],
+      ];
+      for (const [from, spec, expected] of cases) {
+        assert.equal(resolveImport(from, spec), expected, `${from} + ${spec}`);
+      }
+    });
+
     it('reports import cycles with the chain', () => {
       const files = {
         'a.net': 'import "b.net"',
@@ -335,6 +351,7 @@ describe('dsl elaboration', () => {
         "'for' needs a list, a string or range() but got int",
       ],
       ['return in a network', net('return x'), [], [3, 3], "'return' is allowed in blocks only"],
+      ['output declared twice', net('output y = x'), [], [4, 10], "output 'y' is declared twice"],
       [
         'wrong number of names',
         net('a, b = conv(x, 4, 1)'),
