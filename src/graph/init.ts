@@ -102,6 +102,17 @@ function fill(out: Float32Array, draw: () => number): void {
   for (let i = 0; i < out.length; i++) out[i] = draw();
 }
 
+/** Box-Muller: each pair of uniforms gives two independent normal values (cos and sin). */
+function fillNormal(out: Float32Array, mean: number, std: number, random: Xoshiro128): void {
+  for (let i = 0; i < out.length; i += 2) {
+    // 1 - u keeps the logarithm's argument in (0, 1].
+    const radius = std * Math.sqrt(-2 * Math.log(1 - random.nextFloat()));
+    const angle = 2 * Math.PI * random.nextFloat();
+    out[i] = mean + radius * Math.cos(angle);
+    if (i + 1 < out.length) out[i + 1] = mean + radius * Math.sin(angle);
+  }
+}
+
 /** Fills `out` following `spec`, drawing from `random`. */
 export function sampleInit(spec: InitSpec, out: Float32Array, random: Xoshiro128): void {
   switch (spec.kind) {
@@ -122,11 +133,7 @@ export function sampleInit(spec: InitSpec, out: Float32Array, random: Xoshiro128
       return;
     }
     case 'normal':
-      fill(out, () => {
-        // Box-Muller; 1 - u keeps the logarithm's argument in (0, 1].
-        const radius = Math.sqrt(-2 * Math.log(1 - random.nextFloat()));
-        return spec.mean + spec.std * radius * Math.cos(2 * Math.PI * random.nextFloat());
-      });
+      fillNormal(out, spec.mean, spec.std, random);
       return;
     case 'truncatedNormal': {
       // Inverse-CDF sampling as torch.nn.init.trunc_normal_: no rejection loop, so no hang.

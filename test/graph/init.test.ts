@@ -92,6 +92,12 @@ describe('parameter initialisation', () => {
     assert.ok(Math.abs(stats.std - 0.02) < 0.001);
   });
 
+  it('normal fills an odd-length tensor', () => {
+    const values = sample({ kind: 'normal', mean: 3, std: 1 }, 5);
+    for (const value of values) assert.ok(Number.isFinite(value));
+    assert.notEqual(values[4], 0);
+  });
+
   it('truncated normal stays within bounds', () => {
     const stats = moments(sample({ kind: 'truncatedNormal', mean: 0, std: 1, low: -0.5, high: 2 }));
     assert.ok(stats.min >= -0.5);
