@@ -1,10 +1,10 @@
 // The `clinicadl-webgpu` command. Each command lives in its own module and registers itself on
-// the program through the COMMANDS table; a new command (train, predict, ...) is one more
+// the program through the COMMANDS table. A new command (train, predict, ...) is one more
 // module and one more entry there.
 //
-// Exit status: 0 on success; 1 for a user's mistake (a UserError, an unknown command or option,
-// a missing or invalid argument), reported in one line without a stack; 2 for an internal
-// failure, reported with its message, and with its stack at log level debug.
+// Exit status 0 means success. Status 1 is a user's mistake (a UserError, an unknown command
+// or option, a missing or invalid argument), reported in one line without a stack. Status 2 is
+// an internal failure, reported with its message, and with its stack at log level debug.
 //
 // The bundle build/cli.js is also the script of the Wasm worker threads that `generate` starts
 // (see the end of this file), because the bundle has no separate worker file.
@@ -26,7 +26,7 @@ export type { CliIO } from './io.js';
 export const PROGRAM_NAME = 'clinicadl-webgpu';
 export const VERSION: string = packageJson.version;
 
-/** What a command's module gets when it registers: the streams and shared settings. */
+/** Context given to each command module: the output streams and shared settings. */
 export interface CommandContext {
   io: CliIO;
   /** The program's version, recorded in the files commands write. */

@@ -43,7 +43,7 @@ import {
 
 const log = createLogger('generate');
 
-/** How a generator runs: the backend, the workers and where progress goes. */
+/** Runtime of a generator: the backend, the workers and the progress callback. */
 export interface GenerateRuntime {
   backend: ImageBackend;
   /** Worker threads for the per-subject pipelines; 0 runs them in the calling thread. */
@@ -82,7 +82,7 @@ export interface SheppLoganSettings extends DatasetSettings, SheppLoganOptions {
   subjectsPerClass: number;
 }
 
-/** What a finished run reports. */
+/** Summary of a finished run. */
 export interface GenerationSummary {
   output: string;
   subjects: number;
@@ -98,6 +98,7 @@ export async function generateTrivial(
   checkTrivialOptions(settings);
   const subjects = createSubjects(alternatingDiagnoses(settings.subjectsPerClass), settings.seed);
   const { backend } = runtime;
+
   const [rawImage, rawAtlas, table] = await Promise.all([
     readNifti(settings.input),
     readNifti(settings.atlas),
@@ -109,12 +110,14 @@ export async function generateTrivial(
   const templates = trivialTemplates(backend, image, atlas, regions, settings);
   const augmentation = trivialAugmentation(settings, templates.noiseStdMax);
   log.info(`atrophy regions: ${regions.map((region) => region.name).join(', ')}`);
+
   const jobs = subjects.map((subject) => ({
     subject,
     name: subject.participantId,
     input: templates[subject.diagnosis],
     steps: trivialSubjectSteps(subject, augmentation),
   }));
+
   const { regions: _, ...parameters } = settings;
   const datatype = storedDatatype(rawImage);
   await writeDataset(settings, runtime, subjects, pipelines(jobs, runtime), datatype, {

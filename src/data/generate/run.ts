@@ -10,7 +10,7 @@ import type { ImageBackend } from '../wasm/backend.js';
 import { WorkerPool } from '../wasm/pool.js';
 
 export interface SubjectJob<T> {
-  /** What `write` gets back with the result, such as the subject record. */
+  /** Value passed to `write` with the result, such as the subject record. */
   subject: T;
   /** Name used in errors, such as the participant id. */
   name: string;

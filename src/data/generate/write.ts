@@ -28,7 +28,7 @@ export type StoredDatatype = 'int16' | 'float32';
 
 /**
  * Creates `root` or checks that it is empty. A non-empty folder is an error unless `force` is
- * set and the folder holds a generation.json, in which case its contents are deleted. A folder
+ * set and the folder contains a generation.json, in which case its contents are deleted. A folder
  * without that file is never deleted, so --force cannot remove unrelated data.
  */
 export async function prepareOutputFolder(root: string, force: boolean): Promise<void> {
@@ -92,7 +92,7 @@ export async function writeSubjectImage(
   return path;
 }
 
-/** Returns the participants table rows; `extraColumns` are read from each subject record. */
+/** Returns the participants table, with a subtype column when any subject has a subtype. */
 export function participantRows(subjects: readonly SubjectRecord[]): {
   columns: string[];
   rows: Row[];
@@ -114,7 +114,7 @@ export function participantRows(subjects: readonly SubjectRecord[]): {
   return { columns, rows };
 }
 
-/** What generation.json records about a run. */
+/** Contents of generation.json. */
 export interface GenerationRecord {
   /** 'trivial', 'random' or 'shepplogan'. */
   generator: string;

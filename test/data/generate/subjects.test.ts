@@ -16,10 +16,13 @@ describe('synthetic subjects', () => {
     );
     for (const subject of subjects) {
       assert.equal(subject.sessionId, 'ses-M000');
-      assert.ok(subject.age >= 60 && subject.age <= 85, `age ${subject.age}`);
+      assert.ok(subject.age >= 60, `age ${subject.age}`);
+      assert.ok(subject.age <= 85, `age ${subject.age}`);
       assert.equal(Math.round(subject.age * 10), subject.age * 10);
       assert.ok(subject.sex === 'F' || subject.sex === 'M');
-      assert.ok(Number.isInteger(subject.seed) && subject.seed >= 0 && subject.seed < 2 ** 32);
+      assert.ok(Number.isInteger(subject.seed), `seed ${subject.seed}`);
+      assert.ok(subject.seed >= 0, `seed ${subject.seed}`);
+      assert.ok(subject.seed < 2 ** 32, `seed ${subject.seed}`);
     }
     assert.equal(new Set(subjects.map((subject) => subject.seed)).size, 3);
   });
