@@ -17,6 +17,11 @@ const TILE_K = {{TILE_K}};
 const REG_M = {{REG_M}};
 const REG_N = {{REG_N}};
 const THREADS = {{THREADS}};
+// The threads form K_LANES lanes of (TILE_M / REG_M) * (TILE_N / REG_N); lane l multiplies
+// the k rows l, l + K_LANES, ... of each tile, and lane 0 adds the lanes' sums in lane order
+// at the end. Several lanes keep small output tiles (weight gradients) at 64+ threads.
+const K_LANES = {{K_LANES}};
+const LANE_THREADS = THREADS / K_LANES;
 const GEMM_M = {{GEMM_M}};
 const GEMM_N = {{GEMM_N}};
 const GEMM_K = {{GEMM_K}};
@@ -41,8 +46,10 @@ const THREADS_N = TILE_N / REG_N;
 var<workgroup> a_tile: array<f32, TILE_K * TILE_M>;
 var<workgroup> b_tile: array<f32, TILE_K * TILE_N>;
 var<workgroup> k_tile: array<KContext, TILE_K>;
+// Accumulators of lanes 1 .. K_LANES - 1 (one element when K_LANES is 1).
+var<workgroup> lane_sums: array<f32, {{LANE_SUMS}}>;
 
-// THREADS is (TILE_M / REG_M) * (TILE_N / REG_N), between 64 and 256: enough lanes for a
+// THREADS is K_LANES * (TILE_M / REG_M) * (TILE_N / REG_N), between 64 and 256: enough for a
 // GPU's SIMD units and for lavapipe's 8-wide vectorisation across invocations, few enough
 // that the register blocks fit.
 @compute @workgroup_size(THREADS)
@@ -70,7 +77,8 @@ fn main(
     columns[j] = b_column(z, min(n0 + b_lane + j * B_LANES, GEMM_N - 1u));
   }
 
-  let row = lid / THREADS_N;
+  let k_lane = lid / LANE_THREADS;
+  let row = (lid % LANE_THREADS) / THREADS_N;
   let col = lid % THREADS_N;
   var acc: array<f32, REG_M * REG_N>;
   var a: array<f32, REG_M>;
@@ -101,7 +109,7 @@ fn main(
       }
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TILE_K; kk++) {
+    for (var kk = k_lane; kk < TILE_K; kk += K_LANES) {
       for (var i = 0u; i < REG_M; i++) { a[i] = a_tile[kk * TILE_M + row * REG_M + i]; }
       for (var j = 0u; j < REG_N; j++) { b[j] = b_tile[kk * TILE_N + col * REG_N + j]; }
       for (var i = 0u; i < REG_M; i++) {
@@ -111,6 +119,20 @@ fn main(
       }
     }
     workgroupBarrier();
+  }
+
+  if (K_LANES > 1u) {
+    let own = (lid % LANE_THREADS) * REG_M * REG_N;
+    if (k_lane > 0u) {
+      let base = (k_lane - 1u) * LANE_THREADS * REG_M * REG_N + own;
+      for (var e = 0u; e < REG_M * REG_N; e++) { lane_sums[base + e] = acc[e]; }
+    }
+    workgroupBarrier();
+    if (k_lane > 0u) { return; }
+    for (var lane = 1u; lane < K_LANES; lane++) {
+      let base = (lane - 1u) * LANE_THREADS * REG_M * REG_N + own;
+      for (var e = 0u; e < REG_M * REG_N; e++) { acc[e] += lane_sums[base + e]; }
+    }
   }
 
   for (var i = 0u; i < REG_M; i++) {

@@ -72,8 +72,8 @@ export interface ConvTransposeGeometry extends ConvGeometry {
 }
 
 /**
- * The convolution whose input gradient is this transposed convolution: its input is the
- * transposed convolution's output and its output the transposed convolution's input. Its
+ * Returns the convolution whose input gradient is this transposed convolution. Its input is
+ * the transposed convolution's output and its output the transposed convolution's input. Its
  * forward planner gives the transposed convolution's input gradient, and its weight-gradient
  * planner (with dy bound to the transposed input and x to the output gradient) the weight
  * gradient.

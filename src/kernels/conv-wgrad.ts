@@ -51,16 +51,16 @@ export function planConvWeightGrad(
   };
   const tile = chooseTile(shape, limits, TARGET_WORKGROUPS);
   const tiles = Math.ceil(shape.m / tile.tileM) * Math.ceil(shape.n / tile.tileN) * shape.batch;
-  const wanted =
+  const requested =
     splits ??
     Math.max(
       1,
       Math.min(Math.ceil(TARGET_WORKGROUPS / tiles), Math.floor(shape.k / MIN_SPLIT_LENGTH)),
     );
-  if (!Number.isInteger(wanted) || wanted < 1) {
-    throw new UserError(`Weight-gradient splits must be a positive integer, got ${wanted}.`);
+  if (!Number.isInteger(requested) || requested < 1) {
+    throw new UserError(`Weight-gradient splits must be a positive integer, got ${requested}.`);
   }
-  const { constants, workgroups, splits: actual } = tileConstants(shape, tile, wanted);
+  const { constants, workgroups, splits: actual } = tileConstants(shape, tile, requested);
   checkTensor(limits, 'convolution weight-gradient partial sums', actual * sizes.weight);
   const name = `conv${conv.spatialDims}d_weight_grad`;
   const source = gemmSource(name, [wgradSource, geometrySource], {

@@ -11,14 +11,14 @@ import {
   gemmSource,
   tileConstants,
 } from './matmul-tile.js';
-import type { GemmLimits } from './matmul-tile.js';
+import type { GemmLimits, Tile } from './matmul-tile.js';
 import type { Epilogue, KernelPlan } from './plan.js';
 import { wgslNumber } from './template.js';
 
 /**
- * C[z] = op(A[z]) @ op(B[z]) for z < batch, with op(A) of shape [m, k] and op(B) [k, n].
- * A is stored [batch, m, k] ([batch, k, m] when transposeA), B [batch, k, n] ([batch, n, k]
- * when transposeB); broadcastA / broadcastB store one matrix used for every z.
+ * Batched product C[z] = op(A[z]) @ op(B[z]) for z < batch, with op(A) [m, k], op(B) [k, n].
+ * A is stored [batch, m, k], or [batch, k, m] when transposeA. B is stored [batch, k, n], or
+ * [batch, n, k] when transposeB. With broadcastA (broadcastB) one matrix serves every z.
  */
 export interface MatmulGeometry {
   batch: number;
@@ -46,12 +46,14 @@ function checkGeometry(geometry: MatmulGeometry): void {
 
 /**
  * Plans C = op(A) @ op(B) (+ bias over n) then the activation. Bindings: A, B, bias ([n];
- * any buffer when the epilogue has no bias), C ([batch, m, n]).
+ * any buffer when the epilogue has no bias), C ([batch, m, n]). `tile` overrides the tile
+ * that chooseTile picks (for tuning).
  */
 export function planMatmul(
   geometry: MatmulGeometry,
   epilogue: Epilogue,
   limits: GemmLimits,
+  tile?: Tile,
 ): KernelPlan {
   checkGeometry(geometry);
   const { batch, m, n, k } = geometry;
@@ -61,8 +63,7 @@ export function planMatmul(
   checkTensor(limits, 'matmul B', bBatches * k * n);
   checkTensor(limits, 'matmul C', batch * m * n);
   const shape = { batch, m, n, k };
-  const tile = chooseTile(shape, limits);
-  const { constants, workgroups } = tileConstants(shape, tile);
+  const { constants, workgroups } = tileConstants(shape, tile ?? chooseTile(shape, limits));
   const u32 = (value: number) => wgslNumber(value, 'u32');
   const source = gemmSource('matmul', [matmulSource, epilogueSource], {
     ...constants,

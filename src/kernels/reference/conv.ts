@@ -1,6 +1,7 @@
 // Float64 CPU references of convolution forward, its input, weight and bias gradients, and
 // transposed convolution, for the kernel tests. Direct loops over the definition
-// y[b, co, o] = bias[co] + sum over ci, k of w[co, ci, k] * x[b, g * GROUP_IN + ci, o * s - p + k * d].
+//   y[b, co, o] = bias[co] + sum over ci, k of w[co, ci, k] * x[b, g * groupIn + ci, o*s - p + k*d]
+// where g is the group of co.
 
 import { resolveConv, volume, type Conv3d, type ConvGeometry } from '../conv.js';
 import { transposeAsConv, type ConvTransposeGeometry } from '../conv-dgrad.js';
