@@ -94,10 +94,15 @@ export class CompiledGraph {
   }
 
   /** Writes the uniform buffer that a lowering declared under `key`. */
-  writeUniform(key: string, data: Float32Array): void {
+  writeUniform(key: string, data: Float32Array | Uint32Array): void {
     const buffer = this.uniforms.get(key);
     if (!buffer) throw new UserError(`The program has no uniform '${key}'.`);
     this.gpu.write(buffer, data);
+  }
+
+  /** Keys of the program's uniform buffers. */
+  get uniformKeys(): string[] {
+    return [...this.uniforms.keys()];
   }
 
   async read(v: Value): Promise<Float32Array> {

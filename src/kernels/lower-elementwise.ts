@@ -2,11 +2,18 @@
 
 import type { GradOpAttrs } from '../graph/autodiff-ops.js';
 import { numElements, type Node, type Shape } from '../graph/ir.js';
-import type { ReduceAttrs, SoftmaxAttrs } from '../graph/ops/index.js';
+import type { DropoutAttrs, ReduceAttrs, SoftmaxAttrs } from '../graph/ops/index.js';
 import { planBinary, type BinaryOp } from './binary.js';
 import { planChannelSum } from './conv-wgrad.js';
+import { planDropout, SEED_BYTES } from './dropout.js';
 import { planElementwise, planUnary, planUnaryBackward } from './elementwise.js';
-import { registerLowering, value, type LowerContext, type LoweredDispatch } from './lower.js';
+import {
+  registerLowering,
+  value,
+  type LowerContext,
+  type LoweredDispatch,
+  type Operand,
+} from './lower.js';
 import { planReduce } from './reduce.js';
 import { planSoftmax, planSoftmaxBackward } from './softmax.js';
 import { unarySaves, type UnaryOp, type UnaryOpName } from './unary-ops.js';
@@ -144,3 +151,28 @@ for (const log of [false, true]) {
     return [{ plan, operands: [value(y!), value(dy!), value(node.outputs[0]!)] }];
   });
 }
+
+/** Key of the seed uniform of the dropout node with id `stream`; the host writes it per step. */
+export const dropoutSeedKey = (stream: number) => `dropout:${stream}`;
+
+registerLowering('dropout', (node, context) => {
+  const x = node.inputs[0]!;
+  const y = node.outputs[0]!;
+  const { p } = node.attrs as DropoutAttrs;
+  if (!context.training || p === 0) {
+    // Dropout is the identity in eval mode.
+    context.alias(y, x);
+    return [];
+  }
+  const seed: Operand = { kind: 'uniform', key: dropoutSeedKey(node.id), bytes: SEED_BYTES };
+  return [{ plan: planDropout(x.shape, p, context.limits), operands: [value(x), value(y), seed] }];
+});
+
+registerLowering('dropoutGrad', (node, context) => {
+  const dy = node.inputs[0]!;
+  const { p, stream } = node.attrs as GradOpAttrs['dropoutGrad'];
+  // The same kernel with the forward's seed applies the same mask and scale to dy.
+  const seed: Operand = { kind: 'uniform', key: dropoutSeedKey(stream), bytes: SEED_BYTES };
+  const plan = planDropout(dy.shape, p, context.limits);
+  return [{ plan, operands: [value(dy), value(node.outputs[0]!), seed] }];
+});

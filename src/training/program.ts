@@ -15,6 +15,7 @@ import {
 import { isFrozen, type OptimizerConfig } from '../optim/optimizers.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { Readback } from '../runtime/program.js';
+import { dropoutSeed } from '../kernels/dropout.js';
 
 export type InputData = Float32Array | Int32Array | Uint32Array;
 
@@ -38,7 +39,16 @@ export class TrainingProgram {
     private readonly optimizer: OptimizerConfig,
     private readonly updates: readonly ParameterUpdate[],
     private readonly lossReadback: Readback,
-  ) {}
+    private readonly seed: number,
+  ) {
+    for (const key of compiled.uniformKeys) {
+      const stream = /^dropout:(\d+)$/.exec(key);
+      if (stream) this.dropoutLayers.set(key, Number(stream[1]));
+    }
+  }
+
+  /** Seed uniform key and layer (node id) of every dropout. */
+  private readonly dropoutLayers = new Map<string, number>();
 
   /**
    * Compiles the training step of `graph` minimising `loss` (a value of `graph`) with
@@ -72,7 +82,15 @@ export class TrainingProgram {
       extra: (context) => lowerOptimizer(context, optimizer, updates),
     });
     const readback = new Readback(gpu, 'loss', compiled.buffer(backward.loss), 4);
-    return new TrainingProgram(gpu, compiled, graph, optimizer, updates, readback);
+    return new TrainingProgram(
+      gpu,
+      compiled,
+      graph,
+      optimizer,
+      updates,
+      readback,
+      options.seed ?? 0,
+    );
   }
 
   /** State_dict names of the parameters this program trains. */
@@ -101,6 +119,9 @@ export class TrainingProgram {
       lrFactor,
     )) {
       this.compiled.writeUniform(key, data);
+    }
+    for (const [key, layer] of this.dropoutLayers) {
+      this.compiled.writeUniform(key, dropoutSeed(this.seed, this.steps, layer));
     }
     const [loss] = this.compiled.program.submit([this.lossReadback]);
     return loss!.then((bytes) => new Float32Array(bytes)[0]!);
