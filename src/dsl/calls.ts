@@ -81,8 +81,9 @@ export class CallResolver {
     if (def.inputs === 'variadic' && inputs.length === 0 && Array.isArray(rest[0]?.value)) {
       const list = rest.shift()!;
       for (const item of list.value as NetValue[]) {
-        if (!isTensor(item))
+        if (!isTensor(item)) {
           fail(list.span, `${layer} needs a list of tensors but one item is ${typeName(item)}`);
+        }
         inputs.push(item);
       }
     }
@@ -119,8 +120,9 @@ export class CallResolver {
       );
     }
     positional.forEach((given, i) => {
-      if (isTensor(given.value))
+      if (isTensor(given.value)) {
         fail(given.span, `${layer}: tensor inputs must come before other arguments`);
+      }
       values[specs[i]!.name] = toArgValue(layer, specs[i]!.name, given);
       spans.set(specs[i]!.name, given.span);
     });
@@ -252,8 +254,9 @@ export class CallResolver {
           closestName(name, names),
         );
       }
-      if (bound.has(name))
+      if (bound.has(name)) {
         fail(given.span, `block '${decl.name}': argument '${name}' is given twice`);
+      }
       bound.set(name, given);
     }
     for (const param of decl.params) {
@@ -268,8 +271,9 @@ export class CallResolver {
 function toArgValue(layer: string, name: string, given: SpannedValue): ArgValue {
   const value = given.value;
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value) && value.every((item) => typeof item === 'number'))
+  if (Array.isArray(value) && value.every((item) => typeof item === 'number')) {
     return value as number[];
+  }
   fail(given.span, `${layer}: argument '${name}' cannot be ${typeName(value)} ${showValue(value)}`);
 }
 

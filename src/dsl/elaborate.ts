@@ -126,8 +126,9 @@ export class Elaborator {
         this.output(stmt, env, context);
         return {};
       case 'return':
-        if (context !== 'block')
+        if (context !== 'block') {
           fail(stmt.span, "'return' is allowed in blocks only; use 'output'");
+        }
         return { returned: stmt.values.map((value) => this.evaluator.evaluate(value, env)) };
       case 'assign':
         this.assign(stmt, env);
@@ -156,8 +157,9 @@ export class Elaborator {
   }
 
   private input(stmt: Extract<Stmt, { kind: 'input' }>, env: Env, context: string): void {
-    if (context !== 'network')
+    if (context !== 'network') {
       fail(stmt.span, "'input' is allowed in networks only; blocks take tensor parameters");
+    }
     const shape = this.evaluator.evaluate(stmt.shape, env);
     const valid =
       Array.isArray(shape) &&
@@ -172,11 +174,13 @@ export class Elaborator {
   }
 
   private output(stmt: Extract<Stmt, { kind: 'output' }>, env: Env, context: string): void {
-    if (context !== 'network')
+    if (context !== 'network') {
       fail(stmt.span, "'output' is allowed in networks only; use 'return' in a block");
+    }
     let value = stmt.value ? this.evaluator.evaluate(stmt.value, env) : env.get(stmt.name);
-    if (value === undefined)
+    if (value === undefined) {
       fail(stmt.span, `unknown name '${stmt.name}'`, closestName(stmt.name, env.names()));
+    }
     if (!isTensor(value)) {
       fail(
         stmt.value?.span ?? stmt.span,

@@ -136,8 +136,9 @@ export class Evaluator {
     for (const field of expr.fields) {
       const value = this.evaluate(field.value, env);
       if (field.spread) {
-        if (!isRecord(value))
+        if (!isRecord(value)) {
           fail(field.span, `'...' in a record needs a record but got ${typeName(value)}`);
+        }
         for (const [name, item] of value.fields) fields.set(name, item);
         continue;
       }
@@ -224,8 +225,9 @@ export class Evaluator {
 
   private slice(expr: Extract<Expr, { kind: 'slice' }>, env: Env): NetValue {
     const target = this.evaluate(expr.target, env);
-    if (!Array.isArray(target))
+    if (!Array.isArray(target)) {
       fail(expr.span, `only lists can be sliced, not ${typeName(target)}`);
+    }
     const bound = (bound: Expr | undefined, fallback: number): number => {
       if (bound === undefined) return fallback;
       const value = this.evaluate(bound, env);
@@ -245,8 +247,9 @@ export class Evaluator {
       const known = [...target.fields.keys()];
       fail(span, `the record has no field '${name}'`, closestName(name, known));
     }
-    if (isTensor(target))
+    if (isTensor(target)) {
       fail(span, `a tensor has no field '${name}'`, closestName(name, ['shape']));
+    }
     fail(span, `'.${name}' needs a tensor but got ${typeName(target)}`);
   }
 }

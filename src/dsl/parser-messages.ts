@@ -42,8 +42,9 @@ const RULE_DESCRIPTIONS: Record<string, string> = {
 
 export const parserMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage({ expected, actual }) {
-    if (expected === EOF)
+    if (expected === EOF) {
       return `expected ${RULE_DESCRIPTIONS.file} but found ${describeFound(actual)}`;
+    }
     return `expected ${tokenLabel(expected)} but found ${describeFound(actual)}`;
   },
   buildNotAllInputParsedMessage({ firstRedundant }) {
