@@ -38,13 +38,15 @@ function int(name: string, arg: { value: NetValue; span: SourceSpan }): number {
   fail(arg.span, `${name}() needs int arguments but got ${typeName(arg.value)}`);
 }
 
-function numberList(name: string, args: EvaluatedArgs, span: SourceSpan): number[] {
+/** Reads numbers given one by one or as one list; only sum and product accept none. */
+function numberList(name: string, args: EvaluatedArgs, span: SourceSpan, allowEmpty = false) {
+  if (args.named.size > 0) fail(span, `${name}() takes no named arguments`);
   const given = args.positional;
   const values =
     given.length === 1 && Array.isArray(given[0]!.value)
       ? given[0]!.value
       : given.map((a) => a.value);
-  if (values.length === 0) fail(span, `${name}() needs at least one number`);
+  if (values.length === 0 && !allowEmpty) fail(span, `${name}() needs at least one number`);
   for (const value of values) {
     if (typeof value !== 'number') fail(span, `${name}() needs numbers but got ${typeName(value)}`);
   }
@@ -122,6 +124,7 @@ export const BUILTINS: Record<string, Builtin> = {
   abs,
   min: (args, span) => Math.min(...numberList('min', args, span)),
   max: (args, span) => Math.max(...numberList('max', args, span)),
-  sum: (args, span) => numberList('sum', args, span).reduce((total, value) => total + value, 0),
-  product: (args, span) => numberList('product', args, span).reduce((total, v) => total * v, 1),
+  sum: (args, span) => numberList('sum', args, span, true).reduce((total, v) => total + v, 0),
+  product: (args, span) =>
+    numberList('product', args, span, true).reduce((total, v) => total * v, 1),
 };
