@@ -16,6 +16,7 @@ import {
   type PlanLimits,
   type Shape,
 } from './common.js';
+import { planElementwise } from './elementwise.js';
 import { specialize } from './template.js';
 
 export type ReduceOp = 'sum' | 'mean' | 'max';
@@ -129,4 +130,22 @@ export function reducedShape(shape: Shape, axes: readonly number[], keepDims = f
   const reduced = new Set(normalizeAxes(axes, shape.length));
   if (keepDims) return shape.map((size, axis) => (reduced.has(axis) ? 1 : size));
   return shape.filter((_, axis) => !reduced.has(axis));
+}
+
+/**
+ * Plans a reduction's input gradient by broadcasting dy back over the reduced axes (divided
+ * by the count for mean). For max, every element equal to the maximum receives dy.
+ * Bindings: sum and mean: (0) dy, (1) dx; max: (0) x, (1) the forward output, (2) dy, (3) dx.
+ */
+export function planReduceBackward(geometry: ReduceGeometry, limits: PlanLimits): KernelPlan {
+  const { shape, op } = geometry;
+  checkShape('reduce input', shape);
+  const kept = reducedShape(shape, geometry.axes, true);
+  const count = numel(shape) / numel(kept);
+  const name = `reduce_${op}_backward`;
+  if (op === 'sum') return planElementwise(name, [kept], shape, 'x0', limits);
+  if (op === 'mean') return planElementwise(name, [kept], shape, `x0 * ${f32(1 / count)}`, limits);
+  if (op !== 'max') throw new UserError(`Unknown reduction '${op}'; expected sum, mean or max.`);
+  // NOTE: ties all receive the full gradient; torch.amax splits it evenly between them.
+  return planElementwise(name, [shape, kept, kept], shape, 'select(T(0.0), x2, x0 == x1)', limits);
 }

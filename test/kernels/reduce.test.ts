@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { numel, type Shape } from '../../src/kernels/common.js';
-import { planReduce, reducedShape, type ReduceOp } from '../../src/kernels/reduce.js';
-import { reduceReference } from '../../src/kernels/reference/reduce.js';
+import {
+  planReduce,
+  planReduceBackward,
+  reducedShape,
+  type ReduceOp,
+} from '../../src/kernels/reduce.js';
+import { broadcastTo, reduceReference } from '../../src/kernels/reference/reduce.js';
 import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
 import { maxMixedError, randomValues, runPlan } from './helpers.js';
 
@@ -35,7 +40,21 @@ describe('reduction kernels', () => {
         const expected = reduceReference(x, shape, positive, op);
         assert.equal(expected.length, numel(reducedShape(shape, axes)));
         const [y] = await runPlan(gpu, plan, [x], [expected.length]);
-        assert.ok(maxMixedError(y!, expected) <= TOLERANCE);
+        assert.ok(maxMixedError(y!, expected) <= TOLERANCE, 'forward');
+
+        const dy = randomValues(expected.length, 10);
+        const kept = reducedShape(shape, axes, true);
+        const wide = broadcastTo(dy, kept, shape);
+        const peak = broadcastTo(expected, kept, shape);
+        const count = x.length / expected.length;
+        const dxExpected = wide.map((g, i) =>
+          op === 'sum' ? g : op === 'mean' ? g / count : x[i] === peak[i] ? g : 0,
+        );
+        const inputs = op === 'max' ? [x, y!, dy] : [dy];
+        const [dx] = await runPlan(gpu, planReduceBackward({ shape, axes, op }, LIMITS), inputs, [
+          x.length,
+        ]);
+        assert.ok(maxMixedError(dx!, dxExpected) <= TOLERANCE, 'backward');
       });
     }
   }
