@@ -57,7 +57,7 @@ export interface GradOpAttrs {
   softmaxGrad: SoftmaxAttrs;
   /** dy, y -> dx. */
   logSoftmaxGrad: SoftmaxAttrs;
-  /** dy, x, y -> dx; ties share nothing: the first maximum gets the gradient. */
+  /** dy, x, y -> dx; every element equal to its maximum receives dy (the kernel's rule). */
   maxReduceGrad: ReduceAttrs;
   /** dy -> dx: dy scattered into zeros of the sliced input's shape. */
   sliceGrad: SliceAttrs & { inputShape: Shape };

@@ -14,6 +14,7 @@ import './lower-dense.js';
 import './lower-elementwise.js';
 import './lower-norm.js';
 import './lower-pool.js';
+import './lower-shape.js';
 import { lowerGraph, type ExtraLowering, type LoweredGraph } from './lower-graph.js';
 
 export interface CompileOptions {
