@@ -8,6 +8,8 @@
 //   fn store_c(z: u32, split: u32, m: u32, n: u32, value: f32);
 // The loop calls load_a and load_b only for m < GEMM_M, n < GEMM_N and k inside the chunk,
 // and store_c only for m < GEMM_M and n < GEMM_N.
+// NOTE: every global and shared-memory access is a scalar f32; vec4 loads (for operands
+// aligned along the tile's fast axis) are not implemented yet.
 
 // Output tile of a workgroup: TILE_M x TILE_N; each thread owns REG_M x REG_N outputs in
 // registers, so one shared-memory value feeds REG_N (or REG_M) multiply-adds.

@@ -50,7 +50,9 @@ function planDgrad(conv: Conv3d, epilogue: Epilogue, limits: GemmLimits, name: s
 
 // NOTE: with stride s > 1 the loop still visits every kernel offset for every input voxel and
 // loads zeros for the (1 - 1/s^3) that do not land on an output voxel, so a strided input
-// gradient (or transposed convolution) runs at about 1/s^3 of the stride-1 FLOP rate.
+// gradient (or transposed convolution) runs at about 1/s^3 of the stride-1 FLOP rate. With
+// one input channel per group, each loaded dy value feeds one output and the product is
+// bound by its index arithmetic (about 10x slower per FLOP on lavapipe).
 /**
  * Plans dx, the gradient of a convolution with respect to its input. Bindings: dy, weight,
  * any buffer (no bias), dx ([batch, inChannels, ...inputSize]).

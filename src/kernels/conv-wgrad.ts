@@ -17,7 +17,7 @@ import { specialize, wgslNumber } from './template.js';
 /** Workgroups the split-K product aims for, enough to occupy a GPU (or all CPU cores). */
 const TARGET_WORKGROUPS = 256;
 /** Each split covers at least this many K values, so the partial sums stay small. */
-const MIN_SPLIT_LENGTH = 2048;
+const MIN_SPLIT_LENGTH = 512;
 
 /** A gradient computed by a product kernel and an optional ordered reduction of its parts. */
 export interface SplitPlan {

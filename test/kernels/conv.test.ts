@@ -3,14 +3,23 @@ import { UserError } from '../../src/errors.js';
 import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
 import { convTensorSizes, resolveConv, volume, type ConvGeometry } from '../../src/kernels/conv.js';
 import { planConvForward } from '../../src/kernels/conv-forward.js';
-import { planConvInputGrad } from '../../src/kernels/conv-dgrad.js';
+import {
+  planConvInputGrad,
+  planConvTranspose,
+  transposeAsConv,
+  type ConvTransposeGeometry,
+} from '../../src/kernels/conv-dgrad.js';
 import {
   planChannelSum,
   planConvWeightGrad,
   type SplitPlan,
 } from '../../src/kernels/conv-wgrad.js';
 import type { Activation } from '../../src/kernels/plan.js';
-import { convReference, convReferenceGrad } from '../../src/kernels/reference/conv.js';
+import {
+  convReference,
+  convReferenceGrad,
+  convTransposeReference,
+} from '../../src/kernels/reference/conv.js';
 import { activateReference } from '../../src/kernels/reference/matmul.js';
 import { assertClose, runPlan, seededValues } from './matmul-helpers.js';
 
@@ -198,6 +207,68 @@ describe('convolution kernels', () => {
       const actual = await runSplit(plan, [dy], conv.outChannels);
       const { dbias } = convReferenceGrad(geometry, x, weight, dy);
       assertClose(actual, dbias, tolerance(conv.batch * volume(conv.output)), name);
+    });
+  }
+
+  const TRANSPOSE_CASES: [string, ConvTransposeGeometry][] = [
+    [
+      '1D stride 3, output padding 2',
+      {
+        batch: 2,
+        inChannels: 3,
+        outChannels: 2,
+        inputSize: [6],
+        kernelSize: [4],
+        stride: [3],
+        outputPadding: [2],
+      },
+    ],
+    [
+      '3D stride 2, padding 1, output padding 1',
+      {
+        batch: 1,
+        inChannels: 8,
+        outChannels: 4,
+        inputSize: [3, 4, 5],
+        kernelSize: [3, 3, 3],
+        stride: [2, 2, 2],
+        padding: [
+          [1, 1],
+          [1, 1],
+          [1, 1],
+        ],
+        outputPadding: [1, 1, 1],
+      },
+    ],
+    [
+      '2D groups 2, dilation 2, asymmetric padding',
+      {
+        batch: 1,
+        inChannels: 4,
+        outChannels: 6,
+        inputSize: [5, 6],
+        kernelSize: [3, 2],
+        padding: [
+          [2, 1],
+          [0, 1],
+        ],
+        dilation: [2, 1],
+        groups: 2,
+      },
+    ],
+  ];
+
+  for (const [index, [name, geometry]] of TRANSPOSE_CASES.entries()) {
+    it(`transposed forward matches float64: ${name}`, async () => {
+      const sizes = convTensorSizes(resolveConv(transposeAsConv(geometry)));
+      const x = seededValues(sizes.output, 50 + index);
+      const weight = seededValues(sizes.weight, 60 + index);
+      const bias = seededValues(geometry.outChannels, 70 + index);
+      const plan = planConvTranspose(geometry, { bias: true, activation: 'tanh' }, gpu.limits);
+      const actual = await runPlan(gpu, plan, [x, weight, bias], sizes.input);
+      const expected = convTransposeReference(geometry, x, weight, bias).map(Math.tanh);
+      const terms = (geometry.inChannels / (geometry.groups ?? 1)) * volume(geometry.kernelSize);
+      assertClose(actual, expected, tolerance(terms), name);
     });
   }
 

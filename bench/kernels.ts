@@ -1,0 +1,188 @@
+// GFLOP/s of the matmul and convolution kernels on the current adapter, for the layers of the
+// reference CNN (batch 2, 1x80x96x80 input, conv3d 8/16/32 channels with kernel 3 and padding 1,
+// 2x max pooling between layers), next to the square-matmul peak.
+//
+//   node --import ./scripts/node-loaders.mjs bench/kernels.ts [--reps N] [--write]
+//
+// --write records the table with the machine and adapter in bench/RESULTS-kernels.md.
+
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { acquireGpu, describeAdapter, Profiler, Program, type Gpu } from '../src/runtime/index.js';
+import { planConvForward } from '../src/kernels/conv-forward.js';
+import { planConvInputGrad } from '../src/kernels/conv-dgrad.js';
+import { planChannelSum, planConvWeightGrad, type SplitPlan } from '../src/kernels/conv-wgrad.js';
+import { convTensorSizes, resolveConv, volume, type ConvGeometry } from '../src/kernels/conv.js';
+import { planMatmul } from '../src/kernels/matmul.js';
+import type { KernelPlan } from '../src/kernels/plan.js';
+
+interface Row {
+  name: string;
+  /** Dispatches of one run, in order, with the byte size of every binding. */
+  steps: { plan: KernelPlan; buffers: number[] }[];
+}
+
+const args = process.argv.slice(2);
+const repsIndex = args.indexOf('--reps');
+const reps = repsIndex >= 0 ? Number(args[repsIndex + 1]) || 5 : 5;
+
+function layer(inChannels: number, outChannels: number, size: number[]): ConvGeometry {
+  return {
+    batch: 2,
+    inChannels,
+    outChannels,
+    inputSize: size,
+    kernelSize: [3, 3, 3],
+    padding: [
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ],
+  };
+}
+
+const LAYERS: [string, ConvGeometry][] = [
+  ['conv1 1->8 80x96x80', layer(1, 8, [80, 96, 80])],
+  ['conv2 8->16 40x48x40', layer(8, 16, [40, 48, 40])],
+  ['conv3 16->32 20x24x20', layer(16, 32, [20, 24, 20])],
+];
+
+function splitSteps(plan: SplitPlan, inputs: number[], output: number) {
+  if (!plan.reduce) return [{ plan: plan.product, buffers: [...inputs, output] }];
+  const scratch = plan.scratchElements;
+  return [
+    { plan: plan.product, buffers: [...inputs, scratch] },
+    { plan: plan.reduce, buffers: [scratch, output] },
+  ];
+}
+
+function rows(gpu: Gpu): Row[] {
+  const result: Row[] = [];
+  for (const size of [256, 512]) {
+    const plan = planMatmul({ batch: 1, m: size, n: size, k: size }, {}, gpu.limits);
+    const square = size * size;
+    result.push({
+      name: `matmul ${size}^3`,
+      steps: [{ plan, buffers: [square, square, 1, square] }],
+    });
+  }
+  for (const [name, geometry] of LAYERS) {
+    const conv = resolveConv(geometry);
+    const sizes = convTensorSizes(conv);
+    const forward = planConvForward(geometry, { bias: true, activation: 'relu' }, gpu.limits);
+    const channels = conv.outChannels;
+    const { input, weight, output } = sizes;
+    result.push({
+      name: `${name} forward+bias+relu`,
+      steps: [{ plan: forward, buffers: [input, weight, channels, output] }],
+    });
+    const dgrad = planConvInputGrad(geometry, gpu.limits);
+    result.push({
+      name: `${name} input grad`,
+      steps: [{ plan: dgrad, buffers: [output, weight, 1, input] }],
+    });
+    const wgrad = planConvWeightGrad(geometry, gpu.limits);
+    result.push({ name: `${name} weight grad`, steps: splitSteps(wgrad, [output, input], weight) });
+    const biasGrad = planChannelSum(
+      { outer: conv.batch, channels, inner: volume(conv.output) },
+      gpu.limits,
+    );
+    result.push({ name: `${name} bias grad`, steps: splitSteps(biasGrad, [output], channels) });
+  }
+  return result;
+}
+
+async function measure(gpu: Gpu, row: Row): Promise<{ ms: number; flops: number; detail: string }> {
+  const buffers: GPUBuffer[] = [];
+  const byElements = new Map<number, GPUBuffer>();
+  const dispatches = [];
+  for (const step of row.steps) {
+    const kernel = await gpu.kernel(step.plan.spec);
+    // Steps share a buffer when their sizes match (scratch between a product and its reduction).
+    const bindings = step.buffers.map((elements, slot) => {
+      const output = slot === step.buffers.length - 1;
+      const existing = byElements.get(elements);
+      if (existing && !output) return existing;
+      const buffer = gpu.createBuffer(`${row.name} ${slot}`, elements * 4);
+      buffers.push(buffer);
+      byElements.set(elements, buffer);
+      return buffer;
+    });
+    const { workgroups, flops, bytes } = step.plan;
+    dispatches.push({ kernel, bindings, workgroups, flops, bytes });
+  }
+  const program = new Program(gpu, row.name, dispatches);
+  program.submit();
+  await gpu.sync();
+  // The minimum over runs: other processes share the CPU that lavapipe runs on, so the
+  // fastest run is the closest to the kernel's own cost.
+  let ms = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const profiler = new Profiler(gpu);
+    program.submit([], profiler);
+    await gpu.sync();
+    const timings = await profiler.results();
+    ms = Math.min(
+      ms,
+      timings.reduce((sum, timing) => sum + timing.milliseconds, 0),
+    );
+  }
+  for (const buffer of buffers) buffer.destroy();
+  const flops = row.steps.reduce((sum, step) => sum + step.plan.flops, 0);
+  const detail = row.steps
+    .map((step) => `${step.plan.spec.name}[${step.plan.workgroups}]`)
+    .join(' + ');
+  return { ms, flops, detail };
+}
+
+async function main(): Promise<void> {
+  const gpu = await acquireGpu();
+  try {
+    const adapter = describeAdapter(gpu.adapterInfo);
+    const lines = [
+      `| kernel | ms | GFLOP/s | % of matmul 512 | dispatches [workgroups] |`,
+      `|---|---:|---:|---:|---|`,
+    ];
+    let peak = 0;
+    for (const row of rows(gpu)) {
+      const { ms, flops, detail } = await measure(gpu, row);
+      const gflops = flops / ms / 1e6;
+      if (row.name === 'matmul 512^3') peak = gflops;
+      const share =
+        peak > 0 && !row.name.startsWith('matmul') ? `${((100 * gflops) / peak).toFixed(0)}%` : '';
+      const line = `| ${row.name} | ${ms.toFixed(1)} | ${gflops.toFixed(2)} | ${share} | ${detail} |`;
+      lines.push(line);
+      console.log(line);
+    }
+    const profiler = new Profiler(gpu);
+    const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'} (${os.cpus().length} cores), ${os.platform()} ${os.release()}`;
+    const header = [
+      '# Kernel benchmark',
+      '',
+      'Written by `node --import ./scripts/node-loaders.mjs bench/kernels.ts --write`.',
+      '',
+      `- Date: ${new Date().toISOString()}`,
+      `- Machine: ${machine}, load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' / ')} at the end`,
+      `- Adapter: ${adapter}`,
+      `- Timing: ${profiler.usesTimestamps ? 'timestamp queries per dispatch' : 'CPU time per submit'}, best of ${reps} runs after one warm-up`,
+      '',
+    ];
+    const notes = [
+      '',
+      'lavapipe runs on the CPU, so on a machine shared with other processes the timings vary',
+      'between runs (2-4x on a loaded machine); compare rows of one run, and read the load',
+      'average above. "% of matmul 512" divides by the 512^3 matmul of the same run.',
+    ];
+    const text = [...header, ...lines, ...notes, ''].join('\n');
+    if (args.includes('--write'))
+      writeFileSync(new URL('./RESULTS-kernels.md', import.meta.url), text);
+    else console.log(`\n${header.join('\n')}`);
+  } finally {
+    gpu.destroy();
+  }
+}
+
+await main();
