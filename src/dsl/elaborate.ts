@@ -223,7 +223,7 @@ export class Elaborator {
   }
 }
 
-/** Runs elaboration and turns its first error, or a bug, into a DslError or a rethrow. */
+/** Runs elaboration; its first error becomes a DslError, and a bug is rethrown unchanged. */
 export function elaborateNetwork(
   program: LoadedProgram,
   decl: Decl,
@@ -234,6 +234,10 @@ export function elaborateNetwork(
     return new Elaborator(program, batchSize).network(decl, settings);
   } catch (error) {
     if (error instanceof DiagnosticError) throw new DslError([error.diagnostic], program.sources);
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      const message = `elaborating '${decl.name}' nested too deeply; split long expressions`;
+      throw new DslError([{ span: decl.span, message }], program.sources);
+    }
     throw error;
   }
 }

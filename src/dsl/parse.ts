@@ -63,6 +63,26 @@ function parserDiagnostic(file: string, source: string, error: IRecognitionExcep
   return diagnostic;
 }
 
+/** Brackets may nest this deep; the recursive-descent parser needs stack for every level. */
+export const MAX_NESTING = 100;
+
+const OPENING = new Set(['(', '[', '{']);
+const CLOSING = new Set([')', ']', '}']);
+
+/** Reports the first bracket that opens more than MAX_NESTING levels. */
+function checkNesting(tokens: IToken[], file: string, source: string): Diagnostic[] {
+  let depth = 0;
+  for (const tok of tokens) {
+    if (OPENING.has(tok.image)) depth += 1;
+    if (CLOSING.has(tok.image)) depth = Math.max(0, depth - 1);
+    if (depth > MAX_NESTING) {
+      const message = `brackets nest more than ${MAX_NESTING} levels deep here; split the expression or the block`;
+      return [{ span: tokenSpan(file, source, tok), message }];
+    }
+  }
+  return [];
+}
+
 function runParser<T>(
   source: string,
   file: string,
@@ -70,16 +90,25 @@ function runParser<T>(
   build: (builder: AstBuilder, cst: ReturnType<typeof netParser.file>) => T,
 ): ParseResult<T> {
   const lexed = lex(source, file);
-  netParser.input = lexed.tokens;
-  const cst = rule === 'file' ? netParser.file() : netParser.expression();
-  const syntax = netParser.errors.map((error) => parserDiagnostic(file, source, error));
-  const diagnostics = [...lexed.diagnostics, ...syntax];
-  if (diagnostics.length > 0) return { diagnostics };
-  const builder = new AstBuilder(file, parseEmbedded);
-  const value = build(builder, cst);
-  return builder.diagnostics.length > 0
-    ? { diagnostics: builder.diagnostics }
-    : { value, diagnostics: [] };
+  const nesting = checkNesting(lexed.tokens, file, source);
+  if (nesting.length > 0) return { diagnostics: [...lexed.diagnostics, ...nesting] };
+  try {
+    netParser.input = lexed.tokens;
+    const cst = rule === 'file' ? netParser.file() : netParser.expression();
+    const syntax = netParser.errors.map((error) => parserDiagnostic(file, source, error));
+    const diagnostics = [...lexed.diagnostics, ...syntax];
+    if (diagnostics.length > 0) return { diagnostics };
+    const builder = new AstBuilder(file, parseEmbedded);
+    const value = build(builder, cst);
+    return builder.diagnostics.length > 0
+      ? { diagnostics: builder.diagnostics }
+      : { value, diagnostics: [] };
+  } catch (error) {
+    // Long operator chains without brackets (`- - - ... 1`) can still exhaust the stack.
+    if (!(error instanceof RangeError)) throw error;
+    const message = 'the file nests expressions too deeply to parse; split long expressions';
+    return { diagnostics: [{ span: tokenSpan(file, source, lexed.tokens[0]), message }] };
+  }
 }
 
 /** Parses one .net file; `file` is the path shown in diagnostics and recorded in spans. */

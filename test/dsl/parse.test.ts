@@ -205,6 +205,17 @@ describe('dsl parser', () => {
         [[2, 9, "invalid escape '\\q' in a string"]],
       ],
       [
+        'brackets nested too deep',
+        `network A() {\n  x = ${'('.repeat(120)}1${')'.repeat(120)}\n}`,
+        [
+          [
+            2,
+            106,
+            'brackets nest more than 100 levels deep here; split the expression or the block',
+          ],
+        ],
+      ],
+      [
         'several errors in one pass',
         'network A() {\n  x = conv(x, 8\n  y = relu(x)\n  z = (1 + \n}\nblock B( { }',
         [
