@@ -108,7 +108,7 @@ export class Elaborator {
       if (this.statements > MAX_STATEMENTS) {
         fail(
           stmt.span,
-          `elaboration ran more than ${MAX_STATEMENTS} statements; is a loop too long?`,
+          `elaboration ran more than ${MAX_STATEMENTS} statements; check the bounds of the loops`,
         );
       }
       const completion = this.execute(stmt, env, context);
