@@ -13,7 +13,8 @@ if (!existsSync(bundle)) {
   );
   process.exitCode = 1;
 } else {
-  const { main } = await import(bundle.href);
+  const { main, ignoreClosedPipe } = await import(bundle.href);
+  ignoreClosedPipe();
   process.exitCode = await main(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -198,5 +198,14 @@ if (!isMainThread && runsFromBundle && parentPort !== null) {
   process.argv[1] !== undefined &&
   import.meta.url === pathToFileURL(process.argv[1]).href
 ) {
+  ignoreClosedPipe();
   process.exitCode = await main(process.argv.slice(2), process);
+}
+
+/** Ends quietly when stdout's reader exits early, as in `clinicadl-webgpu --help | head`. */
+export function ignoreClosedPipe(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
 }
