@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
 import { GpuLimitError, UserError } from '../../src/errors.js';
 import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
-import { planMatmul, type MatmulGeometry } from '../../src/kernels/matmul.js';
+import {
+  planLinear,
+  planLinearInputGrad,
+  planLinearWeightGrad,
+  planMatmul,
+  type MatmulGeometry,
+} from '../../src/kernels/matmul.js';
 import type { Activation } from '../../src/kernels/plan.js';
-import { activateReference, matmulReference } from '../../src/kernels/reference/matmul.js';
+import {
+  activateReference,
+  matmulReference,
+  matmulReferenceGrad,
+} from '../../src/kernels/reference/matmul.js';
 import { assertClose, runPlan, seededValues } from './matmul-helpers.js';
 
 interface Case {
@@ -61,6 +71,38 @@ describe('matmul kernel', () => {
       assertClose(actual, expected, 1e-6 * g.k + 1e-6, describeCase(testCase));
     });
   }
+
+  it('linear forward and gradients match float64', async () => {
+    const linear = { batch: 3, inFeatures: 37, outFeatures: 10 };
+    // y = x @ weight^T as a matmul with B = weight stored [n, k].
+    const geometry = { batch: 1, m: 3, n: 10, k: 37, transposeB: true };
+    const x = seededValues(3 * 37, 11);
+    const weight = seededValues(10 * 37, 12);
+    const bias = seededValues(10, 13);
+    const dy = seededValues(3 * 10, 14);
+    const y = await runPlan(
+      gpu,
+      planLinear(linear, { bias: true }, gpu.limits),
+      [x, weight, bias],
+      30,
+    );
+    assertClose(y, matmulReference(geometry, x, weight, bias), 1e-5, 'y');
+    const grads = matmulReferenceGrad(geometry, x, weight, dy);
+    const dx = await runPlan(
+      gpu,
+      planLinearInputGrad(linear, gpu.limits),
+      [dy, weight, bias],
+      3 * 37,
+    );
+    assertClose(dx, grads.da, 1e-5, 'dx');
+    const dweight = await runPlan(
+      gpu,
+      planLinearWeightGrad(linear, gpu.limits),
+      [dy, x, bias],
+      10 * 37,
+    );
+    assertClose(dweight, grads.db, 1e-5, 'dweight');
+  });
 
   it('gives identical bits on two runs', async () => {
     const g = { batch: 1, m: 45, n: 77, k: 301 };
