@@ -13,17 +13,19 @@ import {
   gemmSource,
   tileConstants,
   type GemmLimits,
+  type Tile,
 } from './matmul-tile.js';
 import type { Epilogue, KernelPlan } from './plan.js';
 
 /**
  * Plans y = activation(conv(x, weight) + bias). Bindings: x, weight, bias ([outChannels]; any
- * buffer when the epilogue has no bias), y.
+ * buffer when the epilogue has no bias), y. `tile` overrides the tile that chooseTile picks.
  */
 export function planConvForward(
   geometry: ConvGeometry,
   epilogue: Epilogue,
   limits: GemmLimits,
+  tile?: Tile,
 ): KernelPlan {
   const conv = resolveConv(geometry);
   const sizes = convTensorSizes(conv);
@@ -36,8 +38,7 @@ export function planConvForward(
     n: conv.batch * volume(conv.output),
     k: (conv.inChannels / conv.groups) * volume(conv.kernel),
   };
-  const tile = chooseTile(shape, limits);
-  const { constants, workgroups } = tileConstants(shape, tile);
+  const { constants, workgroups } = tileConstants(shape, tile ?? chooseTile(shape, limits));
   const source = gemmSource('conv_forward', [forwardSource, geometrySource, epilogueSource], {
     ...constants,
     ...convConstants(conv),
