@@ -3,17 +3,26 @@
 // DST_BASE + c . DST_STRIDES. Slicing (with steps), permuting, one input of a concatenation,
 // and the backward passes of those are all such copies.
 
-// Rank of the region after merging axes that both sides walk contiguously.
-const RANK = {{RANK}};
 // Elements in the region.
 const COUNT = {{COUNT}};
 const SRC_BASE = {{SRC_BASE}};
 const DST_BASE = {{DST_BASE}};
+// Region sizes and the strides of each side, over 6 axes (leading size-1 axes pad smaller
+// ranks), innermost last. The code indexes them with literals, so every division is by a
+// constant the compiler turns into a multiply.
+const SHAPE = {{SHAPE}};
+const SRC_STRIDES = {{SRC_STRIDES}};
+const DST_STRIDES = {{DST_STRIDES}};
 
 // Source tensor.
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 // Destination tensor; elements outside the region are left as they are.
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;
+
+fn offset_of(c: array<u32, 6>, strides: array<u32, 6>) -> u32 {
+  return c[0] * strides[0] + c[1] * strides[1] + c[2] * strides[2] + c[3] * strides[3] +
+      c[4] * strides[4] + c[5] * strides[5];
+}
 
 // 256 threads, one element each.
 @compute @workgroup_size(256)
@@ -24,18 +33,17 @@ fn main(
 ) {
   let i = linear_workgroup(wid, nwg) * 256u + lid;
   if (i >= COUNT) { return; }
-  // Region sizes, innermost axis last.
-  let shape = {{SHAPE}};
-  let src_strides = {{SRC_STRIDES}};
-  let dst_strides = {{DST_STRIDES}};
+  var c: array<u32, 6>;
   var rest = i;
-  var src = SRC_BASE;
-  var dst = DST_BASE;
-  for (var axis = RANK; axis > 0u; axis--) {
-    let c = rest % shape[axis - 1u];
-    rest = rest / shape[axis - 1u];
-    src += c * src_strides[axis - 1u];
-    dst += c * dst_strides[axis - 1u];
-  }
-  y[dst] = x[src];
+  c[5] = rest % SHAPE[5];
+  rest = rest / SHAPE[5];
+  c[4] = rest % SHAPE[4];
+  rest = rest / SHAPE[4];
+  c[3] = rest % SHAPE[3];
+  rest = rest / SHAPE[3];
+  c[2] = rest % SHAPE[2];
+  rest = rest / SHAPE[2];
+  c[1] = rest % SHAPE[1];
+  c[0] = rest / SHAPE[1];
+  y[DST_BASE + offset_of(c, DST_STRIDES)] = x[SRC_BASE + offset_of(c, SRC_STRIDES)];
 }

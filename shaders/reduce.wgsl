@@ -8,8 +8,13 @@ const WG = {{WG}};
 const OUTPUTS = {{OUTPUTS}};
 // Elements reduced into each output: the product of the reduced axes.
 const REDUCED = {{REDUCED}};
-const KEPT_RANK = {{KEPT_RANK}};
-const REDUCED_RANK = {{REDUCED_RANK}};
+// Sizes and input strides of the kept and of the reduced axes, each padded to 6 axes with
+// leading size-1 axes. The code indexes them with literals, so every division is by a
+// constant the compiler turns into a multiply.
+const KEPT_SIZES = {{KEPT_SIZES}};
+const KEPT_STRIDES = {{KEPT_STRIDES}};
+const REDUCED_SIZES = {{REDUCED_SIZES}};
+const REDUCED_STRIDES = {{REDUCED_STRIDES}};
 
 // Input tensor, contiguous.
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -22,17 +27,21 @@ fn combine(a: f32, b: f32) -> f32 {
   return {{COMBINE}};
 }
 
-// Input offset of reduced element r: its coordinates over the reduced axes times their strides.
-fn reduced_offset(r: u32) -> u32 {
-  let sizes = {{REDUCED_SIZES}};
-  let strides = {{REDUCED_STRIDES}};
-  var rest = r;
+// Input offset of element `index` of a group of axes: its coordinates times their strides.
+fn offset_of(index: u32, sizes: array<u32, 6>, strides: array<u32, 6>) -> u32 {
+  var rest = index;
   var offset = 0u;
-  for (var axis = REDUCED_RANK; axis > 0u; axis--) {
-    offset += (rest % sizes[axis - 1u]) * strides[axis - 1u];
-    rest = rest / sizes[axis - 1u];
-  }
-  return offset;
+  offset += (rest % sizes[5]) * strides[5];
+  rest = rest / sizes[5];
+  offset += (rest % sizes[4]) * strides[4];
+  rest = rest / sizes[4];
+  offset += (rest % sizes[3]) * strides[3];
+  rest = rest / sizes[3];
+  offset += (rest % sizes[2]) * strides[2];
+  rest = rest / sizes[2];
+  offset += (rest % sizes[1]) * strides[1];
+  rest = rest / sizes[1];
+  return offset + rest * strides[0];
 }
 
 @compute @workgroup_size(WG)
@@ -44,18 +53,11 @@ fn main(
   // The guard is uniform across the workgroup, so the barriers below stay valid.
   let o = linear_workgroup(wid, nwg);
   if (o >= OUTPUTS) { return; }
-  let kept_sizes = {{KEPT_SIZES}};
-  let kept_strides = {{KEPT_STRIDES}};
-  var rest = o;
-  var base = 0u;
-  for (var axis = KEPT_RANK; axis > 0u; axis--) {
-    base += (rest % kept_sizes[axis - 1u]) * kept_strides[axis - 1u];
-    rest = rest / kept_sizes[axis - 1u];
-  }
+  let base = offset_of(o, KEPT_SIZES, KEPT_STRIDES);
 
   var acc = {{IDENTITY}};
   for (var r = lid; r < REDUCED; r += WG) {
-    acc = combine(acc, x[base + reduced_offset(r)]);
+    acc = combine(acc, x[base + offset_of(r, REDUCED_SIZES, REDUCED_STRIDES)]);
   }
   partial[lid] = acc;
   workgroupBarrier();

@@ -86,3 +86,20 @@ export function vectorLayout(elements: number): { type: 'vec4f' | 'f32'; count: 
     ? { type: 'vec4f', count: elements / 4 }
     : { type: 'f32', count: elements };
 }
+
+/** Axes the index arithmetic of the strided kernels unrolls over. */
+export const MAX_RANK = 6;
+
+/**
+ * Pads a per-axis list to MAX_RANK entries with `fill` in front, for the kernels whose index
+ * arithmetic is unrolled over MAX_RANK axes. Throws when there are more axes.
+ */
+export function padAxes(values: readonly number[], fill: number, what: string): number[] {
+  if (values.length > MAX_RANK) {
+    throw new UserError(
+      `${what} has ${values.length} axes after merging contiguous ones; kernels accept at most ` +
+        `${MAX_RANK}. Reshape the tensor to fewer axes.`,
+    );
+  }
+  return [...new Array<number>(MAX_RANK - values.length).fill(fill), ...values];
+}

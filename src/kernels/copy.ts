@@ -14,6 +14,7 @@ import {
   contiguousStrides,
   f32,
   numel,
+  padAxes,
   u32,
   u32Array,
   type KernelPlan,
@@ -37,13 +38,12 @@ function planRegion(name: string, region: Region, limits: PlanLimits): KernelPla
   checkTensor(limits, name, count);
   const merged = mergeAxes(region.shape, [region.srcStrides, region.dstStrides]);
   const source = specialize('copy-region', regionTemplate, {
-    RANK: u32(merged.shape.length),
     COUNT: u32(count),
     SRC_BASE: u32(region.srcBase),
     DST_BASE: u32(region.dstBase),
-    SHAPE: u32Array(merged.shape),
-    SRC_STRIDES: u32Array(merged.strides[0]!),
-    DST_STRIDES: u32Array(merged.strides[1]!),
+    SHAPE: u32Array(padAxes(merged.shape, 1, name)),
+    SRC_STRIDES: u32Array(padAxes(merged.strides[0]!, 0, name)),
+    DST_STRIDES: u32Array(padAxes(merged.strides[1]!, 0, name)),
   });
   return {
     spec: {

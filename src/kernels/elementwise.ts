@@ -16,6 +16,7 @@ import {
   checkTensor,
   contiguousStrides,
   numel,
+  padAxes,
   u32,
   u32Array,
   type KernelPlan,
@@ -155,12 +156,13 @@ export function planElementwise(
   const strides = inputShapes.map((shape) => broadcastStrides(shape, outShape));
   const merged = mergeAxes(outShape, strides);
   const constants: Record<string, string> = {
-    RANK: u32(merged.shape.length),
     COUNT: u32(elements),
-    SHAPE: u32Array(merged.shape),
+    SHAPE: u32Array(padAxes(merged.shape, 1, name)),
     EXPR: expression,
   };
-  merged.strides.forEach((list, k) => (constants[`STRIDES${k}`] = u32Array(list)));
+  merged.strides.forEach(
+    (list, k) => (constants[`STRIDES${k}`] = u32Array(padAxes(list, 0, name))),
+  );
   const source = specialize(`broadcast${arity}`, BROADCAST_TEMPLATES[arity - 1]!, constants);
   const inputBytes = inputShapes.reduce((total, shape) => total + 4 * numel(shape), 0);
   return {

@@ -10,6 +10,7 @@ import {
   contiguousStrides,
   f32,
   numel,
+  padAxes,
   u32,
   u32Array,
   type KernelPlan,
@@ -73,11 +74,6 @@ function groupAxes(shape: Shape, reduced: Set<number>) {
   return { kept, reduced: red };
 }
 
-/** Sizes and strides padded to one axis, because WGSL has no zero-length arrays. */
-function padded(group: { sizes: number[]; strides: number[] }) {
-  return group.sizes.length > 0 ? group : { sizes: [1], strides: [0] };
-}
-
 /**
  * Plans a reduction. The output holds the kept axes in their input order (keepdim only
  * changes the shape, not the layout). Bindings: (0) input, (1) output.
@@ -92,8 +88,7 @@ export function planReduce(geometry: ReduceGeometry, limits: PlanLimits): Kernel
   const reducedCount = axes.reduce((product, axis) => product * shape[axis]!, 1);
   const outputs = elements / reducedCount;
   const groups = groupAxes(shape, new Set(axes));
-  const kept = padded(groups.kept);
-  const reduced = padded(groups.reduced);
+  const { kept, reduced } = groups;
   // Enough threads to cover the reduced elements once, from 32 up to 256.
   const workgroupSize = Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(reducedCount))));
   const finish = op === 'mean' ? `total * ${f32(1 / reducedCount)}` : 'total';
@@ -101,12 +96,10 @@ export function planReduce(geometry: ReduceGeometry, limits: PlanLimits): Kernel
     WG: u32(workgroupSize),
     OUTPUTS: u32(outputs),
     REDUCED: u32(reducedCount),
-    KEPT_RANK: u32(kept.sizes.length),
-    REDUCED_RANK: u32(reduced.sizes.length),
-    KEPT_SIZES: u32Array(kept.sizes),
-    KEPT_STRIDES: u32Array(kept.strides),
-    REDUCED_SIZES: u32Array(reduced.sizes),
-    REDUCED_STRIDES: u32Array(reduced.strides),
+    KEPT_SIZES: u32Array(padAxes(kept.sizes, 1, 'reduce input')),
+    KEPT_STRIDES: u32Array(padAxes(kept.strides, 0, 'reduce input')),
+    REDUCED_SIZES: u32Array(padAxes(reduced.sizes, 1, 'reduce input')),
+    REDUCED_STRIDES: u32Array(padAxes(reduced.strides, 0, 'reduce input')),
     COMBINE: OPS[op].combine,
     IDENTITY: OPS[op].identity,
     FINISH: finish,
