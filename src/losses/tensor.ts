@@ -170,6 +170,10 @@ export class Tensor {
     const all = this.shape.map((_, axis) => axis);
     const chosen = [...new Set((axes ?? all).map((axis) => this.axis(axis)))].sort((a, b) => a - b);
     if (chosen.length === 0) return this;
+    if (chosen.length === this.rank && !keepDims) {
+      // The element-wise kernels take no rank-0 tensors, so a full reduction gives shape [1].
+      return this.op(op, [this.value], { axes: chosen, keepDims: true }).reshape([1]);
+    }
     return this.op(op, [this.value], { axes: chosen, keepDims });
   }
 }

@@ -1,0 +1,81 @@
+// The Model interface the Trainer relies on, as ClinicaDL's Model: a training step, an
+// evaluation step that returns the outputs with the batch, a prediction step, named optimizers
+// and losses, a summary and a reset. Models compile lazily for a device and a batch size.
+
+import type { Batch } from '../data/batch.js';
+import type { LossConfig } from '../losses/loss.js';
+import type { OptimizerConfig } from '../optim/optimizers.js';
+import type { Gpu } from '../runtime/gpu.js';
+
+/** A batch with the network's outputs and per-sample losses, padded rows removed. */
+export interface EvaluatedBatch {
+  batch: Batch;
+  /** Network output of the batch's real rows, row-major. */
+  output: Float32Array;
+  /** Shape of `output`, batch axis first (the batch's size). */
+  outputShape: number[];
+  /** Loss of each real row, by loss name; empty for a prediction step. */
+  losses: Record<string, Float32Array>;
+}
+
+export interface CompileTarget {
+  gpu: Gpu;
+  /** The static batch size: shorter batches are padded to it. */
+  batchSize: number;
+  /** Seed of the parameter initialisation. */
+  seed: number;
+}
+
+export abstract class Model {
+  abstract readonly name: string;
+
+  /** Compiles the training and evaluation programs; a second call with the same target is free. */
+  abstract compile(target: CompileTarget): Promise<void>;
+
+  /**
+   * Runs forward, loss, backward and the optimizer update on `batch`, with the learning rate
+   * scaled by `lrFactor`. Resolves to the losses by name; the next step may be submitted first.
+   */
+  abstract trainingStep(batch: Batch, lrFactor?: number): Promise<Record<string, number>>;
+
+  /** Runs the network and the per-sample losses on `batch`, without training. */
+  abstract evaluationStep(batch: Batch): Promise<EvaluatedBatch>;
+
+  /** Runs the network on `batch` (no label needed). */
+  abstract predictionStep(batch: Batch): Promise<EvaluatedBatch>;
+
+  /** The optimizers, by name. */
+  abstract optimizers(): Record<string, OptimizerConfig>;
+
+  /** The losses, by name; the Trainer also reports them as validation metrics. */
+  abstract losses(): Record<string, LossConfig>;
+
+  /** A text table of the network's layers, output shapes, parameters and FLOPs. */
+  abstract summary(batchSize?: number): string;
+
+  /** Re-initialises every parameter from `seed` and clears the optimizer state. */
+  abstract reset(seed: number): Promise<void>;
+
+  /** Parameters and buffers by PyTorch state_dict name. */
+  abstract readState(): Promise<Map<string, Float32Array>>;
+
+  abstract writeState(state: Map<string, Float32Array>): void;
+
+  /** Shape of each parameter and buffer, by state_dict name. */
+  abstract stateShapes(): Map<string, number[]>;
+
+  /** Optimizer steps taken so far (Adam's bias correction depends on it). */
+  abstract get steps(): number;
+  abstract set steps(value: number);
+
+  /** The model's configuration, from which modelFromJSON rebuilds it. */
+  abstract toJSON(): { name: string; [key: string]: unknown };
+
+  /** A .net source to store with an experiment, when the network came from one. */
+  networkSource(): string | undefined {
+    return undefined;
+  }
+
+  /** Releases GPU resources; the model compiles again on the next use. */
+  abstract release(): void;
+}

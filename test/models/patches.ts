@@ -1,0 +1,75 @@
+// In-memory batch sources of small patches cut from the Colin27 T1 (ch2bet.nii.gz), for model
+// and trainer tests: a classification label (patch mean above the median of patch means) and
+// the patch itself for reconstruction.
+
+import type { Batch, BatchSource } from '../../src/data/batch.js';
+import { readNifti } from '../../src/data/nifti/node.js';
+
+export const COLIN = '/usr/share/mricron/templates/ch2bet.nii.gz';
+
+export interface Patches {
+  images: Float32Array[];
+  labels: number[];
+  size: number;
+}
+
+/** Cuts `count` cubes of `size` voxels on a regular grid through the brain. */
+export async function readPatches(count: number, size: number): Promise<Patches> {
+  const volume = await readNifti(COLIN);
+  const [nx, ny, nz] = volume.spatialShape;
+  let max = 0;
+  for (const value of volume.data) max = Math.max(max, value);
+  const images: Float32Array[] = [];
+  const stepX = Math.floor((nx - 2 * size) / Math.cbrt(count));
+  let index = 0;
+  for (let x = size; images.length < count && x < nx - size; x += stepX) {
+    for (let y = Math.floor(ny / 3); images.length < count && y < ny - size; y += 2 * size) {
+      const z = Math.floor(nz / 2) - size + (index++ % 3) * size;
+      const patch = new Float32Array(size ** 3);
+      for (let k = 0; k < size; k++) {
+        for (let j = 0; j < size; j++) {
+          for (let i = 0; i < size; i++) {
+            const voxel = x + i + nx * (y + j + ny * (z + k));
+            patch[i + size * (j + size * k)] = volume.data[voxel]! / max;
+          }
+        }
+      }
+      images.push(patch);
+    }
+  }
+  const means = images.map((patch) => patch.reduce((a, b) => a + b, 0) / patch.length);
+  const median = [...means].sort((a, b) => a - b)[Math.floor(means.length / 2)]!;
+  return { images, labels: means.map((mean) => (mean > median ? 1 : 0)), size };
+}
+
+/** A BatchSource over `patches`; shuffling is a seeded permutation of the epoch. */
+export function patchSource(patches: Patches, batchSize: number, seed = 1): BatchSource {
+  const { images, labels, size } = patches;
+  const length = images.length;
+  return {
+    batchSize,
+    length,
+    async *batches(epoch: number, shuffle: boolean): AsyncIterable<Batch> {
+      const order = Array.from({ length }, (_, i) => i);
+      if (shuffle) {
+        let state = (seed * 7919 + epoch * 104729) >>> 0;
+        for (let i = length - 1; i > 0; i--) {
+          state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+          const j = state % (i + 1);
+          [order[i], order[j]] = [order[j]!, order[i]!];
+        }
+      }
+      for (let start = 0; start < length; start += batchSize) {
+        const rows = order.slice(start, start + batchSize);
+        const image = new Float32Array(rows.length * size ** 3);
+        rows.forEach((row, r) => image.set(images[row]!, r * size ** 3));
+        yield {
+          fields: { image, label: Int32Array.from(rows.map((row) => labels[row]!)) },
+          shapes: { image: [rows.length, 1, size, size, size], label: [rows.length] },
+          size: rows.length,
+          ids: rows.map((row) => ({ participant_id: `sub-${row}`, session_id: 'ses-M000' })),
+        };
+      }
+    },
+  };
+}
