@@ -1,0 +1,174 @@
+// Validation metrics by name, computed from evaluated batches with src/metrics. Each metric
+// states whether lower or higher is better, which best-model selection and early stopping use.
+
+import { UserError } from '../errors.js';
+import { closestName } from '../graph/suggest.js';
+import { classificationMetrics, regressionMetrics, rocAuc } from '../metrics/index.js';
+import { dice } from '../metrics/segmentation.js';
+import type { EvaluatedBatch } from '../models/model.js';
+
+export type MetricMode = 'min' | 'max';
+
+/** Everything a metric reads: outputs, labels and per-sample losses of a whole split. */
+export interface EvaluationResults {
+  /** Output rows, each flattened. */
+  outputs: Float32Array[];
+  /** Label rows (class, value or mask), or undefined without a label field. */
+  labels: (Float32Array | Int32Array)[] | undefined;
+  /** Per-sample losses by loss name. */
+  losses: Record<string, number[]>;
+}
+
+interface MetricDefinition {
+  mode: MetricMode;
+  compute(results: EvaluationResults): number;
+}
+
+const argmax = (row: Float32Array) => row.reduce((best, v, i) => (v > row[best]! ? i : best), 0);
+
+function classes(results: EvaluationResults) {
+  const labels = requireLabels(results).map((row) => row[0]!);
+  const predictions = results.outputs.map(argmax);
+  return { labels, predictions, numClasses: results.outputs[0]?.length ?? 0 };
+}
+
+function requireLabels(results: EvaluationResults) {
+  if (!results.labels) throw new UserError('This metric needs labels, and the batches have none.');
+  return results.labels;
+}
+
+const classification = (
+  key:
+    | 'accuracy'
+    | 'balancedAccuracy'
+    | 'sensitivity'
+    | 'specificity'
+    | 'precision'
+    | 'npv'
+    | 'f1'
+    | 'mcc',
+): MetricDefinition => ({
+  mode: 'max',
+  compute(results) {
+    const { labels, predictions, numClasses } = classes(results);
+    return classificationMetrics(labels, predictions, numClasses)[key];
+  },
+});
+
+const regression = (key: 'mae' | 'mse' | 'rmse' | 'r2'): MetricDefinition => ({
+  mode: key === 'r2' ? 'max' : 'min',
+  compute(results) {
+    const truth = requireLabels(results).flatMap((row) => [...row]);
+    const predicted = results.outputs.flatMap((row) => [...row]);
+    return regressionMetrics(truth, predicted)[key];
+  },
+});
+
+const METRICS: Record<string, MetricDefinition> = {
+  accuracy: classification('accuracy'),
+  balancedAccuracy: classification('balancedAccuracy'),
+  sensitivity: classification('sensitivity'),
+  specificity: classification('specificity'),
+  precision: classification('precision'),
+  npv: classification('npv'),
+  f1: classification('f1'),
+  mcc: classification('mcc'),
+  /** Binary ROC-AUC of the class-1 score. */
+  rocAuc: {
+    mode: 'max',
+    compute(results) {
+      const labels = requireLabels(results).map((row) => row[0]!);
+      return rocAuc(
+        labels,
+        results.outputs.map((row) => row[row.length - 1]!),
+      );
+    },
+  },
+  mae: regression('mae'),
+  mse: regression('mse'),
+  rmse: regression('rmse'),
+  r2: regression('r2'),
+  /** Mean Dice of the foreground (label > 0) against argmax of the output over channels. */
+  dice: {
+    mode: 'max',
+    compute(results) {
+      const labels = requireLabels(results);
+      const scores = results.outputs.map((row, index) => {
+        const voxels = labels[index]!.length;
+        const channels = row.length / voxels;
+        const predicted = new Float32Array(voxels);
+        for (let v = 0; v < voxels; v++) {
+          let best = 0;
+          for (let c = 1; c < channels; c++) {
+            if (row[c * voxels + v]! > row[best * voxels + v]!) best = c;
+          }
+          predicted[v] = best > 0 ? 1 : 0;
+        }
+        return dice(
+          labels[index]!.map((value) => (value > 0 ? 1 : 0)),
+          predicted,
+        );
+      });
+      return scores.reduce((a, b) => a + b, 0) / scores.length;
+    },
+  },
+};
+
+export const METRIC_NAMES = Object.keys(METRICS);
+
+/** A metric by name; a loss name (from the model's losses) is the mean per-sample loss. */
+export function metricMode(name: string, lossNames: readonly string[]): MetricMode {
+  if (lossNames.includes(name)) return 'min';
+  return definition(name, lossNames).mode;
+}
+
+function definition(name: string, lossNames: readonly string[]): MetricDefinition {
+  const metric = METRICS[name];
+  if (metric) return metric;
+  const known = [...lossNames, ...METRIC_NAMES];
+  const suggestion = closestName(name, known);
+  throw new UserError(
+    `Unknown metric '${name}'.` +
+      (suggestion ? ` Did you mean '${suggestion}'?` : '') +
+      ` Available: ${known.join(', ')}.`,
+  );
+}
+
+/** Computes `names` on `results`; loss names give the mean per-sample loss. */
+export function computeMetrics(
+  names: readonly string[],
+  results: EvaluationResults,
+): Record<string, number> {
+  const values: Record<string, number> = {};
+  const lossNames = Object.keys(results.losses);
+  for (const name of names) {
+    const losses = results.losses[name];
+    values[name] = losses
+      ? losses.reduce((a, b) => a + b, 0) / losses.length
+      : definition(name, lossNames).compute(results);
+  }
+  return values;
+}
+
+/** Collects evaluated batches into per-sample rows. */
+export function collectResults(batches: EvaluatedBatch[], labelKey: string | undefined) {
+  const results: EvaluationResults = { outputs: [], labels: labelKey ? [] : undefined, losses: {} };
+  for (const evaluated of batches) {
+    const { batch, output, outputShape, losses } = evaluated;
+    const perRow = output.length / Math.max(1, outputShape[0]!);
+    for (let row = 0; row < batch.size; row++) {
+      results.outputs.push(output.slice(row * perRow, (row + 1) * perRow));
+    }
+    const label = labelKey ? batch.fields[labelKey] : undefined;
+    if (results.labels && label) {
+      const perLabel = label.length / batch.size;
+      for (let row = 0; row < batch.size; row++) {
+        results.labels.push(label.slice(row * perLabel, (row + 1) * perLabel));
+      }
+    } else results.labels = undefined;
+    for (const [name, values] of Object.entries(losses)) {
+      (results.losses[name] ??= []).push(...values);
+    }
+  }
+  return results;
+}

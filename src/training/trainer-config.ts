@@ -1,0 +1,60 @@
+// The Trainer's configuration (ClinicaDL's OptimizationConfig and callbacks' settings): a zod
+// schema with defaults, stored in experiment.json.
+
+import { z } from 'zod';
+import { parseConfig } from '../config.js';
+import { UserError } from '../errors.js';
+
+const positiveInt = z.number().int().min(1);
+
+export const trainerSchema = z.strictObject({
+  /** Number of epochs; default 10. */
+  epochs: positiveInt.default(10),
+  /** Static batch size the model compiles for; default 2. */
+  batchSize: positiveInt.default(2),
+  /** Validate every this many epochs; default 1. */
+  evaluationInterval: positiveInt.default(1),
+  /** Write checkpoints/last every this many epochs (and after the last); default 1. */
+  checkpointInterval: positiveInt.default(1),
+  /** Validation metrics: loss names of the model or metric names; default ['loss']. */
+  metrics: z.array(z.string()).default(['loss']),
+  /** Metrics whose best value keeps a best-<metric> model; default ['loss']. */
+  selection: z.array(z.string()).default(['loss']),
+  /** Stop when `metric` has not improved by minDelta for `patience` validations; default off. */
+  earlyStopping: z
+    .strictObject({
+      metric: z.string(),
+      patience: positiveInt,
+      minDelta: z.number().min(0).default(0),
+    })
+    .nullable()
+    .default(null),
+  /** Seed of the parameter initialisation and of the batch order; default 0. */
+  seed: z.number().int().min(0).default(0),
+  /** Gradient accumulation steps; only 1 is available. */
+  accumulationSteps: positiveInt.default(1),
+  /** Gradient norm clipping; only null (off) is available. */
+  clipGradNorm: z.number().positive().nullable().default(null),
+});
+
+export type TrainerConfig = z.output<typeof trainerSchema>;
+
+/** Parses the Trainer's options, rejecting what the engine cannot do yet. */
+export function trainerConfig(json: unknown): TrainerConfig {
+  const config = parseConfig('TrainerConfig', trainerSchema, json ?? {});
+  // NOTE: the training program applies one optimizer update per step and has no gradient
+  // norm, so accumulation and clipping need engine support first.
+  if (config.accumulationSteps !== 1) {
+    throw new UserError(
+      `TrainerConfig.accumulationSteps: gradient accumulation is not available yet, got ` +
+        `${config.accumulationSteps}. Use 1 and a larger batchSize instead.`,
+    );
+  }
+  if (config.clipGradNorm !== null) {
+    throw new UserError(
+      `TrainerConfig.clipGradNorm: gradient clipping is not available yet, got ` +
+        `${config.clipGradNorm}. Use null.`,
+    );
+  }
+  return config;
+}

@@ -1,0 +1,348 @@
+// The generic Trainer: epochs over a BatchSource, validation every N epochs with metrics,
+// best-model selection, early stopping, checkpoints and resume, written to an experiment folder
+// (experiment.json, split-<k>/training.tsv, best-<metric>/, checkpoints/last/, <set>/).
+
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BatchSource } from '../data/batch.js';
+import { UserError } from '../errors.js';
+import { createLogger } from '../log.js';
+import type { CustomLoss } from '../losses/configs.js';
+import { modelFromJSON } from '../models/index.js';
+import type { EvaluatedBatch, Model } from '../models/model.js';
+import { describeAdapter } from '../runtime/device.js';
+import type { Gpu } from '../runtime/gpu.js';
+import type { Callback, EpochRecord } from './callbacks.js';
+import { loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import {
+  MAPS_VERSION,
+  Maps,
+  readWeights,
+  tsvRow,
+  writeJson,
+  writeText,
+  writeWeights,
+} from './maps.js';
+import { collectResults, computeMetrics, metricMode } from './metrics.js';
+import { trainerConfig, type TrainerConfig } from './trainer-config.js';
+
+const log = createLogger('trainer');
+
+export interface TrainerOptions {
+  /** The experiment folder. */
+  maps: string;
+  model: Model;
+  gpu: Gpu;
+  config?: Partial<TrainerConfig>;
+  callbacks?: Callback[];
+}
+
+export interface TrainOptions {
+  split?: number;
+  train: BatchSource;
+  validation?: BatchSource;
+  /** Continue from split-<k>/checkpoints/last. Default false. */
+  resume?: boolean;
+}
+
+const PACKAGE_VERSION = await readFile(new URL('../../package.json', import.meta.url), 'utf8')
+  .then((text) => (JSON.parse(text) as { version: string }).version)
+  .catch(() => 'unknown');
+
+export class Trainer {
+  readonly maps: Maps;
+  readonly model: Model;
+  readonly config: TrainerConfig;
+  private readonly gpu: Gpu;
+  private readonly callbacks: Callback[];
+
+  constructor(options: TrainerOptions) {
+    this.maps = new Maps(options.maps);
+    this.model = options.model;
+    this.gpu = options.gpu;
+    this.config = trainerConfig(options.config ?? {});
+    this.callbacks = options.callbacks ?? [];
+    const lossNames = Object.keys(this.model.losses());
+    const early = this.config.earlyStopping?.metric;
+    for (const name of [
+      ...this.config.metrics,
+      ...this.config.selection,
+      ...(early ? [early] : []),
+    ]) {
+      metricMode(name, lossNames);
+    }
+    for (const name of [...this.config.selection, ...(early ? [early] : [])]) {
+      if (!this.config.metrics.includes(name)) {
+        throw new UserError(
+          `'${name}' is used for selection or early stopping but is not in metrics ` +
+            `[${this.config.metrics.join(', ')}]; add it to metrics.`,
+        );
+      }
+    }
+  }
+
+  /** Rebuilds a Trainer from an experiment folder's experiment.json. */
+  static async fromMaps(
+    path: string,
+    gpu: Gpu,
+    options: { customLosses?: CustomLoss[]; callbacks?: Callback[] } = {},
+  ): Promise<Trainer> {
+    const experiment = await new Maps(path).readExperiment();
+    const model = modelFromJSON(experiment.model, options.customLosses);
+    const config = experiment.trainer as Partial<TrainerConfig>;
+    return new Trainer({ maps: path, model, gpu, config, callbacks: options.callbacks });
+  }
+
+  private async writeExperiment(): Promise<void> {
+    await mkdir(this.maps.root, { recursive: true });
+    const source = this.model.networkSource();
+    const networkName = String(
+      (this.model.toJSON().network as { name?: string })?.name ?? 'network',
+    );
+    await mkdir(join(this.maps.root, 'networks'), { recursive: true });
+    const networkFile = join('networks', source ? `${networkName}.net` : `${networkName}.json`);
+    await writeText(
+      join(this.maps.root, networkFile),
+      source ?? `${JSON.stringify(this.model.toJSON().network, null, 2)}\n`,
+    );
+    await writeJson(this.maps.experimentPath, {
+      mapsVersion: MAPS_VERSION,
+      versions: { clinicadlWebgpu: PACKAGE_VERSION, node: process.versions.node },
+      adapter: describeAdapter(this.gpu.adapterInfo),
+      seed: this.config.seed,
+      model: this.model.toJSON(),
+      network: networkFile,
+      trainer: this.config,
+    });
+  }
+
+  /** Trains one split and returns the per-epoch history. */
+  async train(options: TrainOptions): Promise<EpochRecord[]> {
+    const split = options.split ?? 0;
+    const { epochs, batchSize, seed } = this.config;
+    if (options.train.batchSize > batchSize) {
+      throw new UserError(
+        `The training source yields batches of ${options.train.batchSize}, more than the ` +
+          `trainer's batchSize ${batchSize}. Build the loader with batchSize ${batchSize}.`,
+      );
+    }
+    await this.model.compile({ gpu: this.gpu, batchSize, seed });
+    let state: TrainerState = {
+      mapsVersion: MAPS_VERSION,
+      epoch: -1,
+      steps: 0,
+      history: [],
+      best: {},
+      earlyStopping: { best: null, badValidations: 0 },
+      rng: { seed, nextEpoch: 0 },
+    };
+    if (options.resume) {
+      await this.maps.readExperiment();
+      state = await loadCheckpoint(this.maps.checkpoint(split), this.model);
+      const stateful = Object.values(this.model.optimizers()).some(hasOptimizerState);
+      if (stateful) {
+        // NOTE: the training program keeps optimizer moments on the GPU without a way to read
+        // them, so a checkpoint cannot store them and they restart from zero here.
+        log.warn(
+          'Resuming resets the optimizer moments; results differ from an uninterrupted run.',
+        );
+      }
+    } else {
+      await this.writeExperiment();
+    }
+    await mkdir(this.maps.split(split), { recursive: true });
+    const startEpoch = state.epoch + 1;
+    for (const callback of this.callbacks) {
+      await callback.onTrainBegin?.({ split, startEpoch, epochs });
+    }
+    for (let epoch = startEpoch; epoch < epochs; epoch++) {
+      for (const callback of this.callbacks) await callback.onEpochBegin?.(epoch);
+      const record = await this.runEpoch(epoch, options);
+      state.history.push(record);
+      state.epoch = epoch;
+      state.steps = this.model.steps;
+      state.rng.nextEpoch = epoch + 1;
+      await this.writeHistory(split, state.history);
+      await this.selectBest(split, record, state);
+      const stop = this.checkEarlyStopping(record, state);
+      const last = stop || epoch === epochs - 1;
+      if (last || (epoch + 1) % this.config.checkpointInterval === 0) {
+        await saveCheckpoint(this.maps.checkpoint(split), this.model, state);
+      }
+      for (const callback of this.callbacks) await callback.onEpochEnd?.(record);
+      if (stop) {
+        log.info(`Early stopping after epoch ${epoch + 1}.`);
+        break;
+      }
+    }
+    for (const callback of this.callbacks) await callback.onTrainEnd?.(state.history);
+    return state.history;
+  }
+
+  private async runEpoch(epoch: number, options: TrainOptions): Promise<EpochRecord> {
+    const start = performance.now();
+    const pending: Promise<Record<string, number>>[] = [];
+    const sizes: number[] = [];
+    for await (const batch of options.train.batches(epoch, true)) {
+      // Steps are submitted without waiting, so the GPU queue stays full while the CPU
+      // prepares the next batch; at most 4 are in flight.
+      pending.push(this.model.trainingStep(batch));
+      sizes.push(batch.size);
+      if (pending.length - 4 >= 0) await pending[pending.length - 4];
+    }
+    const losses = await Promise.all(pending);
+    const samples = sizes.reduce((a, b) => a + b, 0);
+    if (samples === 0)
+      throw new UserError(`The training source yielded no batch in epoch ${epoch}.`);
+    const train: Record<string, number> = {};
+    losses.forEach((values, index) => {
+      for (const [name, value] of Object.entries(values)) {
+        train[name] = (train[name] ?? 0) + (value * sizes[index]!) / samples;
+      }
+    });
+    const trainSeconds = (performance.now() - start) / 1000;
+    const validate = options.validation && (epoch + 1) % this.config.evaluationInterval === 0;
+    const validation = validate ? (await this.evaluateSource(options.validation!)).metrics : {};
+    return {
+      epoch,
+      train,
+      validation,
+      lrFactor: 1,
+      seconds: (performance.now() - start) / 1000,
+      samplesPerSecond: samples / trainSeconds,
+    };
+  }
+
+  private async evaluateSource(source: BatchSource) {
+    const evaluated: EvaluatedBatch[] = [];
+    for await (const batch of source.batches(0, false)) {
+      evaluated.push(await this.model.evaluationStep(batch));
+    }
+    const labelKey = (this.model.toJSON() as { labelKey?: string }).labelKey;
+    const results = collectResults(evaluated, labelKey);
+    return { evaluated, metrics: computeMetrics(this.config.metrics, results) };
+  }
+
+  private improved(metric: string, value: number, best: number | null | undefined, delta = 0) {
+    if (best === null || best === undefined) return Number.isFinite(value);
+    const mode = metricMode(metric, Object.keys(this.model.losses()));
+    return mode === 'min' ? value < best - delta : value > best + delta;
+  }
+
+  private async selectBest(split: number, record: EpochRecord, state: TrainerState) {
+    for (const metric of this.config.selection) {
+      const value = record.validation[metric];
+      if (value === undefined || !this.improved(metric, value, state.best[metric])) continue;
+      state.best[metric] = value;
+      const folder = this.maps.best(split, metric);
+      await mkdir(folder, { recursive: true });
+      await writeWeights(
+        join(folder, 'model.safetensors'),
+        await this.model.readState(),
+        this.model.stateShapes(),
+      );
+      await writeJson(join(folder, 'metrics.json'), { epoch: record.epoch, ...record.validation });
+    }
+  }
+
+  private checkEarlyStopping(record: EpochRecord, state: TrainerState): boolean {
+    const settings = this.config.earlyStopping;
+    const value = settings ? record.validation[settings.metric] : undefined;
+    if (!settings || value === undefined) return false;
+    const tracker = state.earlyStopping;
+    if (this.improved(settings.metric, value, tracker.best, settings.minDelta)) {
+      tracker.best = value;
+      tracker.badValidations = 0;
+      return false;
+    }
+    tracker.badValidations += 1;
+    return tracker.badValidations >= settings.patience;
+  }
+
+  private async writeHistory(split: number, history: readonly EpochRecord[]) {
+    const trainNames = Object.keys(history[0]?.train ?? {});
+    const header = ['epoch', ...trainNames.map((name) => `train_${name}`)];
+    header.push(...this.config.metrics.map((name) => `validation_${name}`), 'lr_factor');
+    header.push('seconds', 'samples_per_second');
+    const rows = history.map((record) =>
+      tsvRow([
+        record.epoch,
+        ...trainNames.map((name) => record.train[name] ?? ''),
+        ...this.config.metrics.map((name) => record.validation[name] ?? ''),
+        record.lrFactor,
+        record.seconds.toFixed(3),
+        record.samplesPerSecond.toFixed(2),
+      ]),
+    );
+    await writeText(join(this.maps.split(split), 'training.tsv'), tsvRow(header) + rows.join(''));
+  }
+
+  /**
+   * Evaluates `source` with the weights of `checkpoint` ('best-<metric>' or 'last') and writes
+   * split-<k>/<set>/predictions.tsv and metrics.json. Returns the metrics.
+   */
+  async evaluate(
+    set: string,
+    source: BatchSource,
+    options: { split?: number; checkpoint?: string } = {},
+  ): Promise<Record<string, number>> {
+    const split = options.split ?? 0;
+    const checkpoint = options.checkpoint ?? `best-${this.config.selection[0] ?? 'loss'}`;
+    const folder =
+      checkpoint === 'last'
+        ? this.maps.checkpoint(split)
+        : join(this.maps.split(split), checkpoint);
+    await this.model.compile({
+      gpu: this.gpu,
+      batchSize: this.config.batchSize,
+      seed: this.config.seed,
+    });
+    this.model.writeState(await readWeights(join(folder, 'model.safetensors')));
+    const { evaluated, metrics } = await this.evaluateSource(source);
+    const out = join(this.maps.split(split), set);
+    await mkdir(out, { recursive: true });
+    await writeText(join(out, 'predictions.tsv'), predictionsTsv(evaluated));
+    await writeJson(join(out, 'metrics.json'), { checkpoint, ...metrics });
+    return metrics;
+  }
+}
+
+function hasOptimizerState(config: { name: string; momentum?: unknown }): boolean {
+  if (config.name !== 'SGD') return true;
+  const momentum = config.momentum;
+  return typeof momentum === 'number'
+    ? momentum > 0
+    : Object.values(momentum as object).some((m) => m > 0);
+}
+
+/** One row per sample: ids, per-sample losses, and the outputs when there are at most 16. */
+function predictionsTsv(evaluated: readonly EvaluatedBatch[]): string {
+  const first = evaluated[0];
+  if (!first) return tsvRow(['participant_id', 'session_id']);
+  const lossNames = Object.keys(first.losses);
+  const perRow = first.output.length / first.batch.size;
+  const outputs = perRow <= 16 ? Array.from({ length: perRow }, (_, i) => `output_${i}`) : [];
+  const header = [
+    'participant_id',
+    'session_id',
+    'index',
+    ...lossNames.map((n) => `loss_${n}`),
+    ...outputs,
+  ];
+  let text = tsvRow(header);
+  for (const { batch, output, losses } of evaluated) {
+    for (let row = 0; row < batch.size; row++) {
+      const id = batch.ids[row]!;
+      const values =
+        outputs.length > 0 ? [...output.subarray(row * perRow, (row + 1) * perRow)] : [];
+      text += tsvRow([
+        id.participant_id,
+        id.session_id,
+        id.index ?? '',
+        ...lossNames.map((name) => losses[name]![row]!),
+        ...values,
+      ]);
+    }
+  }
+  return text;
+}
