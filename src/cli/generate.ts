@@ -59,7 +59,8 @@ function registerTrivial(generate: Command, context: CommandContext): void {
     )
     .option(
       '--regions <list>',
-      'comma-separated region names from the label table or voxel values to atrophy ' +
+      'comma-separated regions to atrophy: names from the label table, patterns where * ' +
+        "matches any characters ('*_L' is the left hemisphere in AAL), or voxel values " +
         `(default: ${DEFAULT_AAL_REGIONS.join(',')})`,
       nameList,
     )

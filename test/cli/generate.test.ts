@@ -58,6 +58,17 @@ describe('cli generate', () => {
     assert.deepEqual(readJson(join(out, 'dataset_description.json')).DatasetType, 'raw');
   });
 
+  it('atrophies a hemisphere by name pattern', async () => {
+    const out = join(root, 'hemisphere');
+    const args = ['--subjects-per-class', '1', '--regions', '*_L', ...TINY];
+    const run = await runCli('generate', 'trivial', out, ...args);
+    assert.equal(run.status, 0, run.stderr);
+    const generation = readJson(join(out, 'generation.json'));
+    const names = generation.parameters.regions as string[];
+    assert.equal(names.length, 54, 'AAL has 54 left-hemisphere regions');
+    assert.ok(names.every((name) => name.endsWith('_L')));
+  });
+
   it('gives the same trivial dataset with or without workers', async () => {
     const args = ['--subjects-per-class', '1', '--seed', '9', '--resample', '8', '--crop', 'brain'];
     const main = join(root, 'main-thread');

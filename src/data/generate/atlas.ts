@@ -51,8 +51,10 @@ export function parseLabelTable(text: string, source: string): AtlasLabel[] {
 }
 
 /**
- * Returns the voxel values of `regions`, each a region name from `table` or a positive integer
- * voxel value. Names are matched exactly; a misspelt name gets the closest one as a hint.
+ * Returns the labels of `regions`, each a positive integer voxel value, a region name from
+ * `table`, or a name pattern where * matches any characters ('*_L' selects every region of the
+ * left hemisphere in AAL, as ClinicaDL's hemisphere atrophy does). Names are matched exactly,
+ * and a misspelt name gets the closest one as a hint. Repeated regions are kept once.
  */
 export function resolveRegions(
   regions: readonly string[],
@@ -60,29 +62,62 @@ export function resolveRegions(
   atlasName: string,
 ): AtlasLabel[] {
   if (regions.length === 0) throw new UserError('No atrophy region was given; give at least one.');
-  return regions.map((region) => {
-    const value = Number(region);
-    if (Number.isInteger(value) && value > 0) {
-      const named = table?.find((label) => label.value === value);
-      return { value, name: named?.name ?? String(value) };
-    }
-    if (table === null) {
-      throw new UserError(
-        `Region '${region}' is a name, but the atlas ${atlasName} has no label table; give ` +
-          'the label table with --atlas-labels, or give regions as voxel values.',
-      );
-    }
-    const label = table.find((entry) => entry.name === region);
-    if (label !== undefined) return label;
-    const hint = closestName(
-      region,
-      table.map((entry) => entry.name),
-    );
+  const labels = regions.flatMap((region) =>
+    region.includes('*')
+      ? matchPattern(region, table, atlasName)
+      : [resolveRegion(region, table, atlasName)],
+  );
+  return labels.filter(
+    (label, index) => labels.findIndex((other) => other.value === label.value) === index,
+  );
+}
+
+function matchPattern(
+  pattern: string,
+  table: readonly AtlasLabel[] | null,
+  atlasName: string,
+): AtlasLabel[] {
+  if (table === null) {
     throw new UserError(
-      `Region '${region}' is not in the label table of ${atlasName}` +
-        (hint ? `; did you mean '${hint}'?` : '; check the names in its label table.'),
+      `Region pattern '${pattern}' needs the label table of the atlas ${atlasName}; give it ` +
+        'with --atlas-labels.',
     );
-  });
+  }
+  const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
+  const regex = new RegExp(`^${escaped.join('.*')}$`);
+  const matches = table.filter((label) => regex.test(label.name));
+  if (matches.length > 0) return matches;
+  throw new UserError(
+    `Region pattern '${pattern}' matches no region in the label table of ${atlasName}.`,
+  );
+}
+
+function resolveRegion(
+  region: string,
+  table: readonly AtlasLabel[] | null,
+  atlasName: string,
+): AtlasLabel {
+  const value = Number(region);
+  if (Number.isInteger(value) && value > 0) {
+    const named = table?.find((label) => label.value === value);
+    return { value, name: named?.name ?? String(value) };
+  }
+  if (table === null) {
+    throw new UserError(
+      `Region '${region}' is a name, but the atlas ${atlasName} has no label table; give ` +
+        'the label table with --atlas-labels, or give regions as voxel values.',
+    );
+  }
+  const label = table.find((entry) => entry.name === region);
+  if (label !== undefined) return label;
+  const hint = closestName(
+    region,
+    table.map((entry) => entry.name),
+  );
+  throw new UserError(
+    `Region '${region}' is not in the label table of ${atlasName}` +
+      (hint ? `; did you mean '${hint}'?` : '; check the names in its label table.'),
+  );
 }
 
 /** Throws when the atlas has no voxel of one of the regions, naming that region. */

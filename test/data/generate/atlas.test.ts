@@ -67,6 +67,14 @@ describe('region resolution', () => {
     ]);
   });
 
+  it('resolves name patterns once each', () => {
+    const regions = resolveRegions(['*_L', 'Hippocampus_L', 'Hippo*'], TABLE, 'aal');
+    assert.deepEqual(
+      regions.map((region) => region.value),
+      [37, 85, 38],
+    );
+  });
+
   it('resolves voxel values without a table', () => {
     assert.deepEqual(resolveRegions(['4'], null, 'atlas.nii'), [{ value: 4, name: '4' }]);
   });
@@ -76,6 +84,8 @@ describe('region resolution', () => {
     ['an unknown name', ['Cerebellum'], TABLE, /'Cerebellum' is not in the label table of aal/],
     ['a name without a table', ['Hippocampus_L'], null, /has no label table.*--atlas-labels/],
     ['an empty list', [], TABLE, /No atrophy region/],
+    ['a pattern without matches', ['*_X'], TABLE, /pattern '\*_X' matches no region/],
+    ['a pattern without a table', ['*_L'], null, /pattern '\*_L' needs the label table/],
   ];
   for (const [name, regions, table, message] of invalid) {
     it(`rejects ${name}`, () => {
