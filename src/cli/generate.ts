@@ -227,7 +227,7 @@ function addGridOptions(command: Command): Command {
   return command
     .option(
       '--resample <mm>',
-      'resample the input to isotropic voxels of this size, in mm (2 gives ~91x109x91 from ' +
+      'resample the input to isotropic voxels of this size, in mm (2 gives 91x109x91 from ' +
         'Colin27; default: keep the input grid)',
       numberIn(0, 20, true),
     )

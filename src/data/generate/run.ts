@@ -1,7 +1,7 @@
 // Runs the per-subject pipelines of a generator and writes each result as soon as it is ready.
 // With workers the pipelines run in a WorkerPool while the main thread encodes and writes
 // finished images (gzip runs in Node's thread pool), so computing and writing overlap. Without
-// workers everything runs in the calling thread, which is faster for tiny images because it
+// workers everything runs in the calling thread, which can be faster for tiny images because it
 // skips the workers' start and the copies to them.
 
 import { runPipeline, type PreprocessStep } from '../transforms/pipeline.js';

@@ -1,9 +1,9 @@
 // 3D Shepp-Logan phantoms in three subtypes, after ClinicaDL's 2D `generate shepplogan`. A
 // phantom is ellipsoids painted in order on a cube of `size` voxels (1 mm each, centred on the
 // world origin): a skull, the brain, a central region, one superior region, three inferior
-// regions and two ventricles. Its outer shells follow the 3D Shepp-Logan phantom of Kak and
-// Slaney ("Principles of Computerized Tomographic Imaging", 1988). The regions' positions,
-// sizes and angles and the grey level jitter per subject.
+// regions and two ventricles. The skull is the outer ellipsoid of the 3D Shepp-Logan phantom
+// (semi-axes 0.69, 0.92, 0.81), and the brain inside it is thinner by a random shell. The
+// regions' positions, sizes and angles and their grey level vary per subject.
 //
 // Subtypes change the size of the two kinds of region: 0 has both large, 1 has small inferior
 // regions and 2 a small superior region. Every draw is made whatever the subtype, so two
