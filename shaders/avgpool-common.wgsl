@@ -30,7 +30,8 @@ fn divisor(d: vec3i, h: vec3i, w: vec3i) -> f32 {
 // a check against the window).
 fn candidates(c: i32, size_in: i32, size_out: i32, k: i32, s: i32, pad: i32) -> vec2i {
   if (ADAPTIVE) {
-    return vec2i(max(0, (c * size_out) / size_in - 1), min(size_out - 1, ((c + 1) * size_out) / size_in + 1));
+    let first = max(0, (c * size_out) / size_in - 1);
+    return vec2i(first, min(size_out - 1, ((c + 1) * size_out) / size_in + 1));
   }
   let low = select((c + pad - k) / s, 0, c + pad - k < 0);
   return vec2i(low, min(size_out - 1, (c + pad) / s));

@@ -25,7 +25,8 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   if (c >= CHANNELS) { return; }
   if (TRAINING) {
     running_mean[c] = (1.0 - MOMENTUM) * running_mean[c] + MOMENTUM * stats[c];
-    running_var[c] = (1.0 - MOMENTUM) * running_var[c] + MOMENTUM * stats[2u * CHANNELS + c] * UNBIAS;
+    let unbiased = stats[2u * CHANNELS + c] * UNBIAS;
+    running_var[c] = (1.0 - MOMENTUM) * running_var[c] + MOMENTUM * unbiased;
   } else {
     stats[c] = running_mean[c];
     stats[CHANNELS + c] = 1.0 / sqrt(running_var[c] + EPS);

@@ -31,7 +31,8 @@ export function contiguousStrides(shape: Shape): number[] {
 export function checkShape(name: string, shape: Shape): void {
   if (shape.length === 0 || shape.some((size) => !Number.isInteger(size) || size < 1)) {
     throw new UserError(
-      `Shape of '${name}' must be a non-empty list of positive integers, got [${shape.join(', ')}].`,
+      `Shape of '${name}' must be a non-empty list of positive integers, got ` +
+        `[${shape.join(', ')}].`,
     );
   }
 }

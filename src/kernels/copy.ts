@@ -257,7 +257,8 @@ function resolvePad(geometry: PadGeometry) {
     if (!valid || (mode === 'reflect' && Math.max(before, after) >= shape[a]!)) {
       throw new UserError(
         `Padding [${before}, ${after}] of axis ${a} (size ${shape[a]}) is invalid: it needs ` +
-          `non-negative integers${mode === 'reflect' ? ', smaller than the size for reflect' : ''}.`,
+          'non-negative integers' +
+          (mode === 'reflect' ? ', smaller than the size for reflect.' : '.'),
       );
     }
   });

@@ -98,7 +98,8 @@ function formula(geometry: PointwiseLossGeometry): Formula {
         : { value: 'kl_div_t(x0, x1)', grad: '-x1' };
     default:
       throw new UserError(
-        `Unknown pointwise loss '${geometry.loss}'; expected one of ${POINTWISE_LOSSES.join(', ')}.`,
+        `Unknown pointwise loss '${geometry.loss}'; expected one of ` +
+          `${POINTWISE_LOSSES.join(', ')}.`,
       );
   }
 }

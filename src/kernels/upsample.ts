@@ -50,7 +50,8 @@ function constants(geometry: UpsampleGeometry, limits: PlanLimits, backward: boo
   const dims = inputShape.length - 2;
   if (dims < 1 || dims > 3) {
     throw new UserError(
-      `Upsample input must be [N, C, ...spatial] with 1 to 3 spatial axes, got [${inputShape.join(', ')}].`,
+      'Upsample input must be [N, C, ...spatial] with 1 to 3 spatial axes, got ' +
+        `[${inputShape.join(', ')}].`,
     );
   }
   if (outputSize.length !== dims || outputSize.some((s) => !Number.isInteger(s) || s < 1)) {

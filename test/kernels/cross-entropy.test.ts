@@ -116,6 +116,17 @@ describe('cross-entropy kernels', () => {
     });
   });
 
+  it('gives identical bits on two runs', async () => {
+    const geometry: CrossEntropyGeometry = { inputShape: [2, 4, 9, 11, 7], fromLogits: true };
+    const x = randomValues(numel(geometry.inputShape), 8, -3, 3);
+    const targets = targetsFor(geometry, 9);
+    const weights = new Float32Array(4).fill(1);
+    const first = await run(geometry, x, targets, weights, Float32Array.of(1));
+    const second = await run(geometry, x, targets, weights, Float32Array.of(1));
+    assert.deepEqual(new Uint32Array(second.loss.buffer), new Uint32Array(first.loss.buffer));
+    assert.deepEqual(new Uint32Array(second.dx.buffer), new Uint32Array(first.dx.buffer));
+  });
+
   it('gives NaN for a target out of range', async () => {
     const geometry: CrossEntropyGeometry = { inputShape: [2, 3], fromLogits: true };
     const x = randomValues(6, 1);

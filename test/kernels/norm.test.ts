@@ -142,6 +142,28 @@ describe('normalisation kernels', () => {
     });
   }
 
+  it('gives identical bits on two runs', async () => {
+    const geometry: NormGeometry = { kind: 'batchNorm', inputShape: [2, 4, 6, 7, 5] };
+    const count = numel(geometry.inputShape);
+    const statsBytes = normStatsElements(geometry, LIMITS) * 4;
+    const x = gpu.upload('x', randomValues(count, 21, -3, 3));
+    const dy = gpu.upload('dy', randomValues(count, 22));
+    const weight = gpu.upload('weight', randomValues(4, 23));
+    const results: Uint32Array[] = [];
+    for (let run = 0; run < 2; run++) {
+      const stats = gpu.createBuffer('stats', statsBytes);
+      const sums = gpu.createBuffer('sums', statsBytes);
+      await dispatch(planNormStats(geometry, LIMITS), [x, stats]);
+      await dispatch(planNormBackwardSums(geometry, LIMITS), [x, dy, stats, weight, sums]);
+      const values = [...(await gpu.readU32(stats)), ...(await gpu.readU32(sums))];
+      results.push(Uint32Array.from(values));
+      stats.destroy();
+      sums.destroy();
+    }
+    assert.deepEqual(results[1], results[0]);
+    for (const buffer of [x, dy, weight]) buffer.destroy();
+  });
+
   it('rejects bad settings', () => {
     const group: NormGeometry = { kind: 'groupNorm', inputShape: [1, 6, 4], groups: 4 };
     assert.throws(() => planNormStats(group, LIMITS), /dividing the 6 channels/);
