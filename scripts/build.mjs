@@ -54,7 +54,8 @@ export function bundleNode({ entry, outfile, write = true, logLevel = 'warning' 
     external: ['webgpu'],
     // Bundled CommonJS dependencies call require(); ESM output has none unless given one.
     banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      // A private alias: bundled ESM code (fflate) imports createRequire under its own name.
+      js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);",
     },
     logLevel,
   });
