@@ -79,8 +79,9 @@ export function u32Array(values: readonly number[]): string {
 }
 
 /**
- * The WGSL value type of an element-wise kernel over `elements` values: vec4f (one 16-byte
- * access per thread) when the count is a multiple of 4, else f32; and how many there are.
+ * Returns the WGSL value type of an element-wise kernel over `elements` values and how many
+ * of them there are: vec4f (one 16-byte access per thread) when the count is a multiple of 4,
+ * else f32.
  */
 export function vectorLayout(elements: number): { type: 'vec4f' | 'f32'; count: number } {
   return elements % 4 === 0

@@ -47,8 +47,8 @@ export function planDropout(shape: Shape, p: number, limits: PlanLimits): Kernel
 }
 
 /**
- * The seed uniform of one dropout call: derive it from the experiment seed, the step and
- * the layer, so every layer and step draws a different mask and a rerun draws the same ones.
+ * Derives the seed uniform of one dropout call from the experiment seed, the step and the
+ * layer. Every layer and step then draws a different mask, and a rerun draws the same ones.
  */
 export function dropoutSeed(seed: number, step: number, layer: number): Uint32Array {
   const data = new Uint32Array(SEED_BYTES / 4);

@@ -190,7 +190,7 @@ export function planUnary(chain: readonly UnaryOp[], shape: Shape, limits: PlanL
 
 /**
  * Plans the input gradient of one unary op. Bindings: (0) the saved tensor that
- * `unarySaves(op)` names, (1) the output gradient, (2) the input gradient; ops that save
+ * `unarySaves(op)` names, (1) the output gradient, (2) the input gradient. Ops that save
  * nothing bind only (0) the output gradient and (1) the input gradient.
  */
 export function planUnaryBackward(op: UnaryOp, shape: Shape, limits: PlanLimits): KernelPlan {

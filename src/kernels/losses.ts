@@ -116,8 +116,9 @@ function resolve(geometry: PointwiseLossGeometry) {
   }
   const elements = numel(geometry.shape);
   // Factor applied to every element: the mean's 1 / count, batchmean's 1 / N.
-  const scale =
-    reduction === 'mean' ? 1 / elements : reduction === 'batchmean' ? 1 / geometry.shape[0]! : 1;
+  let scale = 1;
+  if (reduction === 'mean') scale = 1 / elements;
+  if (reduction === 'batchmean') scale = 1 / geometry.shape[0]!;
   return { reduction, elements, scale, formula: formula(geometry) };
 }
 

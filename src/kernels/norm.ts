@@ -48,7 +48,7 @@ export interface NormGeometry {
   momentum?: number;
 }
 
-/** Which elements form each statistics group, and which affine parameter each one uses. */
+/** Layout of the statistics groups, and the affine parameter of each element. */
 interface NormLayout {
   groups: number;
   groupStride: number;

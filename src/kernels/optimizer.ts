@@ -163,7 +163,7 @@ export function planSgd(elements: number, options: SgdOptions, limits: PlanLimit
   return planUpdate('sgd', sgdTemplate, elements, flags, 1, limits);
 }
 
-/** The uniform values of SGD step `step` (1 for the first step). */
+/** Returns the uniform values of SGD step `step` (1 for the first step). */
 export function sgdHyperparameters(options: SgdOptions, step: number): Float32Array {
   sgdChecks(options);
   const { lr, momentum = 0, dampening = 0, weightDecay = 0 } = options;
@@ -197,7 +197,7 @@ export function planAdam(elements: number, options: AdamOptions, limits: PlanLim
   return planUpdate(options.decoupled ? 'adamw' : 'adam', adamTemplate, elements, flags, 3, limits);
 }
 
-/** The uniform values of Adam step `step` (1 for the first step), with its bias corrections. */
+/** Returns the uniform values of Adam step `step` (1 for the first step), with its bias corrections. */
 export function adamHyperparameters(options: AdamOptions, step: number): Float32Array {
   const { lr, betas, eps, weightDecay } = adamDefaults(options);
   const [beta1, beta2] = betas;
@@ -238,6 +238,7 @@ export function planRmsprop(
   return planUpdate('rmsprop', rmspropTemplate, elements, flags, 3, limits);
 }
 
+/** Returns the uniform values of an RMSprop step. */
 export function rmspropHyperparameters(options: RmspropOptions): Float32Array {
   const { lr, alpha, eps, weightDecay, momentum } = rmspropDefaults(options);
   return hyper([lr, alpha, eps, weightDecay, momentum]);
@@ -266,7 +267,7 @@ export function planAdagrad(
   return planUpdate('adagrad', adagradTemplate, elements, flags, 1, limits);
 }
 
-/** The uniform values of Adagrad step `step` (1 for the first step). */
+/** Returns the uniform values of Adagrad step `step` (1 for the first step). */
 export function adagradHyperparameters(options: AdagradOptions, step: number): Float32Array {
   const { lr, lrDecay, weightDecay, eps } = adagradDefaults(options);
   return hyper([lr / (1 + (step - 1) * lrDecay), eps, weightDecay]);
@@ -298,6 +299,7 @@ export function planAdadelta(
   return planUpdate('adadelta', adadeltaTemplate, elements, flags, 2, limits);
 }
 
+/** Returns the uniform values of an Adadelta step. */
 export function adadeltaHyperparameters(options: AdadeltaOptions): Float32Array {
   const { lr, rho, eps, weightDecay } = adadeltaDefaults(options);
   return hyper([lr, rho, eps, weightDecay]);

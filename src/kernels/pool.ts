@@ -201,7 +201,7 @@ function plan(
   };
 }
 
-/** The output shape of max or average pooling. */
+/** Returns the output shape of max or average pooling. */
 export function poolOutputShape(geometry: PoolGeometry): number[] {
   return outputShape(geometry.inputShape, resolveWindow(geometry, 'pool', true));
 }

@@ -75,7 +75,7 @@ function groupAxes(shape: Shape, reduced: Set<number>) {
 }
 
 /**
- * Plans a reduction. The output holds the kept axes in their input order (keepdim only
+ * Plans a reduction. The output contains the kept axes in their input order (keepdim only
  * changes the shape, not the layout). Bindings: (0) input, (1) output.
  */
 export function planReduce(geometry: ReduceGeometry, limits: PlanLimits): KernelPlan {
@@ -110,15 +110,15 @@ export function planReduce(geometry: ReduceGeometry, limits: PlanLimits): Kernel
       source: source + WGSL_LINEAR_WORKGROUP,
       bindings: ['read-only-storage', 'storage'],
     },
-    // NOTE: one workgroup per output leaves a large GPU idle when there are few outputs
-    // over many elements (a bias gradient over a whole volume); a split pass would fix it.
+    // NOTE: one workgroup per output leaves a large GPU idle when few outputs cover many
+    // elements, as a bias gradient over a whole volume does. A split pass would fix it.
     workgroups: outputs,
     flops: elements,
     bytes: 4 * (elements + outputs),
   };
 }
 
-/** The shape a reduction leaves, with or without the reduced axes kept as size 1. */
+/** Returns the shape a reduction leaves, with or without the reduced axes kept as size 1. */
 export function reducedShape(shape: Shape, axes: readonly number[], keepDims = false): number[] {
   const reduced = new Set(normalizeAxes(axes, shape.length));
   if (keepDims) return shape.map((size, axis) => (reduced.has(axis) ? 1 : size));

@@ -41,7 +41,7 @@ export interface UnaryOp {
   factor?: number;
 }
 
-/** What the backward pass of an op reads besides the output gradient. */
+/** Tensor that the backward pass of an op reads besides the output gradient. */
 export type SavedTensor = 'input' | 'output' | 'none';
 
 interface UnaryDefinition {
@@ -154,7 +154,7 @@ function definition(op: UnaryOp): UnaryDefinition {
   return found;
 }
 
-/** The tensor the backward pass of `op` reads besides the output gradient. */
+/** Returns the tensor that the backward pass of `op` reads besides the output gradient. */
 export function unarySaves(op: UnaryOp): SavedTensor {
   return definition(op).saves;
 }

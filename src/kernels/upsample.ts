@@ -33,7 +33,7 @@ export interface UpsampleGeometry {
   scaleFactor?: readonly number[];
 }
 
-/** The output-to-input coordinate scale of one axis, in f32 as PyTorch computes it. */
+/** Returns the output-to-input coordinate scale of one axis, in f32 as PyTorch computes it. */
 export function upsampleScale(geometry: UpsampleGeometry, axis: number): number {
   const size = geometry.inputShape[axis + 2]!;
   const out = geometry.outputSize[axis]!;
