@@ -11,20 +11,7 @@ import { networkFromJSON } from '../../src/networks/registry.js';
 import { AdamConfig, SGDConfig } from '../../src/optim/optimizers.js';
 import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
 import type { Batch } from '../../src/data/batch.js';
-import { patchSource, readPatches, type Patches } from './patches.js';
-
-export const CNN = {
-  name: 'CNN',
-  inShape: [1, 6, 6, 6],
-  numOutputs: 2,
-  convArgs: { channels: [4], norm: null },
-};
-export const AUTOENCODER = {
-  name: 'AutoEncoder',
-  inShape: [1, 8, 8, 8],
-  latentSize: 8,
-  convArgs: { channels: [4], norm: null },
-};
+import { AUTOENCODER, CNN, patchSource, readPatches, type Patches } from './patches.js';
 
 async function epochLosses(model: SupervisedModel, patches: Patches, epochs: number) {
   const source = patchSource(patches, 4);

@@ -5,6 +5,20 @@
 import type { Batch, BatchSource } from '../../src/data/batch.js';
 import { readNifti } from '../../src/data/nifti/node.js';
 
+/** Networks whose ops all have GPU kernels: a CNN classifier and an autoencoder. */
+export const CNN = {
+  name: 'CNN',
+  inShape: [1, 6, 6, 6],
+  numOutputs: 2,
+  convArgs: { channels: [4], norm: null },
+};
+export const AUTOENCODER = {
+  name: 'AutoEncoder',
+  inShape: [1, 8, 8, 8],
+  latentSize: 8,
+  convArgs: { channels: [4], norm: null },
+};
+
 export const COLIN = '/usr/share/mricron/templates/ch2bet.nii.gz';
 
 export interface Patches {
