@@ -15,7 +15,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** `count` values uniform in [low, high), rounded to f32 so the references see what the GPU sees. */
+/** `count` values uniform in [low, high), rounded to f32 so the references read the GPU's inputs. */
 export function randomValues(count: number, seed: number, low = -1, high = 1): Float32Array {
   const random = seededRandom(seed);
   return Float32Array.from({ length: count }, () => low + (high - low) * random());

@@ -70,7 +70,10 @@ export function padReference(x: ArrayLike<number>, geometry: PadGeometry): Float
       const c = v - padding[a]![0];
       const size = shape[a]!;
       if (c < 0 || c >= size) inside = false;
-      if (mode === 'reflect') return c < 0 ? -c : c >= size ? 2 * (size - 1) - c : c;
+      if (mode === 'reflect') {
+        if (c < 0) return -c;
+        return c >= size ? 2 * (size - 1) - c : c;
+      }
       return Math.min(Math.max(c, 0), size - 1);
     });
     return mode === 'constant' && !inside ? (geometry.value ?? 0) : x[indexOf(source, shape)]!;

@@ -15,7 +15,7 @@ function pcg4d(input: [number, number, number, number]): number[] {
   return v;
 }
 
-/** The kept-element mask of dropout(p) under `seed` (low and high words). */
+/** Returns the kept-element mask of dropout(p) under `seed` (low and high words). */
 export function dropoutMask(count: number, p: number, seed: ArrayLike<number>): Uint8Array {
   const threshold = Math.fround(p);
   return Uint8Array.from({ length: count }, (_, i) => {

@@ -56,7 +56,7 @@ function formulas(geometry: PointwiseLossGeometry): { value: Pointwise; grad: Po
   }
 }
 
-/** The reduced loss (or one per element for 'none') and its gradient times dLoss. */
+/** Computes the reduced loss (or one per element for 'none') and its gradient times dLoss. */
 export function pointwiseLossReference(
   geometry: PointwiseLossGeometry,
   x: ArrayLike<number>,
