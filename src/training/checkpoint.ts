@@ -27,6 +27,8 @@ export interface TrainerState {
   best: Record<string, number>;
   /** Validations without improvement of the early-stopping metric, and its best value. */
   earlyStopping: { best: number | null; badValidations: number };
+  /** State of the learning-rate schedule, or null without one. */
+  schedule: Record<string, number | null> | null;
   /** The batch order depends only on this seed and the epoch. */
   rng: { seed: number; nextEpoch: number };
 }

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { parseConfig } from '../config.js';
 import { UserError } from '../errors.js';
+import { scheduleConfig } from '../optim/schedules.js';
 
 const positiveInt = z.number().int().min(1);
 
@@ -29,6 +30,13 @@ export const trainerSchema = z.strictObject({
     })
     .nullable()
     .default(null),
+  /**
+   * Learning-rate schedule JSON (`{ name: 'Step', stepSize: 2, gamma: 0.5 }`), stepped once per
+   * epoch and scaling every learning rate; default null (constant).
+   */
+  schedule: z.looseObject({ name: z.string() }).nullable().default(null),
+  /** Metric ReduceLROnPlateau monitors: a validation metric, else the training loss. */
+  scheduleMetric: z.string().default('loss'),
   /** Seed of the parameter initialisation and of the batch order; default 0. */
   seed: z.number().int().min(0).default(0),
   /** Gradient accumulation steps; only 1 is available. */
@@ -42,6 +50,7 @@ export type TrainerConfig = z.output<typeof trainerSchema>;
 /** Parses the Trainer's options, rejecting what the engine cannot do yet. */
 export function trainerConfig(json: unknown): TrainerConfig {
   const config = parseConfig('TrainerConfig', trainerSchema, json ?? {});
+  if (config.schedule) config.schedule = scheduleConfig(config.schedule);
   // NOTE: the training program applies one optimizer update per step and has no gradient
   // norm, so accumulation and clipping need engine support first.
   if (config.accumulationSteps !== 1) {

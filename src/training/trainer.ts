@@ -12,6 +12,7 @@ import { modelFromJSON } from '../models/index.js';
 import type { EvaluatedBatch, Model } from '../models/model.js';
 import { describeAdapter } from '../runtime/device.js';
 import type { Gpu } from '../runtime/gpu.js';
+import { LrSchedule, scheduleConfig } from '../optim/schedules.js';
 import type { Callback, EpochRecord } from './callbacks.js';
 import { loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import {
@@ -55,6 +56,7 @@ export class Trainer {
   readonly config: TrainerConfig;
   private readonly gpu: Gpu;
   private readonly callbacks: Callback[];
+  private schedule?: LrSchedule;
 
   constructor(options: TrainerOptions) {
     this.maps = new Maps(options.maps);
@@ -134,11 +136,16 @@ export class Trainer {
       history: [],
       best: {},
       earlyStopping: { best: null, badValidations: 0 },
+      schedule: null,
       rng: { seed, nextEpoch: 0 },
     };
+    // The schedule's base rate is 1, so its learning rate is the factor applied to every group.
+    const schedule = this.config.schedule;
+    this.schedule = schedule ? new LrSchedule(scheduleConfig(schedule), 1) : undefined;
     if (options.resume) {
       await this.maps.readExperiment();
       state = await loadCheckpoint(this.maps.checkpoint(split), this.model);
+      if (this.schedule && state.schedule) this.schedule.restore(state.schedule);
       const stateful = Object.values(this.model.optimizers()).some(hasOptimizerState);
       if (stateful) {
         // NOTE: the training program keeps optimizer moments on the GPU without a way to read
@@ -162,6 +169,11 @@ export class Trainer {
       state.epoch = epoch;
       state.steps = this.model.steps;
       state.rng.nextEpoch = epoch + 1;
+      if (this.schedule) {
+        const metric = record.validation[this.config.scheduleMetric] ?? record.train.loss;
+        this.schedule.step(metric);
+        state.schedule = this.schedule.state();
+      }
       await this.writeHistory(split, state.history);
       await this.selectBest(split, record, state);
       const stop = this.checkEarlyStopping(record, state);
@@ -181,12 +193,13 @@ export class Trainer {
 
   private async runEpoch(epoch: number, options: TrainOptions): Promise<EpochRecord> {
     const start = performance.now();
+    const lrFactor = this.schedule?.lr ?? 1;
     const pending: Promise<Record<string, number>>[] = [];
     const sizes: number[] = [];
     for await (const batch of options.train.batches(epoch, true)) {
       // Steps are submitted without waiting, so the GPU queue stays full while the CPU
       // prepares the next batch; at most 4 are in flight.
-      pending.push(this.model.trainingStep(batch));
+      pending.push(this.model.trainingStep(batch, lrFactor));
       sizes.push(batch.size);
       if (pending.length - 4 >= 0) await pending[pending.length - 4];
     }
@@ -207,7 +220,7 @@ export class Trainer {
       epoch,
       train,
       validation,
-      lrFactor: 1,
+      lrFactor,
       seconds: (performance.now() - start) / 1000,
       samplesPerSecond: samples / trainSeconds,
     };

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CrossEntropyLossConfig } from '../../src/losses/index.js';
 import { SupervisedModel } from '../../src/models/index.js';
-import { SGDConfig } from '../../src/optim/optimizers.js';
+import type { BatchSource } from '../../src/data/batch.js';
+import { setLogSink } from '../../src/log.js';
+import { AdamConfig, SGDConfig } from '../../src/optim/optimizers.js';
 import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
 import { ProgressCallback, type EpochRecord } from '../../src/training/callbacks.js';
 import { readWeights } from '../../src/training/maps.js';
@@ -24,6 +26,7 @@ const CONFIG = {
   metrics: ['loss', 'accuracy', 'balancedAccuracy'],
   selection: ['loss', 'accuracy'],
   seed: 5,
+  schedule: { name: 'Step', stepSize: 2, gamma: 0.5 },
 };
 
 /** Stops a run after `epoch` (0-based) finished and was checkpointed, like a kill. */
@@ -102,6 +105,67 @@ describe('Trainer', () => {
     history.forEach((record, epoch) => {
       assert.equal(rest[epoch]!.train.loss, record.train.loss, `epoch ${epoch} loss`);
     });
+    assert.deepEqual(
+      rest.map((record) => record.lrFactor),
+      [1, 1, 0.5, 0.5],
+    );
+  });
+
+  it('resumes after a kill mid-epoch', async () => {
+    const root = join(folder, 'mid-epoch');
+    const { train, validation } = sources();
+    // The source fails after the first batch of epoch 2, as a process killed mid-epoch.
+    const failing: BatchSource = {
+      ...train,
+      async *batches(epoch, shuffle) {
+        let count = 0;
+        for await (const batch of train.batches(epoch, shuffle)) {
+          if (epoch === 2 && count++ === 1) throw new Kill('killed in epoch 2');
+          yield batch;
+        }
+      },
+    };
+    const first = new Trainer({ maps: root, model: model(), gpu, config: CONFIG });
+    await assert.rejects(first.train({ train: failing, validation }), Kill);
+    const resumed = await Trainer.fromMaps(root, gpu);
+    await resumed.train({ train, validation, resume: true });
+    const last = (path: string) =>
+      readWeights(join(path, 'split-0', 'checkpoints', 'last', 'model.safetensors'));
+    const expected = await last(join(folder, 'straight'));
+    const actual = await last(root);
+    for (const [name, values] of expected) {
+      assert.deepEqual([...actual.get(name)!], [...values], name);
+    }
+  });
+
+  it('warns that resuming Adam resets its moments', async () => {
+    const root = join(folder, 'adam');
+    const adam = () =>
+      new SupervisedModel({
+        network: CNN,
+        loss: CrossEntropyLossConfig(),
+        optimizer: AdamConfig(),
+      });
+    const config = { ...CONFIG, epochs: 2 };
+    const first = new Trainer({
+      maps: root,
+      model: adam(),
+      gpu,
+      config,
+      callbacks: [killAfter(0)],
+    });
+    await assert.rejects(first.train(sources()), Kill);
+    const messages: string[] = [];
+    const previous = setLogSink((_level, _scope, message) => messages.push(message));
+    try {
+      await new Trainer({ maps: root, model: adam(), gpu, config }).train({
+        ...sources(),
+        resume: true,
+      });
+    } finally {
+      setLogSink(previous);
+    }
+    assert.ok(messages.some((message) => /resets the optimizer moments/.test(message)));
   });
 
   it('writes the experiment folder', async () => {
@@ -203,6 +267,7 @@ describe('Trainer', () => {
     ['gradient accumulation', { accumulationSteps: 2 }, /accumulation is not available/],
     ['gradient clipping', { clipGradNorm: 1 }, /clipping is not available/],
     ['misspelt field', { epoch: 3 }, /Did you mean 'epochs'/],
+    ['unknown schedule', { schedule: { name: 'Stepp' } }, /Did you mean 'Step'/],
   ];
   for (const [title, config, message] of bad) {
     it(`rejects ${title}`, () => {
