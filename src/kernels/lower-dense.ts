@@ -2,7 +2,7 @@
 // linear and batched matmul.
 
 import { UserError } from '../errors.js';
-import { numElements, type Node, type Shape } from '../graph/ir.js';
+import { numElements, type Node, type Shape, type Value } from '../graph/ir.js';
 import type { ConvAttrs, ConvTransposeAttrs, MatmulAttrs } from '../graph/ops/index.js';
 import type { GradOpAttrs } from '../graph/autodiff-ops.js';
 import type { ConvGeometry } from './conv.js';
@@ -17,6 +17,7 @@ import {
   type LoweredDispatch,
 } from './lower.js';
 import { planLinear, planMatmul } from './matmul.js';
+import type { Epilogue } from './plan.js';
 
 /** The convolution whose input is `input` [N, C, ...] and weight `weight` [Cout, C/g, ...]. */
 function convGeometry(input: Shape, weight: Shape, attrs: ConvAttrs): ConvGeometry {
@@ -33,25 +34,33 @@ function convGeometry(input: Shape, weight: Shape, attrs: ConvAttrs): ConvGeomet
   };
 }
 
+/** The epilogue of a producer node and the value its kernel writes (fused or not). */
+function epilogue(node: Node, context: LowerContext, bias: Value | undefined) {
+  const fused = context.fusedActivation(node);
+  const settings: Epilogue = { bias: bias !== undefined };
+  if (fused) {
+    settings.activation = fused.activation;
+    if (fused.parameter !== undefined) settings.activationParameter = fused.parameter;
+  }
+  return { settings, output: fused ? fused.node.outputs[0]! : node.outputs[0]! };
+}
+
 registerLowering('conv', (node, context) => {
   const [x, weight, bias] = node.inputs;
+  const { settings, output } = epilogue(node, context, bias);
   const plan = planConvForward(
     convGeometry(x!.shape, weight!.shape, node.attrs as ConvAttrs),
-    { bias: bias !== undefined },
+    settings,
     context.limits,
   );
-  const operands = [
-    value(x!),
-    value(weight!),
-    bias ? value(bias) : UNUSED,
-    value(node.outputs[0]!),
-  ];
+  const operands = [value(x!), value(weight!), bias ? value(bias) : UNUSED, value(output)];
   return [{ plan, operands }];
 });
 
 registerLowering('convTranspose', (node, context) => {
   const [x, weight, bias] = node.inputs;
   const attrs = node.attrs as ConvTransposeAttrs;
+  const { settings, output } = epilogue(node, context, bias);
   const plan = planConvTranspose(
     {
       ...convGeometry(x!.shape, weight!.shape, attrs),
@@ -59,15 +68,10 @@ registerLowering('convTranspose', (node, context) => {
       outChannels: weight!.shape[1]! * attrs.groups,
       outputPadding: attrs.outputPadding,
     },
-    { bias: bias !== undefined },
+    settings,
     context.limits,
   );
-  const operands = [
-    value(x!),
-    value(weight!),
-    bias ? value(bias) : UNUSED,
-    value(node.outputs[0]!),
-  ];
+  const operands = [value(x!), value(weight!), bias ? value(bias) : UNUSED, value(output)];
   return [{ plan, operands }];
 });
 
@@ -100,17 +104,13 @@ registerLowering('convWeightGrad', (node, context) => {
 registerLowering('linear', (node, context) => {
   const [x, weight, bias] = node.inputs;
   const [outFeatures, inFeatures] = [weight!.shape[0]!, weight!.shape[1]!];
+  const { settings, output } = epilogue(node, context, bias);
   const plan = planLinear(
     { batch: numElements(x!.shape) / inFeatures, inFeatures, outFeatures },
-    { bias: bias !== undefined },
+    settings,
     context.limits,
   );
-  const operands = [
-    value(x!),
-    value(weight!),
-    bias ? value(bias) : UNUSED,
-    value(node.outputs[0]!),
-  ];
+  const operands = [value(x!), value(weight!), bias ? value(bias) : UNUSED, value(output)];
   return [{ plan, operands }];
 });
 

@@ -62,7 +62,10 @@ registerLowering('unaryGrad', (node, context) => {
   const dx = value(node.outputs[0]!);
   const saves = unarySaves(op);
   if (saves === 'none') return [{ plan, operands: [value(dy!), dx] }];
-  return [{ plan, operands: [value(saves === 'input' ? x! : y!), value(dy!), dx] }];
+  // When fusion removed the input, the output stands in: fuse.ts fuses only activations whose
+  // derivative reads the same from either (relu's and leakyRelu's depend only on the sign).
+  const saved = saves === 'output' || !context.materialized(x!) ? y! : x!;
+  return [{ plan, operands: [value(saved), value(dy!), dx] }];
 });
 
 for (const op of ['add', 'sub', 'mul', 'div'] as BinaryOp[]) {

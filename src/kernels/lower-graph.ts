@@ -4,6 +4,7 @@
 
 import { UserError } from '../errors.js';
 import { numElements, type Graph, type Value } from '../graph/ir.js';
+import { findEpilogueFusions, type FusedActivation } from './fuse.js';
 import { getLowering, type LowerContext, type LoweredDispatch, type Operand } from './lower.js';
 
 /** A tensor of the compiled program: an IR value (after aliasing) or an internal tensor. */
@@ -35,12 +36,27 @@ export type ExtraLowering = (context: LowerContext) => LoweredDispatch[];
 
 type BaseContext = Pick<LowerContext, 'limits' | 'training'>;
 
+export interface LowerGraphOptions {
+  /** Apply activations in the producing kernel's epilogue (default true). */
+  fuse?: boolean;
+}
+
 export function lowerGraph(
   graph: Graph,
   base: BaseContext,
   keep: readonly Value[],
   extra?: ExtraLowering,
+  options: LowerGraphOptions = {},
 ): LoweredGraph {
+  const fusion =
+    options.fuse === false
+      ? { byProducer: new Map<number, FusedActivation>(), fused: new Set<number>() }
+      : findEpilogueFusions(graph, keep);
+  // Pre-activation outputs of fused producers: their kernels write the activation's output.
+  const removed = new Set<number>();
+  for (const node of graph.nodes) {
+    if (fusion.byProducer.has(node.id)) removed.add(node.outputs[0]!.id);
+  }
   const tensors = new Map<number, Tensor>();
   const uniforms = new Map<number, { key: string; bytes: number }>();
   const aliases = new Map<number, Value>();
@@ -66,6 +82,8 @@ export function lowerGraph(
     constant: (key, data) => ({ kind: 'constant', key, data }),
     alias: (view, target) => void aliases.set(view.id, target),
     reserve: (v, elements) => void minimum.set(v.id, Math.max(minimum.get(v.id) ?? 0, elements)),
+    fusedActivation: (node) => fusion.byProducer.get(node.id),
+    materialized: (v) => !removed.has(v.id),
   };
 
   const tensorOfValue = (v: Value): number => {
@@ -139,6 +157,7 @@ export function lowerGraph(
     }
   };
   for (const node of graph.nodes) {
+    if (fusion.fused.has(node.id)) continue;
     const lowering = getLowering(node.op);
     if (!lowering) {
       throw new UserError(
@@ -157,7 +176,9 @@ export function lowerGraph(
     ofValue.set(v.id, id);
   }
   for (const node of graph.nodes) {
-    for (const output of node.outputs) ofValue.set(output.id, tensorOfValue(output));
+    for (const output of node.outputs) {
+      if (!removed.has(output.id)) ofValue.set(output.id, tensorOfValue(output));
+    }
   }
   for (const [valueId, elements] of minimum) {
     const tensor = tensors.get(ofValue.get(valueId)!)!;

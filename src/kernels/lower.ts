@@ -4,6 +4,7 @@
 
 import type { Node, Value } from '../graph/ir.js';
 import type { OpName } from '../graph/ops/index.js';
+import type { FusedActivation } from './fuse.js';
 import type { GemmLimits } from './matmul-tile.js';
 import type { KernelPlan } from './plan.js';
 
@@ -48,6 +49,10 @@ export interface LowerContext {
   alias(view: Value, base: Value): void;
   /** Requires `value`'s tensor to have at least `elements` elements (kernels that write extras). */
   reserve(value: Value, elements: number): void;
+  /** The activation a producer's kernel applies in its epilogue, when fused (see fuse.ts). */
+  fusedActivation(node: Node): FusedActivation | undefined;
+  /** False for a tensor that fusion removed: a fused producer's pre-activation output. */
+  materialized(value: Value): boolean;
 }
 
 export type Lowering = (node: Node, context: LowerContext) => LoweredDispatch[];

@@ -71,6 +71,35 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'linear with a fused sigmoid',
+    inputShape: [3, 5],
+    build(graph, x) {
+      const w = graph.addParam('w', [4, 5], UNIFORM);
+      const b = graph.addParam('b', [4], UNIFORM);
+      const h = graph.addNode('linear', [x, w, b], {})[0]!;
+      return graph.addNode('sigmoid', [h], {})[0]!;
+    },
+  },
+  {
+    name: 'conv with a fused relu',
+    inputShape: [1, 2, 5, 6],
+    build(graph, x) {
+      const w = graph.addParam('w', [3, 2, 3, 3], UNIFORM);
+      const b = graph.addParam('b', [3], UNIFORM);
+      const attrs = {
+        stride: [1, 1],
+        padding: [
+          [1, 1],
+          [0, 0],
+        ] as [number, number][],
+        dilation: [1, 1],
+        groups: 1,
+      };
+      const h = graph.addNode('conv', [x, w, b], attrs)[0]!;
+      return graph.addNode('relu', [h], {})[0]!;
+    },
+  },
+  {
     name: 'prelu over channels',
     inputShape: [2, 3, 4, 4],
     build(graph, x) {
