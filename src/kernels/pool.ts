@@ -4,6 +4,8 @@
 
 import { UserError } from '../errors.js';
 import { WGSL_LINEAR_WORKGROUP } from '../runtime/index.js';
+import adaptiveMaxBackward from '../../shaders/adaptive-maxpool-backward.wgsl';
+import adaptiveMaxForward from '../../shaders/adaptive-maxpool.wgsl';
 import avgpoolBackward from '../../shaders/avgpool-backward.wgsl';
 import avgpoolCommon from '../../shaders/avgpool-common.wgsl';
 import avgpoolForward from '../../shaders/avgpool-forward.wgsl';
@@ -147,8 +149,7 @@ function resolveWindow(geometry: PoolGeometry, what: string, dilated: boolean): 
   };
 }
 
-function adaptiveWindow(geometry: AdaptivePoolGeometry): Window3 {
-  const what = 'adaptiveAvgPool';
+function adaptiveWindow(geometry: AdaptivePoolGeometry, what = 'adaptiveAvgPool'): Window3 {
   const dims = spatialDims(geometry.inputShape, what);
   const output = perAxis(`${what} outputSize`, geometry.outputSize, dims, 1);
   const ones = to3([], 1);
@@ -340,4 +341,48 @@ export function planAdaptiveAvgPoolBackward(
   limits: PlanLimits,
 ): KernelPlan {
   return planAvg(adaptiveWindow(geometry), ADAPTIVE, true, limits);
+}
+
+function adaptiveMaxConstants(
+  geometry: AdaptivePoolGeometry,
+  limits: PlanLimits,
+  backward: boolean,
+) {
+  const window = adaptiveWindow(geometry, 'adaptiveMaxPool');
+  const sizes = checkSizes(limits, 'adaptiveMaxPool', window);
+  const all = windowConstants(window, backward ? sizes.inputs : sizes.outputs);
+  const constants: Record<string, TemplateValue> = { COUNT: all.COUNT! };
+  for (const key of ['ID', 'IH', 'IW', 'OD', 'OH', 'OW']) constants[key] = all[key]!;
+  return { constants, sizes };
+}
+
+/**
+ * Plans adaptive max pooling. Bindings: (0) x, (1) y, (2) argmax (u32, same shape as y), as
+ * planMaxPool.
+ */
+export function planAdaptiveMaxPool(
+  geometry: AdaptivePoolGeometry,
+  limits: PlanLimits,
+): KernelPlan {
+  const { constants, sizes } = adaptiveMaxConstants(geometry, limits, false);
+  const source = specialize('adaptive-maxpool', adaptiveMaxForward, constants);
+  const bindings: KernelPlan['spec']['bindings'] = ['read-only-storage', 'storage', 'storage'];
+  const bytes = 4 * (sizes.inputs + 2 * sizes.outputs);
+  return plan('adaptive_maxpool', source, bindings, sizes.outputs, sizes.inputs, bytes);
+}
+
+/** Plans adaptive max pooling's input gradient. Bindings: (0) dy, (1) argmax, (2) dx. */
+export function planAdaptiveMaxPoolBackward(
+  geometry: AdaptivePoolGeometry,
+  limits: PlanLimits,
+): KernelPlan {
+  const { constants, sizes } = adaptiveMaxConstants(geometry, limits, true);
+  const source = specialize('adaptive-maxpool-backward', adaptiveMaxBackward, constants);
+  const bindings: KernelPlan['spec']['bindings'] = [
+    'read-only-storage',
+    'read-only-storage',
+    'storage',
+  ];
+  const bytes = 4 * (sizes.inputs + 2 * sizes.outputs);
+  return plan('adaptive_maxpool_backward', source, bindings, sizes.inputs, sizes.inputs, bytes);
 }

@@ -3,6 +3,8 @@ import { numel } from '../../src/kernels/common.js';
 import {
   planAdaptiveAvgPool,
   planAdaptiveAvgPoolBackward,
+  planAdaptiveMaxPool,
+  planAdaptiveMaxPoolBackward,
   planAvgPool,
   planAvgPoolBackward,
   planMaxPool,
@@ -94,6 +96,22 @@ describe('pooling kernels', () => {
       const dy = randomValues(outputs, 6);
       const plan = planMaxPoolBackward(geometry, LIMITS);
       const [dx] = await runPlan(gpu, plan, [dy, expected.argmax], [x.length]);
+      assert.ok(maxAbsError(dx!, maxPoolBackwardReference(geometry, x, dy)) <= TOLERANCE);
+    });
+  }
+
+  for (const geometry of ADAPTIVE_CASES) {
+    it(`adaptiveMaxPool to [${geometry.outputSize}] on [${geometry.inputShape}]`, async () => {
+      const x = randomValues(numel(geometry.inputShape), 15).map((v) => Math.round(v * 4) / 4);
+      const expected = maxPoolReference(geometry, x);
+      const outputs = expected.y.length;
+      const forward = planAdaptiveMaxPool(geometry, LIMITS);
+      const [y, argmax] = await runPlan(gpu, forward, [x], [outputs, outputs]);
+      assert.equal(maxAbsError(y!, expected.y), 0);
+      assert.deepEqual(new Uint32Array(argmax!.buffer), expected.argmax);
+      const dy = randomValues(outputs, 16);
+      const backward = planAdaptiveMaxPoolBackward(geometry, LIMITS);
+      const [dx] = await runPlan(gpu, backward, [dy, expected.argmax], [x.length]);
       assert.ok(maxAbsError(dx!, maxPoolBackwardReference(geometry, x, dy)) <= TOLERANCE);
     });
   }

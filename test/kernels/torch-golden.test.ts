@@ -35,6 +35,8 @@ import {
 import {
   planAdaptiveAvgPool,
   planAdaptiveAvgPoolBackward,
+  planAdaptiveMaxPool,
+  planAdaptiveMaxPoolBackward,
   planAvgPool,
   planAvgPoolBackward,
   planMaxPool,
@@ -93,7 +95,7 @@ describe('PyTorch golden values', () => {
   }
 
   type PoolCase = {
-    kind: 'maxPool' | 'avgPool' | 'adaptiveAvgPool';
+    kind: 'maxPool' | 'avgPool' | 'adaptiveAvgPool' | 'adaptiveMaxPool';
     geometry: never;
     x: number[];
     y: number[];
@@ -107,22 +109,19 @@ describe('PyTorch golden values', () => {
       const dy = f32(c.dy);
       let y: Float32Array;
       let dx: Float32Array;
-      if (c.kind === 'maxPool') {
-        const [values, argmax] = await runPlan(
-          gpu,
-          planMaxPool(c.geometry, LIMITS),
-          [x],
-          [c.y.length, c.y.length],
-        );
+      if (c.kind === 'maxPool' || c.kind === 'adaptiveMaxPool') {
+        const adaptive = c.kind === 'adaptiveMaxPool';
+        const forward = adaptive
+          ? planAdaptiveMaxPool(c.geometry, LIMITS)
+          : planMaxPool(c.geometry, LIMITS);
+        const [values, argmax] = await runPlan(gpu, forward, [x], [c.y.length, c.y.length]);
         y = values!;
         const indices = new Uint32Array(argmax!.buffer);
         if (c.argmax) assert.deepEqual([...indices], c.argmax);
-        [dx] = (await runPlan(
-          gpu,
-          planMaxPoolBackward(c.geometry, LIMITS),
-          [dy, indices],
-          [x.length],
-        )) as [Float32Array];
+        const backward = adaptive
+          ? planAdaptiveMaxPoolBackward(c.geometry, LIMITS)
+          : planMaxPoolBackward(c.geometry, LIMITS);
+        [dx] = (await runPlan(gpu, backward, [dy, indices], [x.length])) as [Float32Array];
       } else {
         const adaptive = c.kind === 'adaptiveAvgPool';
         const forward = adaptive

@@ -95,13 +95,23 @@ function forEachWindow(
 
 const planesOf = (shape: readonly number[]) => shape[0]! * shape[1]!;
 
-/** Max pooling: values and argmax indices into each input plane (first maximum wins). */
-export function maxPoolReference(geometry: PoolGeometry, x: ArrayLike<number>) {
-  const outShape = poolOutputShape(geometry);
+/**
+ * Max pooling, plain or adaptive (when the geometry has outputSize): values and argmax
+ * indices into each input plane (first maximum wins).
+ */
+export function maxPoolReference(
+  geometry: PoolGeometry | AdaptivePoolGeometry,
+  x: ArrayLike<number>,
+) {
+  const adaptive = 'outputSize' in geometry;
+  const outShape = adaptive
+    ? [geometry.inputShape[0]!, geometry.inputShape[1]!, ...geometry.outputSize]
+    : poolOutputShape(geometry);
+  const axes = adaptive ? adaptiveAxes(geometry) : windowAxes(geometry, outShape);
   const y = new Float64Array(numel(outShape));
   const argmax = new Uint32Array(y.length);
   const planeIn = numel(geometry.inputShape.slice(2));
-  forEachWindow(planesOf(geometry.inputShape), windowAxes(geometry, outShape), (o, inputs) => {
+  forEachWindow(planesOf(geometry.inputShape), axes, (o, inputs) => {
     let best = inputs[0]!;
     for (const index of inputs) if (x[index]! > x[best]!) best = index;
     y[o] = x[best]!;
@@ -111,7 +121,7 @@ export function maxPoolReference(geometry: PoolGeometry, x: ArrayLike<number>) {
 }
 
 export function maxPoolBackwardReference(
-  geometry: PoolGeometry,
+  geometry: PoolGeometry | AdaptivePoolGeometry,
   x: ArrayLike<number>,
   dy: ArrayLike<number>,
 ): Float64Array {
