@@ -5,3 +5,4 @@ export type { ForwardFunction, InferenceVolume } from './common.js';
 export { WholeImageInferer, type WholeImageOptions } from './whole-image.js';
 export { PatchInferer, windowStarts, type PatchInfererOptions } from './patch.js';
 export { SliceInferer, type SliceInfererOptions } from './slice.js';
+export { programForward } from './program.js';

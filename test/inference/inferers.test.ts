@@ -13,7 +13,10 @@ import {
 /** A volume of distinct values, so any misplaced voxel changes the result. */
 function rampVolume(shape: number[]): InferenceVolume {
   const size = shape.reduce((a, b) => a * b, 1);
-  const data = Float32Array.from({ length: size }, (_, i) => Math.sin(i * 0.37) * 100 + (i + 1) * 1e-3);
+  const data = Float32Array.from(
+    { length: size },
+    (_, i) => Math.sin(i * 0.37) * 100 + (i + 1) * 1e-3,
+  );
   return { data, shape };
 }
 
