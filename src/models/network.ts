@@ -53,17 +53,7 @@ function resolveNet(spec: NetNetwork): ResolvedNetwork {
   return {
     source,
     toJSON: () => ({ ...spec }),
-    toGraph(batchSize) {
-      // NOTE: .net networks declare their input with batch size 1; rebatching them needs the
-      // elaborator to take the batch size, so other sizes are rejected here.
-      if (batchSize !== 1) {
-        throw new UserError(
-          `The .net network '${spec.network ?? path}' is built for batch size 1, got ` +
-            `${batchSize}. Use batch size 1, or pass the network as a config (networkFromJSON).`,
-        );
-      }
-      return compileNetFile(host, path, options).graph;
-    },
+    toGraph: (batchSize) => compileNetFile(host, path, { ...options, batchSize }).graph,
   };
 }
 

@@ -55,6 +55,8 @@ interface Programs {
   evaluate: CompiledGraph;
   evaluationLosses: Map<string, Value>;
   outputShape: number[];
+  inputName: string;
+  inputShape: readonly number[];
 }
 
 export class SupervisedModel extends Model {
@@ -125,7 +127,7 @@ export class SupervisedModel extends Model {
     const key = `${batchSize}:${seed}`;
     if (this.programs?.key === key) return;
     const graph = this.network.toGraph(batchSize);
-    const input = graph.input('input')!;
+    const input = this.networkInput(graph);
     const output = this.networkOutput(graph);
     const rowWeight = graph.addInput('rowWeight', [batchSize]);
     const target = this.targetValue(graph, input, output);
@@ -150,7 +152,7 @@ export class SupervisedModel extends Model {
     });
     const evaluation = this.network.toGraph(batchSize);
     const evalOutput = this.networkOutput(evaluation);
-    const evalTarget = this.targetValue(evaluation, evaluation.input('input')!, evalOutput);
+    const evalTarget = this.targetValue(evaluation, this.networkInput(evaluation), evalOutput);
     const evaluationLosses = new Map<string, Value>();
     for (const [name, loss] of Object.entries(this.losses())) {
       evaluationLosses.set(name, loss.appendPerRow(evaluation, evalOutput, evalTarget));
@@ -162,11 +164,35 @@ export class SupervisedModel extends Model {
       shareStateWith: train.compiled,
     });
     const outputShape = [...output.shape];
-    this.programs = { key, gpu, batchSize, train, evaluate, evaluationLosses, outputShape };
+    const inputName = graph.inputs.find((entry) => entry.value === input)!.name;
+    this.programs = {
+      key,
+      gpu,
+      batchSize,
+      train,
+      evaluate,
+      evaluationLosses,
+      outputShape,
+      inputName,
+      inputShape: input.shape,
+    };
   }
 
+  /** The network's input: the one it has, or the one named 'input'. */
+  private networkInput(graph: Graph): Value {
+    const input = graph.inputs.length === 1 ? graph.inputs[0]!.value : graph.input('input');
+    if (!input) {
+      const names = graph.inputs.map((entry) => entry.name).join(', ');
+      throw new UserError(
+        `${this.name} needs one network input, or one named 'input'; this network has: ${names}.`,
+      );
+    }
+    return input;
+  }
+
+  /** The network's output: the one it has, or the one named 'output'. */
   private networkOutput(graph: Graph): Value {
-    const output = graph.output('output');
+    const output = graph.outputs.length === 1 ? graph.outputs[0]!.value : graph.output('output');
     if (!output) {
       const names = graph.outputs.map((entry) => entry.name).join(', ');
       throw new UserError(
@@ -193,7 +219,7 @@ export class SupervisedModel extends Model {
           `${Object.keys(batch.fields).join(', ')}. Set imageKey.`,
       );
     }
-    const shape = programs.train.forward.input('input')!.shape;
+    const shape = programs.inputShape;
     if (batch.size < 1 || batch.size > programs.batchSize) {
       throw new UserError(
         `A batch of ${batch.size} samples does not fit the compiled batch size ` +
@@ -213,7 +239,9 @@ export class SupervisedModel extends Model {
   }
 
   private inputs(batch: Batch, programs: Programs, withTarget: boolean) {
-    const inputs: Record<string, InputData> = { input: this.inputData(batch, programs) };
+    const inputs: Record<string, InputData> = {
+      [programs.inputName]: this.inputData(batch, programs),
+    };
     if (withTarget) {
       const target = this.targetData(batch, programs.outputShape);
       if (target) inputs.target = target;
@@ -246,7 +274,7 @@ export class SupervisedModel extends Model {
       if (data) evaluate.write(input.name, data);
     }
     evaluate.run();
-    const outputValue = evaluate.graph.output('output')!;
+    const outputValue = this.networkOutput(evaluate.graph);
     const perRow = numElements(programs.outputShape.slice(1));
     const output = (await evaluate.read(outputValue)).slice(0, batch.size * perRow);
     const losses: Record<string, Float32Array> = {};

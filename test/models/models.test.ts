@@ -13,6 +13,14 @@ import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
 import type { Batch } from '../../src/data/batch.js';
 import { AUTOENCODER, CNN, patchSource, readPatches, type Patches } from './patches.js';
 
+const NET_SOURCE = `
+network Tiny(inShape: ints = [1, 6, 6, 6]) {
+  input image: inShape
+  x = relu(conv(image, 4, 3, padding: 1, name: "conv"))
+  output logits = linear(flatten(maxPool(x, 2)), 2, name: "fc")
+}
+`;
+
 async function epochLosses(model: SupervisedModel, patches: Patches, epochs: number) {
   const source = patchSource(patches, 4);
   const means: number[] = [];
@@ -76,6 +84,35 @@ describe('models', () => {
     await model.compile({ gpu, batchSize: 4, seed: 3 });
     const losses = await epochLosses(model, images, 25);
     assert.ok(losses.at(-1)! < 0.7 * losses[0]!, `losses ${losses.map((l) => l.toFixed(4))}`);
+  });
+
+  it('trains a .net source network', async () => {
+    const model = new SupervisedModel({
+      network: { netSource: NET_SOURCE },
+      loss: CrossEntropyLossConfig(),
+      optimizer: AdamConfig({ lr: 0.02 }),
+    });
+    assert.equal(model.networkSource(), NET_SOURCE);
+    await model.compile({ gpu, batchSize: 4, seed: 3 });
+    const losses = await epochLosses(model, classes, 12);
+    assert.ok(losses.at(-1)! < 0.6 * losses[0]!, `losses ${losses.map((l) => l.toFixed(3))}`);
+  });
+
+  it('summarises its network', () => {
+    const model = new SupervisedModel({
+      network: CNN,
+      loss: CrossEntropyLossConfig(),
+      optimizer: SGDConfig(),
+    });
+    const lines = model.summary(2).split('\n');
+    // conv: 4 x 27 weights + 4 biases, 2 x 4 x 4^3 outputs x (27 multiply-adds + bias) FLOPs.
+    assert.deepEqual(lines, [
+      'layer                     ops      output shape     params  FLOPs',
+      'convolutions.layer0.conv  conv     [2, 4, 4, 4, 4]  112     28,160',
+      'mlp.flatten               reshape  [2, 256]         0       0',
+      'mlp.output.linear         linear   [2, 2]           514     2,052',
+      'parameters: 626, buffers: 0, FLOPs per sample: 15,106 (batch size 2)',
+    ]);
   });
 
   it('drops padded rows in evaluation', async () => {
