@@ -83,9 +83,11 @@ function checkSameGrid(image: Volume, mask: Volume, record: ImageRecord, field: 
 }
 
 /**
- * Returns a sample's fields augmented with `seed`. The image gets every augmentation; masks get
- * only the spatial ones, rounded back to labels.
+ * Returns a sample's fields augmented with `seed`. The image gets every augmentation, and masks
+ * get only the spatial ones, rounded back to labels.
  */
+// NOTE: an affine augmentation resamples masks with linear interpolation before rounding, so a
+// label between two others (2 between 1 and 3) can appear on their boundary.
 export async function augmentSample(
   runner: PipelineRunner,
   sample: CachedSample,

@@ -1,7 +1,7 @@
-// The loader: a BatchSource over a Dataset. It preprocesses images in a worker pool (or the
-// calling thread), caches the preprocessed samples on disk, keeps recently used images in
-// memory, shuffles by (seed, epoch), augments in training with a seed per (epoch, sample),
-// and prepares the next batches while the current one is consumed.
+// The loader: a BatchSource over a Dataset. It preprocesses images in a worker pool or in the
+// calling thread, and caches the preprocessed samples on disk and the recently used ones in
+// memory. It shuffles by (seed, epoch) and, in training, augments each sample with a seed of
+// (seed, epoch, sample). The next batches are prepared while the current one is consumed.
 
 import { UserError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -29,7 +29,7 @@ export interface LoaderOptions {
   cacheFolder?: string;
   /** Batches prepared ahead of the one being consumed; default 2. */
   prefetch?: number;
-  /** Preprocessed images kept in memory, most recently used first; default 16. */
+  /** Preprocessed images kept in memory, the least recently used dropped first; default 16. */
   memoryImages?: number;
 }
 

@@ -179,6 +179,28 @@ describe('DataLoader', () => {
     assert.notDeepEqual(ids(await collect(a, 1, false)), epoch1);
   });
 
+  it('prepares batches ahead', async () => {
+    // With batches of one image, the prepared image count shows how far ahead the loader is.
+    const settled = async (loader: DataLoader, expected: number) => {
+      for (let tries = 0; tries < 100 && loader.statistics.preprocessed < expected; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return loader.statistics.preprocessed;
+    };
+    for (const [prefetch, ahead] of [
+      [0, 2],
+      [2, 4],
+    ] as const) {
+      const loader = await open({}, { batchSize: 1, prefetch });
+      const iterator = loader.batches(0, false)[Symbol.asyncIterator]();
+      await iterator.next();
+      assert.equal(await settled(loader, ahead), ahead, `prefetch ${prefetch}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(loader.statistics.preprocessed, ahead, `prefetch ${prefetch} stops`);
+      await iterator.return?.();
+    }
+  });
+
   it('gives a permutation in shuffledOrder', () => {
     for (const length of [1, 2, 17, 100]) {
       const order = shuffledOrder(length, 9, 4);
