@@ -1,7 +1,13 @@
 // Second pass of a normalisation's input gradient, one element per thread. With batch
 // statistics: dx = invstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) over the
-// group; with fixed (running) statistics: dx = dxhat * invstd.
+// group; with fixed (running) statistics: dx = dxhat * invstd. T is vec4f when G_DIV and
+// A_DIV are multiples of 4, so the four elements of a thread share their group and affine
+// index.
 
+alias T = {{T}};
+// Elements per T.
+const WIDTH = {{WIDTH}};
+// Number of T values.
 const COUNT = {{COUNT}};
 const GROUPS = {{GROUPS}};
 const GROUP_SIZE = {{GROUP_SIZE}};
@@ -14,9 +20,9 @@ const AFFINE = {{AFFINE}};
 const BATCH_STATS = {{BATCH_STATS}};
 
 // Forward input, contiguous.
-@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<T>;
 // Output gradient, same layout.
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<T>;
 // [mean, invstd, variance] per group.
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
 // Affine weight; any buffer when AFFINE is false.
@@ -24,7 +30,7 @@ const BATCH_STATS = {{BATCH_STATS}};
 // Sums from norm-backward-sums.wgsl; any buffer without batch statistics.
 @group(0) @binding(4) var<storage, read> sums: array<f32>;
 // Input gradient, same layout as x.
-@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<T>;
 
 // 256 threads, one element each.
 @compute @workgroup_size(256)
@@ -35,10 +41,11 @@ fn main(
 ) {
   let i = linear_workgroup(wid, nwg) * 256u + lid;
   if (i >= COUNT) { return; }
-  let g = (i / G_DIV) % G_MOD;
+  let e = i * WIDTH;
+  let g = (e / G_DIV) % G_MOD;
   let invstd = stats[GROUPS + g];
   var dxhat = dy[i];
-  if (AFFINE) { dxhat *= weight[(i / A_DIV) % A_MOD]; }
+  if (AFFINE) { dxhat *= weight[(e / A_DIV) % A_MOD]; }
   if (BATCH_STATS) {
     let xhat = (x[i] - stats[g]) * invstd;
     let n = f32(GROUP_SIZE);

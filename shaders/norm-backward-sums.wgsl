@@ -1,7 +1,11 @@
 // First pass of a normalisation's input gradient: for each group, the sums of
 // dxhat = dy * weight[a] and of dxhat * xhat over its elements, one workgroup per group in
-// the layout of norm-stats.wgsl, with fixed-order trees.
+// the layout of norm-stats.wgsl, with fixed-order trees. T is vec4f when runs, strides and
+// A_DIV are multiples of 4; the group sizes and strides then count vec4 values.
 
+alias T = {{T}};
+// Elements per T.
+const WIDTH = {{WIDTH}};
 const GROUPS = {{GROUPS}};
 const GROUP_STRIDE = {{GROUP_STRIDE}};
 const BLOCKS = {{BLOCKS}};
@@ -13,9 +17,9 @@ const AFFINE = {{AFFINE}};
 const GROUP_SIZE = BLOCKS * BLOCK_LEN;
 
 // Forward input, contiguous.
-@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(0) var<storage, read> x: array<T>;
 // Output gradient, same layout.
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<T>;
 // [mean, invstd, variance] per group, from the forward pass.
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
 // Affine weight; any buffer when AFFINE is false.
@@ -24,6 +28,11 @@ const GROUP_SIZE = BLOCKS * BLOCK_LEN;
 @group(0) @binding(4) var<storage, read_write> sums: array<f32>;
 
 var<workgroup> part: array<vec2f, 256>;
+
+// Sum of the lanes of v.
+fn lanes(v: T) -> f32 {
+  return {{LANES}};
+}
 
 // 256 threads per group, as in norm-stats.wgsl.
 @compute @workgroup_size(256)
@@ -41,8 +50,8 @@ fn main(
   for (var k = lid; k < GROUP_SIZE; k += 256u) {
     let i = base + (k / BLOCK_LEN) * BLOCK_STRIDE + k % BLOCK_LEN;
     var dxhat = dy[i];
-    if (AFFINE) { dxhat *= weight[(i / A_DIV) % A_MOD]; }
-    total += vec2f(dxhat, dxhat * (x[i] - mean) * invstd);
+    if (AFFINE) { dxhat *= weight[(i * WIDTH / A_DIV) % A_MOD]; }
+    total += vec2f(lanes(dxhat), lanes(dxhat * (x[i] - mean) * invstd));
   }
   part[lid] = total;
   workgroupBarrier();

@@ -152,13 +152,22 @@ function layout(geometry: NormGeometry, limits: PlanLimits): NormLayout {
   return resolved;
 }
 
+/**
+ * Constants of the group-reduction kernels, in vec4 units when every run, stride and affine
+ * block is a multiple of 4 elements.
+ */
 function groupConstants(l: NormLayout): Record<string, TemplateValue> {
+  const fits = [l.groupStride, l.blockLength, l.blockStride, l.aDiv].every((n) => n % 4 === 0);
+  const width = fits ? 4 : 1;
   return {
+    T: fits ? 'vec4f' : 'f32',
+    WIDTH: u32(width),
+    LANES: fits ? 'v.x + v.y + v.z + v.w' : 'v',
     GROUPS: u32(l.groups),
-    GROUP_STRIDE: u32(l.groupStride),
+    GROUP_STRIDE: u32(l.groupStride / width),
     BLOCKS: u32(l.blocks),
-    BLOCK_LEN: u32(l.blockLength),
-    BLOCK_STRIDE: u32(l.blockStride),
+    BLOCK_LEN: u32(l.blockLength / width),
+    BLOCK_STRIDE: u32(l.blockStride / width),
   };
 }
 
@@ -169,6 +178,19 @@ function indexConstants(l: NormLayout): Record<string, TemplateValue> {
     G_MOD: u32(l.gMod),
     A_DIV: u32(l.aDiv),
     A_MOD: u32(l.aMod),
+  };
+}
+
+/** 4 when every run of one group and affine index spans whole vec4s, else 1. */
+function vectorWidth(l: NormLayout): number {
+  return l.gDiv % 4 === 0 && l.aDiv % 4 === 0 ? 4 : 1;
+}
+
+function vectorConstants(l: NormLayout, width: number): Record<string, TemplateValue> {
+  return {
+    T: width === 4 ? 'vec4f' : 'f32',
+    WIDTH: u32(width),
+    COUNT: u32(l.elements / width),
   };
 }
 
@@ -219,12 +241,13 @@ export function planNormStats(geometry: NormGeometry, limits: PlanLimits): Kerne
  */
 export function planNormApply(geometry: NormGeometry, limits: PlanLimits): KernelPlan {
   const l = layout(geometry, limits);
+  const width = vectorWidth(l);
   const source = specialize('norm-apply', applyTemplate, {
     ...indexConstants(l),
-    COUNT: u32(l.elements),
+    ...vectorConstants(l, width),
     AFFINE: l.affine,
   });
-  return plan(geometry.kind, source, 4, 1, Math.ceil(l.elements / 256), l.elements);
+  return plan(geometry.kind, source, 4, 1, Math.ceil(l.elements / width / 256), l.elements);
 }
 
 /**
@@ -292,14 +315,16 @@ export function planNormBackward(
   limits: PlanLimits,
 ): KernelPlan {
   const l = layout(geometry, limits);
+  const width = vectorWidth(l);
   const source = specialize('norm-backward-apply', backwardApplyTemplate, {
     ...indexConstants(l),
-    COUNT: u32(l.elements),
+    ...vectorConstants(l, width),
     GROUP_SIZE: u32(l.blocks * l.blockLength),
     AFFINE: l.affine,
     BATCH_STATS: batchStats,
   });
-  return plan(`${geometry.kind}_backward`, source, 5, 1, Math.ceil(l.elements / 256), l.elements);
+  const workgroups = Math.ceil(l.elements / width / 256);
+  return plan(`${geometry.kind}_backward`, source, 5, 1, workgroups, l.elements);
 }
 
 /**
