@@ -33,6 +33,10 @@ export interface CompileOptions {
   shareStateWith?: CompiledGraph;
   /** Dispatches appended after the graph's, such as optimizer updates. */
   extra?: ExtraLowering;
+  /** Later phases: each becomes a Program of its own on the same buffers (see lowerGraph). */
+  phases?: ExtraLowering[];
+  /** Apply activations in the producing kernel's epilogue. Default true. */
+  fuse?: boolean;
 }
 
 /** A graph compiled for one device: its buffers, its Program, and typed access by value. */
@@ -41,6 +45,8 @@ export class CompiledGraph {
     private readonly gpu: Gpu,
     readonly graph: Graph,
     readonly program: Program,
+    /** The programs of the later phases (CompileOptions.phases), in order. */
+    readonly phasePrograms: readonly Program[],
     private readonly bufferOfValue: Map<number, GPUBuffer>,
     private readonly uniforms: Map<string, GPUBuffer>,
     /** Device memory of the program's own tensors, in bytes. */
@@ -169,7 +175,10 @@ export async function compileGraph(
   const name = options.name ?? 'program';
   const keep = options.keep ?? graph.outputs.map((output) => output.value);
   const context = { limits: gpu.limits, training: options.training ?? false };
-  const lowered = lowerGraph(graph, context, keep, options.extra);
+  const lowered = lowerGraph(graph, context, keep, options.extra, {
+    fuse: options.fuse,
+    phases: options.phases,
+  });
   const { bufferOf, uniforms, totalBytes } = allocate(gpu, name, lowered, options.shareStateWith);
 
   const unused = gpu.createBuffer(`${name} unused binding`, 16);
@@ -182,14 +191,19 @@ export async function compileGraph(
   const kernels = await Promise.all(
     lowered.dispatches.map(({ dispatch }) => gpu.kernel(dispatch.plan.spec)),
   );
-  const dispatches: Dispatch[] = lowered.dispatches.map(({ dispatch, tensors }, index) => ({
-    kernel: kernels[index]!,
-    bindings: tensors.map(bindingOf),
-    workgroups: dispatch.plan.workgroups,
-    flops: dispatch.plan.flops,
-    bytes: dispatch.plan.bytes,
-  }));
-  const program = new Program(gpu, name, dispatches);
+  const phases: Dispatch[][] = [[], ...(options.phases ?? []).map(() => [])];
+  lowered.dispatches.forEach(({ dispatch, tensors, phase }, index) => {
+    phases[phase]!.push({
+      kernel: kernels[index]!,
+      bindings: tensors.map(bindingOf),
+      workgroups: dispatch.plan.workgroups,
+      flops: dispatch.plan.flops,
+      bytes: dispatch.plan.bytes,
+    });
+  });
+  const [program, ...later] = phases.map(
+    (list, phase) => new Program(gpu, phase === 0 ? name : `${name} phase ${phase}`, list),
+  );
 
   const bufferOfValue = new Map<number, GPUBuffer>();
   for (const [valueId, tensorId] of lowered.ofValue) bufferOfValue.set(valueId, bufferOf(tensorId));
@@ -202,7 +216,15 @@ export async function compileGraph(
       gpu.write(bufferOf(tensor.id), new Float32Array(tensor.elements).fill(tensor.fill));
     }
   }
-  const compiled = new CompiledGraph(gpu, graph, program, bufferOfValue, uniformByKey, totalBytes);
+  const compiled = new CompiledGraph(
+    gpu,
+    graph,
+    program!,
+    later,
+    bufferOfValue,
+    uniformByKey,
+    totalBytes,
+  );
   if (!options.shareStateWith) {
     for (const [stateName, data] of initialise(graph, options.seed ?? 0)) {
       compiled.writeState(stateName, data);

@@ -22,8 +22,11 @@ export interface Tensor {
 
 export interface LoweredGraph {
   graph: Graph;
-  /** Dispatches with one tensor id per binding (-1 for bindings the kernel does not read). */
-  dispatches: { dispatch: LoweredDispatch; tensors: number[] }[];
+  /**
+   * Dispatches with one tensor id per binding (-1 for bindings the kernel does not read), and
+   * the phase each belongs to: 0 for the graph and `extra`, k for the k-th later phase.
+   */
+  dispatches: { dispatch: LoweredDispatch; tensors: number[]; phase: number }[];
   tensors: Map<number, Tensor>;
   /** Uniform buffers by tensor id. */
   uniforms: Map<number, { key: string; bytes: number }>;
@@ -39,6 +42,12 @@ type BaseContext = Pick<LowerContext, 'limits' | 'training'>;
 export interface LowerGraphOptions {
   /** Apply activations in the producing kernel's epilogue (default true). */
   fuse?: boolean;
+  /**
+   * Dispatches of later phases, each run as a program of its own on the same buffers (an
+   * optimizer update every k accumulation steps). Tensors they share with the graph must be
+   * persistent: parameters, state, inputs, kept values.
+   */
+  phases?: ExtraLowering[];
 }
 
 export function lowerGraph(
@@ -151,9 +160,9 @@ export function lowerGraph(
   };
 
   const dispatches: LoweredGraph['dispatches'] = [];
-  const add = (list: LoweredDispatch[]) => {
+  const add = (list: LoweredDispatch[], phase = 0) => {
     for (const dispatch of list) {
-      dispatches.push({ dispatch, tensors: dispatch.operands.map(tensorOfOperand) });
+      dispatches.push({ dispatch, tensors: dispatch.operands.map(tensorOfOperand), phase });
     }
   };
   for (const node of graph.nodes) {
@@ -168,6 +177,7 @@ export function lowerGraph(
     add(lowering(node, context));
   }
   if (extra) add(extra(context));
+  (options.phases ?? []).forEach((phase, index) => add(phase(context), index + 1));
 
   const ofValue = new Map<number, number>();
   for (const v of [...graph.inputs.map((input) => input.value), ...graph.stateValues(), ...keep]) {

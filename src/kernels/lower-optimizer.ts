@@ -71,13 +71,18 @@ function optionsFor(config: OptimizerConfig, name: string, lrFactor: number) {
 
 const hyperKey = (name: string) => `hyper:${name}`;
 
-/** The update dispatches of every parameter, in order. */
+/**
+ * The update dispatches of every parameter, in order. `gradientOf` names the tensor holding
+ * each parameter's gradient: by default its IR value, or an accumulator.
+ */
 export function lowerOptimizer(
   context: LowerContext,
   config: OptimizerConfig,
   updates: readonly ParameterUpdate[],
+  gradientOf: (update: ParameterUpdate) => Operand = ({ grad }) => value(grad),
 ): LoweredDispatch[] {
-  return updates.map(({ param, grad }) => {
+  return updates.map((update) => {
+    const { param } = update;
     const name = param.name!;
     const elements = numElements(param.shape);
     const state = (slot: string, fill = 0): Operand => ({
@@ -87,7 +92,7 @@ export function lowerOptimizer(
       fill,
     });
     const uniform: Operand = { kind: 'uniform', key: hyperKey(name), bytes: HYPER_BYTES };
-    const head = [value(param), value(grad)];
+    const head = [value(param), gradientOf(update)];
     const limits = context.limits;
     const options = optionsFor(config, name, 1);
     switch (config.name) {

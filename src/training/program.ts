@@ -5,7 +5,7 @@
 
 import { UserError } from '../errors.js';
 import { appendBackward } from '../graph/autodiff.js';
-import type { Graph, Value } from '../graph/ir.js';
+import { numElements, type Graph, type Value } from '../graph/ir.js';
 import { compileGraph, type CompiledGraph } from '../kernels/compile.js';
 import {
   lowerOptimizer,
@@ -16,11 +16,28 @@ import { isFrozen, type OptimizerConfig } from '../optim/optimizers.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { Readback } from '../runtime/program.js';
 import { dropoutSeed } from '../kernels/dropout.js';
+import type { LowerContext } from '../kernels/lower.js';
+import { value } from '../kernels/lower.js';
+import {
+  accumulator,
+  lowerAccumulation,
+  lowerAverage,
+  lowerClear,
+  lowerClipping,
+  type ClipOptions,
+} from '../kernels/lower-gradients.js';
 
 export type InputData = Float32Array | Int32Array | Uint32Array;
 
 export interface TrainingProgramOptions {
   optimizer: OptimizerConfig;
+  /**
+   * Micro-batches whose gradients are averaged before each optimizer update. Default 1. The
+   * update then uses the mean gradient, as one batch of k times the size would give.
+   */
+  accumulationSteps?: number;
+  /** Gradient clipping before each update (by value, then by global L2 norm). Default none. */
+  clip?: ClipOptions;
   /** Seed of the parameter initialisation. Default 0. */
   seed?: number;
   /** Names the programs in errors and profiles. Default 'train'. */
@@ -30,6 +47,8 @@ export interface TrainingProgramOptions {
 export class TrainingProgram {
   /** Optimizer steps taken so far. */
   steps = 0;
+  /** Micro-batches run so far; equal to steps without accumulation. */
+  microSteps = 0;
 
   private constructor(
     private readonly gpu: Gpu,
@@ -40,6 +59,8 @@ export class TrainingProgram {
     private readonly updates: readonly ParameterUpdate[],
     private readonly lossReadback: Readback,
     private readonly seed: number,
+    /** Micro-batches per optimizer update. */
+    readonly accumulationSteps: number,
   ) {
     for (const key of compiled.uniformKeys) {
       const stream = /^dropout:(\d+)$/.exec(key);
@@ -74,12 +95,40 @@ export class TrainingProgram {
       .filter((param) => backward.gradients.has(param.name!))
       .map((param) => ({ param, grad: backward.gradients.get(param.name!)! }));
     const keep = [backward.loss, ...backward.graph.outputs.map((output) => output.value)];
+    const accumulation = options.accumulationSteps ?? 1;
+    if (!Number.isInteger(accumulation) || accumulation < 1) {
+      throw new UserError(`accumulationSteps must be an integer >= 1, got ${accumulation}.`);
+    }
+    const clip = options.clip ?? {};
+    const sizes = updates.map(({ param }) => numElements(param.shape));
+    // Without accumulation one program runs forward, backward, clipping and the update;
+    // with it, each step adds its gradients to accumulators and a second program averages,
+    // clips and applies them every k steps.
+    const single = (context: LowerContext) => [
+      ...lowerClipping(
+        context,
+        updates.map(({ grad }, i) => ({ operand: value(grad), elements: sizes[i]! })),
+        clip,
+      ),
+      ...lowerOptimizer(context, optimizer, updates),
+    ];
+    const update = (context: LowerContext) => [
+      ...lowerAverage(context, updates, accumulation),
+      ...lowerClipping(
+        context,
+        updates.map(({ param }, i) => ({ operand: accumulator(param), elements: sizes[i]! })),
+        clip,
+      ),
+      ...lowerOptimizer(context, optimizer, updates, ({ param }) => accumulator(param)),
+      ...lowerClear(context, updates),
+    ];
     const compiled = await compileGraph(gpu, backward.graph, {
       name: options.name ?? 'train',
       keep,
       seed: options.seed,
       training: true,
-      extra: (context) => lowerOptimizer(context, optimizer, updates),
+      extra: accumulation === 1 ? single : (context) => lowerAccumulation(context, updates),
+      phases: accumulation === 1 ? [] : [update],
     });
     const readback = new Readback(gpu, 'loss', compiled.buffer(backward.loss), 4);
     return new TrainingProgram(
@@ -90,6 +139,7 @@ export class TrainingProgram {
       updates,
       readback,
       options.seed ?? 0,
+      accumulation,
     );
   }
 
@@ -111,20 +161,26 @@ export class TrainingProgram {
       }
       this.compiled.write(name, data);
     }
-    this.steps += 1;
-    for (const [key, data] of optimizerUniforms(
-      this.optimizer,
-      this.updates,
-      this.steps,
-      lrFactor,
-    )) {
+    this.microSteps += 1;
+    // Dropout draws a new mask every micro-batch; the optimizer counts its own updates.
+    for (const [key, layer] of this.dropoutLayers) {
+      this.compiled.writeUniform(key, dropoutSeed(this.seed, this.microSteps, layer));
+    }
+    const updates = this.microSteps % this.accumulationSteps === 0;
+    if (updates) this.writeOptimizerUniforms(this.steps + 1, lrFactor);
+    const [loss] = this.compiled.program.submit([this.lossReadback]);
+    if (updates) {
+      this.steps += 1;
+      // With accumulation, the update is a program of its own after the k-th micro-batch.
+      if (this.accumulationSteps > 1) this.compiled.phasePrograms[0]!.submit();
+    }
+    return loss!.then((bytes) => new Float32Array(bytes)[0]!);
+  }
+
+  private writeOptimizerUniforms(step: number, lrFactor: number): void {
+    for (const [key, data] of optimizerUniforms(this.optimizer, this.updates, step, lrFactor)) {
       this.compiled.writeUniform(key, data);
     }
-    for (const [key, layer] of this.dropoutLayers) {
-      this.compiled.writeUniform(key, dropoutSeed(this.seed, this.steps, layer));
-    }
-    const [loss] = this.compiled.program.submit([this.lossReadback]);
-    return loss!.then((bytes) => new Float32Array(bytes)[0]!);
   }
 
   /** Reads every parameter and buffer, by state_dict name. */

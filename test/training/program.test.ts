@@ -17,8 +17,16 @@ function initialState(variant = plain): Map<string, Float32Array> {
   return new Map(entries.map(([name, values]) => [name, Float32Array.from(values)]));
 }
 
-function inputs() {
-  return { image: Float32Array.from(fixture.input), label: Int32Array.from(fixture.labels) };
+function inputs(second = false) {
+  return second
+    ? { image: Float32Array.from(fixture.input2), label: Int32Array.from(fixture.labels2) }
+    : { image: Float32Array.from(fixture.input), label: Int32Array.from(fixture.labels) };
+}
+
+/** The fixture's runs with clipping or accumulation alternate the two batches. */
+function batchOf(run: { clip?: object; accumulationSteps?: number }, step: number) {
+  const alternate = run.clip !== undefined || run.accumulationSteps !== undefined;
+  return inputs(alternate && step % 2 === 1);
 }
 
 describe('TrainingProgram', () => {
@@ -30,14 +38,21 @@ describe('TrainingProgram', () => {
 
   for (const variant of fixture.variants) {
     for (const run of variant.runs) {
-      it(`matches PyTorch: norm ${variant.norm}, ${JSON.stringify(run.optimizer)}`, async () => {
+      const settings = { clip: run.clip, accumulationSteps: run.accumulationSteps };
+      const title = JSON.stringify({ norm: variant.norm, ...run.optimizer, ...settings });
+      it(`matches PyTorch: ${title}`, async () => {
         const { graph, loss } = smallCnn(variant.norm);
         const program = await TrainingProgram.compile(gpu, graph, loss, {
           optimizer: optimizerConfig(run.optimizer),
+          ...settings,
         });
         program.writeState(initialState(variant));
-        // Submit all three steps before reading any loss back.
-        const losses = await Promise.all([0, 1, 2].map(() => program.step(inputs())));
+        // Submit every step before reading any loss back.
+        const steps = run.losses.map((_: number, step: number) => step);
+        const losses = await Promise.all(
+          steps.map((step: number) => program.step(batchOf(run, step))),
+        );
+        assert.equal(program.steps, 3);
         losses.forEach((value, step) => {
           const expected = run.losses[step];
           assert.ok(
