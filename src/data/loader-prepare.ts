@@ -16,7 +16,9 @@ export async function prepareImage(
   transforms: TransformsConfig,
   cache: TensorCache | null,
 ): Promise<{ samples: CachedSample[]; cached: boolean }> {
+  // The field names are part of the key because the cached samples store fields by name.
   const deterministic = {
+    fields: Object.keys(record.paths),
     image: transforms.image,
     extraction: transforms.extraction,
     sample: transforms.sample,

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Batch } from '../../src/data/batch.js';
+import { TensorCache } from '../../src/data/cache.js';
 import { Dataset } from '../../src/data/dataset.js';
 import type { DatasetConfigInput, StepConfig } from '../../src/data/dataset-config.js';
 import { DataLoader, shuffledOrder, type LoaderOptions } from '../../src/data/loader.js';
@@ -13,6 +14,7 @@ import { runPipeline } from '../../src/data/transforms/pipeline.js';
 import { Volume } from '../../src/data/volume.js';
 import { loadImageKernels } from '../../src/data/wasm/loader.js';
 import { UserError } from '../../src/errors.js';
+import { setLogSink } from '../../src/log.js';
 import { writeTinyBids, type TinyBids } from './dataset-helpers.js';
 
 type Transforms = NonNullable<DatasetConfigInput['transforms']>;
@@ -301,6 +303,76 @@ describe('DataLoader', () => {
     await assert.rejects(
       DataLoader.create(dataset, { batchSize: 1 }),
       /Patch size \[32, 32, 32\] is larger than/,
+    );
+  });
+});
+
+describe('TensorCache', () => {
+  let folder: string;
+  let image: string;
+  before(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'clinicadl-tensors-'));
+    image = join(folder, 'image.nii');
+    await writeFile(image, 'not read, only stamped');
+  });
+  after(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  const samples = [
+    {
+      fields: { image: Float32Array.of(1, 2, 3, 4, 5, 6), mask: Float32Array.of(0, 1, 1, 0, 0, 1) },
+      shapes: { image: [1, 1, 2, 3], mask: [1, 1, 2, 3] },
+      grid: { shape: [3, 2, 1], affine: [2, 0, 0, -1, 0, 2, 0, -2, 0, 0, 2, -3, 0, 0, 0, 1] },
+    },
+    {
+      fields: {
+        image: Float32Array.of(-1, 0.5, 7, 8, 9, 10),
+        mask: Float32Array.of(1, 1, 1, 0, 0, 0),
+      },
+      shapes: { image: [1, 1, 2, 3], mask: [1, 1, 2, 3] },
+      grid: { shape: [3, 2, 1], affine: [2, 0, 0, 5, 0, 2, 0, -2, 0, 0, 2, -3, 0, 0, 0, 1] },
+    },
+  ];
+
+  it('reads back what it wrote', async () => {
+    const cache = new TensorCache(join(folder, 'round-trip'));
+    const key = await TensorCache.key({ steps: ['zScore'] }, [image]);
+    assert.equal(await cache.read(key), null);
+    await cache.write(key, samples);
+    assert.deepEqual(await cache.read(key), samples);
+    assert.equal(cache.hits, 1);
+    assert.equal(cache.misses, 1);
+  });
+
+  it('keys on transforms and file times', async () => {
+    const key = await TensorCache.key({ steps: ['zScore'] }, [image]);
+    assert.equal(await TensorCache.key({ steps: ['zScore'] }, [image]), key);
+    assert.notEqual(await TensorCache.key({ steps: ['minMax'] }, [image]), key);
+    await utimes(image, new Date(), new Date(Date.now() - 60_000));
+    assert.notEqual(await TensorCache.key({ steps: ['zScore'] }, [image]), key);
+  });
+
+  it('treats a damaged file as absent', async () => {
+    const cache = new TensorCache(join(folder, 'damaged'));
+    const key = await TensorCache.key({}, [image]);
+    await cache.write(key, samples);
+    const path = join(cache.folder, `${key}.bin`);
+    const { truncate } = await import('node:fs/promises');
+    await truncate(path, 100);
+    const previous = setLogSink(() => {});
+    try {
+      assert.equal(await cache.read(key), null);
+    } finally {
+      setLogSink(previous);
+    }
+    assert.equal(cache.misses, 1);
+  });
+
+  it('rejects a key for a missing file', async () => {
+    await assert.rejects(
+      TensorCache.key({}, [join(folder, 'absent.nii')]),
+      /absent\.nii cannot be read \(ENOENT\)/,
     );
   });
 });

@@ -10,7 +10,7 @@ import {
   type InferenceVolume,
 } from '../../src/inference/index.js';
 
-/** A volume of distinct values, so any misplaced voxel changes the result. */
+/** Returns a volume of distinct values, so any misplaced voxel changes the result. */
 function rampVolume(shape: number[]): InferenceVolume {
   const size = shape.reduce((a, b) => a * b, 1);
   const data = Float32Array.from(
@@ -20,7 +20,7 @@ function rampVolume(shape: number[]): InferenceVolume {
   return { data, shape };
 }
 
-/** An identity network that counts its calls and checks the batch length. */
+/** Returns an identity network that counts its calls and checks the batch length. */
 function identity(batchLength: number): ForwardFunction & { calls: number } {
   const forward = Object.assign(
     async (batch: Float32Array) => {
