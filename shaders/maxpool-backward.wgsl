@@ -9,6 +9,9 @@ const KD = {{KD}}; const KH = {{KH}}; const KW = {{KW}};
 const SD = {{SD}}; const SH = {{SH}}; const SW = {{SW}};
 const PD = {{PD}}; const PH = {{PH}}; const PW = {{PW}};
 const DD = {{DD}}; const DH = {{DH}}; const DW = {{DW}};
+// true when windows tile the input (stride = kernel, no dilation or padding): each input
+// then lies in at most one window, found by one division per axis.
+const TILED = {{TILED}};
 
 // Output gradient, contiguous [planes, OD, OH, OW].
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
@@ -40,6 +43,18 @@ fn main(
   let flat = u32((d * IH + h) * IW + w);
   let out_base = plane * u32(OD * OH * OW);
 
+  if (TILED) {
+    let od = d / KD;
+    let oh = h / KH;
+    let ow = w / KW;
+    var value = 0.0;
+    if (od < OD && oh < OH && ow < OW) {
+      let o = out_base + u32((od * OH + oh) * OW + ow);
+      if (argmax[o] == flat) { value = dy[o]; }
+    }
+    dx[i] = value;
+    return;
+  }
   var total = 0.0;
   for (var kd = 0i; kd < KD; kd++) {
     let od = source(d, kd, SD, PD, DD, OD);

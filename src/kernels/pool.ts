@@ -226,7 +226,7 @@ function maxConstants(geometry: PoolGeometry, limits: PlanLimits, count: 'inputs
   ['D', 'H', 'W'].forEach((axis, k) => {
     constants[`D${axis}`] = wgslNumber(window.dilation[k]!, 'i32');
   });
-  return { constants, sizes, taps: numel(window.kernel) };
+  return { constants, sizes, taps: numel(window.kernel), window };
 }
 
 /** Plans max pooling. Bindings: (0) x, (1) y, (2) argmax (u32, same shape as y). */
@@ -246,7 +246,14 @@ export function planMaxPool(geometry: PoolGeometry, limits: PlanLimits): KernelP
 
 /** Plans max pooling's input gradient. Bindings: (0) dy, (1) argmax, (2) dx. */
 export function planMaxPoolBackward(geometry: PoolGeometry, limits: PlanLimits): KernelPlan {
-  const { constants, sizes, taps } = maxConstants(geometry, limits, 'inputs');
+  const { constants, sizes, taps, window } = maxConstants(geometry, limits, 'inputs');
+  constants.TILED = window.kernel.every(
+    (k, a) =>
+      window.stride[a] === k &&
+      window.dilation[a] === 1 &&
+      window.before[a] === 0 &&
+      window.after[a] === 0,
+  );
   const source = specialize('maxpool-backward', maxpoolBackward, constants);
   const bindings: KernelPlan['spec']['bindings'] = [
     'read-only-storage',
