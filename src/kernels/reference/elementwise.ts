@@ -3,8 +3,8 @@
 
 import type { UnaryOp, UnaryOpName } from '../unary-ops.js';
 
-const SELU_ALPHA = 1.6732632423543772848170429916717;
-const SELU_SCALE = 1.0507009873554804934193349852946;
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
 
 /** erf in float64: its Taylor series below 3, a continued fraction of erfc above. */
 export function erf(x: number): number {
