@@ -49,9 +49,33 @@ export class CompiledGraph {
     readonly phasePrograms: readonly Program[],
     private readonly bufferOfValue: Map<number, GPUBuffer>,
     private readonly uniforms: Map<string, GPUBuffer>,
+    private readonly states: Map<string, { buffer: GPUBuffer; elements: number }>,
     /** Device memory of the program's own tensors, in bytes. */
     readonly memoryBytes: number,
   ) {}
+
+  /** Reads the state tensors lowerings keep across runs (optimizer moments), by key. */
+  async readStateTensors(): Promise<Map<string, Float32Array>> {
+    const result = new Map<string, Float32Array>();
+    for (const [key, { buffer, elements }] of this.states) {
+      result.set(key, await this.gpu.readF32(buffer, elements));
+    }
+    return result;
+  }
+
+  /** Restores state tensors saved by readStateTensors; every key must exist with its size. */
+  writeStateTensors(tensors: ReadonlyMap<string, Float32Array>): void {
+    for (const [key, data] of tensors) {
+      const state = this.states.get(key);
+      if (!state) throw new UserError(`The program has no state tensor '${key}'.`);
+      if (data.length !== state.elements) {
+        throw new UserError(
+          `State tensor '${key}' has ${state.elements} values, got ${data.length}.`,
+        );
+      }
+      this.gpu.write(state.buffer, data);
+    }
+  }
 
   buffer(v: Value): GPUBuffer {
     const buffer = this.bufferOfValue.get(v.id);
@@ -210,6 +234,10 @@ export async function compileGraph(
   const uniformByKey = new Map<string, GPUBuffer>();
   for (const [id, uniform] of lowered.uniforms) uniformByKey.set(uniform.key, uniforms.get(id)!);
 
+  const stateByKey = new Map<string, { buffer: GPUBuffer; elements: number }>();
+  for (const [key, id] of lowered.states) {
+    stateByKey.set(key, { buffer: bufferOf(id), elements: lowered.tensors.get(id)!.elements });
+  }
   for (const tensor of lowered.tensors.values()) {
     if (tensor.data) gpu.write(bufferOf(tensor.id), tensor.data);
     else if (tensor.fill !== undefined) {
@@ -223,6 +251,7 @@ export async function compileGraph(
     later,
     bufferOfValue,
     uniformByKey,
+    stateByKey,
     totalBytes,
   );
   if (!options.shareStateWith) {

@@ -30,6 +30,8 @@ export interface LoweredGraph {
   tensors: Map<number, Tensor>;
   /** Uniform buffers by tensor id. */
   uniforms: Map<number, { key: string; bytes: number }>;
+  /** Tensor id of each state operand (optimizer moments, accumulators), by key. */
+  states: Map<string, number>;
   /** Tensor id of each IR value id. */
   ofValue: Map<number, number>;
 }
@@ -70,6 +72,7 @@ export function lowerGraph(
   const uniforms = new Map<number, { key: string; bytes: number }>();
   const aliases = new Map<number, Value>();
   const internal = new Map<string, number>();
+  const states = new Map<string, number>();
   const minimum = new Map<number, number>();
   let nextInternal = -2;
 
@@ -143,15 +146,16 @@ export function lowerGraph(
           }),
         );
       case 'state':
-        return tensorOfKey(`state:${operand.key}`, (id) =>
+        return tensorOfKey(`state:${operand.key}`, (id) => {
+          states.set(operand.key, id);
           tensors.set(id, {
             id,
             elements: operand.elements,
             persistent: true,
             label: operand.key,
             fill: operand.fill,
-          }),
-        );
+          });
+        });
       case 'uniform':
         return tensorOfKey(`uniform:${operand.key}`, (id) =>
           uniforms.set(id, { key: operand.key, bytes: operand.bytes }),
@@ -194,5 +198,5 @@ export function lowerGraph(
     const tensor = tensors.get(ofValue.get(valueId)!)!;
     tensor.elements = Math.max(tensor.elements, elements);
   }
-  return { graph, dispatches, tensors, uniforms, ofValue };
+  return { graph, dispatches, tensors, uniforms, states, ofValue };
 }

@@ -29,6 +29,13 @@ import {
 
 export type InputData = Float32Array | Int32Array | Uint32Array;
 
+/** The optimizer's part of a checkpoint. */
+export interface OptimizerState {
+  steps: number;
+  microSteps: number;
+  tensors: Map<string, Float32Array>;
+}
+
 export interface TrainingProgramOptions {
   optimizer: OptimizerConfig;
   /**
@@ -195,6 +202,25 @@ export class TrainingProgram {
   /** Overwrites parameters and buffers (loading weights); missing names keep their values. */
   writeState(state: Map<string, Float32Array>): void {
     for (const [name, data] of state) this.compiled.writeState(name, data);
+  }
+
+  /**
+   * Captures the optimizer's state for a checkpoint: its moment and accumulator tensors by
+   * key, and the step counters (the learning-rate schedule's state is the caller's).
+   */
+  async readOptimizerState(): Promise<OptimizerState> {
+    return {
+      steps: this.steps,
+      microSteps: this.microSteps,
+      tensors: await this.compiled.readStateTensors(),
+    };
+  }
+
+  /** Restores a state from readOptimizerState, so training resumes exactly where it was. */
+  writeOptimizerState(state: OptimizerState): void {
+    this.compiled.writeStateTensors(state.tensors);
+    this.steps = state.steps;
+    this.microSteps = state.microSteps;
   }
 
   /** Waits for every submitted step. */

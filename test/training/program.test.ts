@@ -95,6 +95,37 @@ describe('TrainingProgram', () => {
     }
   });
 
+  it('resumes from saved state with identical bits', async () => {
+    const options = {
+      optimizer: optimizerConfig({ name: 'Adam', lr: 0.01 }),
+      accumulationSteps: 2,
+      seed: 7,
+    };
+    const compile = async () => {
+      const { graph, loss } = smallCnn('batch');
+      return TrainingProgram.compile(gpu, graph, loss, options);
+    };
+    const uninterrupted = await compile();
+    for (let step = 0; step < 7; step++) await uninterrupted.step(batchOf({ clip: {} }, step));
+
+    const first = await compile();
+    // Stop after an odd number of micro-batches, with gradients waiting in the accumulators.
+    for (let step = 0; step < 3; step++) await first.step(batchOf({ clip: {} }, step));
+    const weights = await first.readState();
+    const optimizerState = await first.readOptimizerState();
+    const resumed = await compile();
+    resumed.writeState(weights);
+    resumed.writeOptimizerState(optimizerState);
+    for (let step = 3; step < 7; step++) await resumed.step(batchOf({ clip: {} }, step));
+
+    assert.equal(resumed.steps, uninterrupted.steps);
+    const expected = await uninterrupted.readState();
+    for (const [name, values] of await resumed.readState()) {
+      const bits = new Uint32Array(values.buffer);
+      assert.deepEqual(bits, new Uint32Array(expected.get(name)!.buffer), name);
+    }
+  });
+
   it('leaves frozen parameters unchanged', async () => {
     const { graph, loss } = smallCnn();
     const program = await TrainingProgram.compile(gpu, graph, loss, {
