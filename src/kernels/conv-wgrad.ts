@@ -10,10 +10,20 @@ import wgradSource from '../../shaders/conv_wgrad.wgsl';
 import { checkTensor } from './common.js';
 import { convConstants, convFlops, convTensorSizes, resolveConv, volume } from './conv.js';
 import type { ConvGeometry } from './conv.js';
-import { chooseTile, gemmSource, tileConstants, type GemmLimits } from './matmul-tile.js';
+import {
+  chooseTile,
+  gemmSource,
+  tileConstants,
+  type GemmLimits,
+  type Tile,
+} from './matmul-tile.js';
 import type { KernelPlan } from './plan.js';
 import { specialize, wgslNumber } from './template.js';
 
+// NOTE: with few channels (the first layer: 1 -> 8 channels, 27 kernel taps) each loaded
+// value feeds at most max(M, N) multiply-adds, so this product is load-bound and runs at
+// about 10-20% of the matmul rate on lavapipe. Reusing input rows across kernel taps (a
+// sliding window in shared memory) would cut its loads about 3x; it is not implemented.
 /** Workgroups the split-K product aims for, enough to occupy a GPU (or all CPU cores). */
 const TARGET_WORKGROUPS = 256;
 /** Each split covers at least this many K values, so the partial sums stay small. */
@@ -32,12 +42,13 @@ export interface SplitPlan {
 /**
  * Plans dweight, the gradient of a convolution with respect to its weight. Product bindings:
  * dy, x, then scratch (or dweight when there is no reduction). `splits` overrides the number
- * of K chunks (default: chosen from the problem size).
+ * of K chunks and `tileOverride` the tile (defaults: chosen from the problem size).
  */
 export function planConvWeightGrad(
   geometry: ConvGeometry,
   limits: GemmLimits,
   splits?: number,
+  tileOverride?: Tile,
 ): SplitPlan {
   const conv = resolveConv(geometry);
   const sizes = convTensorSizes(conv);
@@ -49,7 +60,7 @@ export function planConvWeightGrad(
     n: (conv.inChannels / conv.groups) * volume(conv.kernel),
     k: conv.batch * volume(conv.output),
   };
-  const tile = chooseTile(shape, limits, TARGET_WORKGROUPS);
+  const tile = tileOverride ?? chooseTile(shape, limits, TARGET_WORKGROUPS);
   const tiles = Math.ceil(shape.m / tile.tileM) * Math.ceil(shape.n / tile.tileN) * shape.batch;
   const requested =
     splits ??
