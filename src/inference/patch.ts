@@ -69,6 +69,19 @@ export class PatchInferer {
     this.batchSize = options.batchSize;
   }
 
+  /** Returns the class name and options; the constructor takes them back. */
+  toJSON() {
+    const { patchSize, overlap, blending, sigmaScale, batchSize } = this;
+    return {
+      name: 'PatchInferer' as const,
+      patchSize: [...patchSize],
+      overlap: [...overlap],
+      blending,
+      sigmaScale,
+      batchSize,
+    };
+  }
+
   /** Returns the first voxel of every patch, the last axis varying fastest. */
   patchStarts(spatialShape: readonly number[]): number[][] {
     const perAxis = spatialShape.map((extent, axis) =>

@@ -35,6 +35,15 @@ export class SliceInferer {
     this.batchSize = options.batchSize;
   }
 
+  /** Returns the class name and options; the constructor takes them back. */
+  toJSON() {
+    return {
+      name: 'SliceInferer' as const,
+      axis: this.axis as 0 | 1 | 2,
+      batchSize: this.batchSize,
+    };
+  }
+
   /** Runs `forward` on every slice of a `[C, D, H, W]` volume; returns `[C', D, H, W]`. */
   async infer(forward: ForwardFunction, volume: InferenceVolume): Promise<InferenceVolume> {
     checkVolume(volume, 3);

@@ -24,6 +24,11 @@ export class WholeImageInferer {
     this.batchSize = options.batchSize;
   }
 
+  /** Returns the class name and options; the constructor takes them back. */
+  toJSON() {
+    return { name: 'WholeImageInferer' as const, batchSize: this.batchSize };
+  }
+
   /**
    * Returns each volume's output. An output with a whole number of values per input voxel gets
    * the input's spatial shape, `[outChannels, D, H, W]`; any other output (class scores) is flat.

@@ -238,3 +238,25 @@ describe('SliceInferer', () => {
     );
   });
 });
+
+describe('Inferer toJSON', () => {
+  const inferers = [
+    new WholeImageInferer({ batchSize: 3 }),
+    new PatchInferer({
+      patchSize: [4, 5, 6],
+      overlap: [1, 2, 3],
+      blending: 'constant',
+      batchSize: 2,
+    }),
+    new PatchInferer({ patchSize: [8, 8, 8], overlap: 4, sigmaScale: 0.25, batchSize: 1 }),
+    new SliceInferer({ axis: 1, batchSize: 8 }),
+  ];
+  for (const inferer of inferers) {
+    it(`round-trips ${inferer.constructor.name}`, () => {
+      const json = JSON.parse(JSON.stringify(inferer)) as ReturnType<typeof inferer.toJSON>;
+      assert.equal(json.name, inferer.constructor.name);
+      const rebuilt = new (inferer.constructor as new (options: unknown) => typeof inferer)(json);
+      assert.deepEqual(rebuilt.toJSON(), inferer.toJSON());
+    });
+  }
+});
