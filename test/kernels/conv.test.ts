@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { UserError } from '../../src/errors.js';
+import { GpuLimitError, UserError } from '../../src/errors.js';
 import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
 import { convTensorSizes, resolveConv, volume, type ConvGeometry } from '../../src/kernels/conv.js';
 import { planConvForward } from '../../src/kernels/conv-forward.js';
@@ -293,6 +293,34 @@ describe('convolution kernels', () => {
     const first = await runPlan(gpu, plan.product, [dy, x], plan.scratchElements);
     const second = await runPlan(gpu, plan.product, [dy, x], plan.scratchElements);
     assert.deepEqual(new Uint32Array(first.buffer), new Uint32Array(second.buffer));
+  });
+
+  it('rejects tensors over the binding limit', () => {
+    const limits = {
+      maxComputeWorkgroupStorageSize: 16384,
+      maxComputeInvocationsPerWorkgroup: 256,
+      maxStorageBufferBindingSize: 128 * 2 ** 20,
+    };
+    // 2 x 8 x 256^3 f32 values are 1 GiB, over the 128 MiB binding limit given here.
+    const geometry: ConvGeometry = {
+      batch: 2,
+      inChannels: 1,
+      outChannels: 8,
+      inputSize: [256, 256, 256],
+      kernelSize: [3, 3, 3],
+      padding: [
+        [1, 1],
+        [1, 1],
+        [1, 1],
+      ],
+    };
+    const isOutputLimit = (error: unknown) =>
+      error instanceof GpuLimitError && /convolution output/.test(error.message);
+    const isGradientLimit = (error: unknown) =>
+      error instanceof GpuLimitError && /output gradient/.test(error.message);
+    assert.throws(() => planConvForward(geometry, {}, limits), isOutputLimit);
+    assert.throws(() => planConvInputGrad(geometry, limits), isGradientLimit);
+    assert.throws(() => planConvWeightGrad(geometry, limits), isGradientLimit);
   });
 
   it('rejects invalid geometry', () => {
