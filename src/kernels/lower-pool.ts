@@ -15,6 +15,8 @@ import { registerLowering, UNUSED, value, type LowerContext, type Operand } from
 import {
   planAdaptiveAvgPool,
   planAdaptiveAvgPoolBackward,
+  planAdaptiveMaxPool,
+  planAdaptiveMaxPoolBackward,
   planAvgPool,
   planAvgPoolBackward,
   planMaxPool,
@@ -75,6 +77,36 @@ registerLowering('adaptiveAvgPoolGrad', (node, context) => {
   const { inputShape, outputSize } = node.attrs as GradOpAttrs['adaptiveAvgPoolGrad'];
   const plan = planAdaptiveAvgPoolBackward({ inputShape, outputSize }, context.limits);
   return [{ plan, operands: [value(node.inputs[0]!), value(node.outputs[0]!)] }];
+});
+
+function adaptiveArgmax(
+  context: LowerContext,
+  input: Value,
+  attrs: AdaptivePoolAttrs,
+  outputs: number,
+) {
+  return context.saved(`adaptiveMaxPool:${input.id}:${JSON.stringify(attrs)}`, outputs);
+}
+
+registerLowering('adaptiveMaxPool', (node, context) => {
+  const x = node.inputs[0]!;
+  const y = node.outputs[0]!;
+  const attrs = node.attrs as AdaptivePoolAttrs;
+  const plan = planAdaptiveMaxPool(
+    { inputShape: x.shape, outputSize: attrs.outputSize },
+    context.limits,
+  );
+  const saved = adaptiveArgmax(context, x, attrs, numElements(y.shape));
+  return [{ plan, operands: [value(x), value(y), saved] }];
+});
+
+registerLowering('adaptiveMaxPoolGrad', (node, context) => {
+  const [dy, x] = node.inputs;
+  const attrs = node.attrs as AdaptivePoolAttrs;
+  const geometry = { inputShape: x!.shape, outputSize: attrs.outputSize };
+  const plan = planAdaptiveMaxPoolBackward(geometry, context.limits);
+  const saved = adaptiveArgmax(context, x!, attrs, numElements(dy!.shape));
+  return [{ plan, operands: [value(dy!), saved, value(node.outputs[0]!)] }];
 });
 
 /** Class weights: the node's weight input, or a constant of ones. */
