@@ -42,6 +42,8 @@ const MAX_LISTED = 5;
 export class Dataset {
   private constructor(
     readonly config: DatasetConfig,
+    /** The participants table as read, for splits (makeKFold, makeSplit). */
+    readonly table: Table,
     readonly records: readonly ImageRecord[],
     /** Class names by label field, in index order, for 'class' labels. */
     readonly classes: Readonly<Record<string, readonly string[]>>,
@@ -65,27 +67,31 @@ export class Dataset {
     );
     await checkFolders(records, config);
     await checkFiles(records);
-    return new Dataset(config, records, classes);
+    return new Dataset(config, table, records, classes);
   }
 
   get length(): number {
     return this.records.length;
   }
 
-  /** Returns a dataset of the rows whose (participant_id, session_id) are in `keys`. */
-  subset(keys: readonly { participant_id: string; session_id: string }[]): Dataset {
+  /**
+   * Returns a dataset of the rows whose (participant_id, session_id) are in `keys`, such as the
+   * rows of a split. The class lists stay those of the whole table.
+   */
+  subset(keys: readonly Readonly<Record<string, string>>[]): Dataset {
     const byKey = new Map(this.records.map((record) => [recordKey(record), record]));
     const records = keys.map((key) => {
-      const record = byKey.get(recordKey(key));
+      const ids = { participant_id: key.participant_id ?? '', session_id: key.session_id ?? '' };
+      const record = byKey.get(recordKey(ids));
       if (record === undefined) {
         throw new UserError(
-          `${key.participant_id} ${key.session_id} is not in the dataset table ${this.config.tsv}; ` +
+          `${ids.participant_id} ${ids.session_id} is not in the dataset table ${this.config.tsv}; ` +
             'the split files and the table must list the same images.',
         );
       }
       return record;
     });
-    return new Dataset(this.config, records, this.classes);
+    return new Dataset(this.config, this.table, records, this.classes);
   }
 }
 

@@ -145,7 +145,11 @@ export class DataLoader implements BatchSource {
       fields[field] = isClass ? Int32Array.of(value) : Float32Array.of(value);
       shapes[field] = isClass ? [] : [1];
     }
-    const ids = { participant_id: record.participant_id, session_id: record.session_id };
+    const ids = {
+      participant_id: record.participant_id,
+      session_id: record.session_id,
+      metadata: record.row,
+    };
     return this.dataset.config.transforms.extraction.mode !== 'image'
       ? { ...ids, index: index % this.layout.count, fields, shapes }
       : { ...ids, fields, shapes };

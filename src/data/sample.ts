@@ -16,9 +16,15 @@ export interface Sample {
   session_id: string;
   /** Number of the patch or slice within its image; absent in image mode. */
   index?: number;
-  /** Field data without a batch axis: `[C, D, H, W]` for an image or patch, `[C, H, W]` for a slice. */
+  /**
+   * Field data without a batch axis. The image and masks are `[C, D, H, W]` for an image or
+   * patch and `[C, H, W]` for a slice. A class label is an int32 of shape `[]`, and a float
+   * label a float32 of shape `[1]`, so a batch stacks them as `[N]` and `[N, 1]`.
+   */
   fields: Record<string, Float32Array | Int32Array>;
   shapes: Record<string, number[]>;
+  /** The table row of the image (age, sex and other columns), as text. */
+  metadata: Readonly<Record<string, string>>;
 }
 
 /**

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Dataset } from '../../src/data/dataset.js';
 import { parseDatasetConfig, type DatasetConfigInput } from '../../src/data/dataset-config.js';
 import { formatTsv } from '../../src/data/participants.js';
+import { makeKFold } from '../../src/data/splits.js';
 import { UserError } from '../../src/errors.js';
 import { writeTinyBids, type TinyBids } from './dataset-helpers.js';
 
@@ -101,6 +102,19 @@ describe('Dataset', () => {
       () => dataset.subset([{ participant_id: 'sub-099', session_id: 'ses-M000' }]),
       /sub-099 ses-M000 is not in the dataset table/,
     );
+  });
+
+  it('splits into train and validation', async () => {
+    const dataset = await Dataset.open(bidsConfig());
+    const folds = makeKFold(dataset.table, 2, { stratify: 'diagnosis', seed: 1 });
+    for (const fold of folds) {
+      const train = dataset.subset(fold.train);
+      const validation = dataset.subset(fold.validation);
+      assert.equal(train.length + validation.length, 4);
+      assert.deepEqual(train.classes, dataset.classes);
+      const labels = validation.records.map((record) => record.labels.label).sort();
+      assert.deepEqual(labels, [0, 1]);
+    }
   });
 
   it('round-trips its configuration through JSON', () => {

@@ -89,6 +89,9 @@ describe('DataLoader', () => {
     assert.deepEqual(first!.fields.image!.subarray(24 ** 3), expected.data);
     const mask = first!.fields.mask!;
     assert.ok(mask.every((value) => value === 0 || value === 1));
+    const sample = await loader.sample(1);
+    assert.equal(sample.metadata.age, '62.5');
+    assert.equal(sample.metadata.diagnosis, 'AD');
   });
 
   const extractions: { extraction: Extraction; count: number; shape: number[] }[] = [
