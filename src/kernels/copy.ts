@@ -2,11 +2,13 @@
 // passes. All but padding are one region copy (shaders/copy-region.wgsl); padding gathers
 // (shaders/pad.wgsl). Backward passes: permute's is the inverse permute, slice's is a
 // zero padding (step 1) or a copy into a zeroed gradient, concatenation's is one slice per
-// input, constant padding's is a slice.
+// input, constant padding's is a slice, and reflect and replicate padding gather
+// (shaders/pad-backward.wgsl).
 
 import { UserError } from '../errors.js';
 import { WGSL_LINEAR_WORKGROUP } from '../runtime/index.js';
 import regionTemplate from '../../shaders/copy-region.wgsl';
+import padBackwardTemplate from '../../shaders/pad-backward.wgsl';
 import padTemplate from '../../shaders/pad.wgsl';
 import {
   checkShape,
@@ -294,18 +296,36 @@ export function planPad(geometry: PadGeometry, limits: PlanLimits): KernelPlan {
 }
 
 /**
- * Plans constant padding's backward pass: the slice of dy that covers the input.
+ * Plans padding's backward pass: for constant padding, the slice of dy that covers the
+ * input; for reflect and replicate, a gather of every output that reads each input.
  * Bindings: (0) dy, (1) dx.
  */
 export function planPadBackward(geometry: PadGeometry, limits: PlanLimits): KernelPlan {
   const { mode, outShape } = resolvePad(geometry);
-  // NOTE: reflect and replicate padding add several outputs into one input; their backward
-  // pass is not written yet.
-  if (mode !== 'constant')
-    throw new UserError(
-      `The backward pass of ${mode} padding is not available; use constant padding.`,
-    );
-  const starts = geometry.padding.map(([before]) => before);
-  const ends = geometry.shape.map((size, a) => size + starts[a]!);
-  return planSlice({ shape: outShape, starts, ends }, limits);
+  if (mode === 'constant') {
+    const starts = geometry.padding.map(([before]) => before);
+    const ends = geometry.shape.map((size, a) => size + starts[a]!);
+    return planSlice({ shape: outShape, starts, ends }, limits);
+  }
+  const count = numel(geometry.shape);
+  checkTensor(limits, 'pad output', numel(outShape));
+  const before = geometry.padding.map(([b]) => wgslNumber(b, 'i32'));
+  const source = specialize('pad-backward', padBackwardTemplate, {
+    RANK: u32(outShape.length),
+    COUNT: u32(count),
+    MODE: u32(PAD_MODES[mode]),
+    OUT_SHAPE: u32Array(outShape),
+    IN_SHAPE: u32Array(geometry.shape),
+    BEFORE: `array<i32, ${before.length}>(${before.join(', ')})`,
+  });
+  return {
+    spec: {
+      name: `pad_${mode}_backward`,
+      source: source + WGSL_LINEAR_WORKGROUP,
+      bindings: ['read-only-storage', 'storage'],
+    },
+    workgroups: Math.ceil(count / 256),
+    flops: numel(outShape),
+    bytes: 4 * (count + numel(outShape)),
+  };
 }

@@ -79,3 +79,26 @@ export function padReference(x: ArrayLike<number>, geometry: PadGeometry): Float
     return mode === 'constant' && !inside ? (geometry.value ?? 0) : x[indexOf(source, shape)]!;
   });
 }
+
+/** Adjoint of padReference: sums every padded output back into the input it reads. */
+export function padBackwardReference(dy: ArrayLike<number>, geometry: PadGeometry): Float64Array {
+  const { shape, padding } = geometry;
+  const mode = geometry.mode ?? 'constant';
+  const outShape = shape.map((size, a) => size + padding[a]![0] + padding[a]![1]);
+  const dx = new Float64Array(numel(shape));
+  for (let o = 0; o < dy.length; o++) {
+    let inside = true;
+    const source = coordinatesOf(o, outShape).map((v, a) => {
+      const c = v - padding[a]![0];
+      const size = shape[a]!;
+      if (c < 0 || c >= size) inside = false;
+      if (mode === 'reflect') {
+        if (c < 0) return -c;
+        return c >= size ? 2 * (size - 1) - c : c;
+      }
+      return Math.min(Math.max(c, 0), size - 1);
+    });
+    if (mode !== 'constant' || inside) dx[indexOf(source, shape)]! += dy[o]!;
+  }
+  return dx;
+}
