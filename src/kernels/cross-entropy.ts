@@ -111,6 +111,8 @@ export function planCrossEntropy(
     bytes: 4 * (elements + 3 * rowCount),
   };
   if (reduction === 'none') return { rows, rowCount };
+  // NOTE: one workgroup totals every row, which is slow on a GPU when the rows are the voxels
+  // of a segmentation batch; a partial-sum pass first would fix it.
   const totalSource = specialize('weighted-total', totalTemplate, {
     ROWS: u32(rowCount),
     MEAN: reduction === 'mean',

@@ -77,6 +77,7 @@ function formula(geometry: PointwiseLossGeometry): Formula {
         grad: `huber_grad_t(x0 - x1, ${f32(delta)})`,
       };
     }
+    // NOTE: BCEWithLogits takes no pos_weight or element weights yet.
     case 'bceWithLogits':
       return { value: 'bce_logits_t(x0, x1)', grad: 'bce_logits_grad_t(x0, x1)' };
     case 'focal': {

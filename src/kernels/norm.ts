@@ -231,6 +231,8 @@ export function normAffineElements(geometry: NormGeometry, limits: PlanLimits): 
 /** Plans the batch statistics. Bindings: (0) x, (1) stats. */
 export function planNormStats(geometry: NormGeometry, limits: PlanLimits): KernelPlan {
   const l = layout(geometry, limits);
+  // NOTE: one workgroup per group leaves a large GPU mostly idle for batch norm over few
+  // channels; a split pass that merges partial (count, mean, M2) triples would fix it.
   const source = specialize('norm-stats', statsTemplate, { ...groupConstants(l), EPS: f32(l.eps) });
   return plan(`${geometry.kind}_stats`, source, 1, 1, l.groups, l.elements);
 }
