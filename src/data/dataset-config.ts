@@ -15,7 +15,10 @@ const nonNegative = () => z.number().min(0);
 
 const bidsSource = z.strictObject({
   layout: z.literal('bids'),
-  /** Folder of the dataset: <root>/sub-X/ses-Y/<datatype>/sub-X_ses-Y[_entities]_<suffix><extension>. */
+  /**
+   * Folder of the dataset. An image is at
+   * <root>/sub-X/ses-Y/<datatype>/sub-X_ses-Y[_entities]_<suffix><extension>.
+   */
   root: z.string().min(1),
   /** BIDS datatype folder; default 'anat'. */
   datatype: z.string().min(1).default('anat'),

@@ -55,7 +55,8 @@ export class Dataset {
     const tsvPath = resolve(config.tsv);
     const text = await readFile(tsvPath, 'utf8').catch((error: NodeJS.ErrnoException) => {
       throw new UserError(
-        `Dataset table ${tsvPath} cannot be read (${error.code ?? error.message}); check the 'tsv' path.`,
+        `Dataset table ${tsvPath} cannot be read (${error.code ?? error.message}); ` +
+          "check the 'tsv' path.",
       );
     });
     const table = parseTsv(text, tsvPath);
@@ -85,7 +86,8 @@ export class Dataset {
       const record = byKey.get(recordKey(ids));
       if (record === undefined) {
         throw new UserError(
-          `${ids.participant_id} ${ids.session_id} is not in the dataset table ${this.config.tsv}; ` +
+          `${ids.participant_id} ${ids.session_id} is not in the dataset table ` +
+            `${this.config.tsv}; ` +
             'the split files and the table must list the same images.',
         );
       }
@@ -120,10 +122,11 @@ function checkLabelKey(config: DatasetConfig): void {
   }
   if (key === undefined || fields.includes(key)) return;
   const suggestion = closestName(key, fields);
+  const known = fields.length > 0 ? fields.join(', ') : 'none, so add one to labels or masks';
   throw new UserError(
     `DatasetConfig.labelKey '${key}' is not a label or mask field` +
       (suggestion ? ` (did you mean '${suggestion}'?)` : '') +
-      `; the fields are ${fields.length > 0 ? fields.join(', ') : 'none: add one to labels or masks'}.`,
+      `; the fields are ${known}.`,
   );
 }
 

@@ -23,7 +23,10 @@ export interface LoaderOptions {
   seed?: number;
   /** Applies the dataset's augmentations (training mode); default false. */
   training?: boolean;
-  /** 0 runs preprocessing in the calling thread, n starts n workers, or a pool to share; default 0. */
+  /**
+   * Where preprocessing runs: 0 in the calling thread, n in n new workers, or a WorkerPool to
+   * share. Default 0.
+   */
   workers?: number | WorkerPool;
   /** Folder of the disk cache of preprocessed samples; default none (no disk cache). */
   cacheFolder?: string;
@@ -252,7 +255,8 @@ function checkOptions(options: LoaderOptions): DataLoader['options'] {
     !(Number.isInteger(options.workers) && options.workers >= 0)
   ) {
     throw new UserError(
-      `Loader option workers ${options.workers} is invalid: expected an integer >= 0 or a WorkerPool.`,
+      `Loader option workers ${options.workers} is invalid: expected an integer >= 0 or a ` +
+        'WorkerPool.',
     );
   }
   log.debug(`loader settings ${JSON.stringify(settings)}`);
