@@ -5,7 +5,8 @@ import { UserError } from '../errors.js';
 import { closestName } from '../graph/suggest.js';
 import type { CustomLoss } from '../losses/configs.js';
 import type { Model } from './model.js';
-import { ReconstructionModel, SupervisedModel, type SupervisedOptions } from './supervised.js';
+import { ReconstructionModel } from './reconstruction.js';
+import { SupervisedModel, type SupervisedOptions } from './supervised.js';
 
 export type ModelFactory = (
   json: Record<string, unknown>,
@@ -55,9 +56,6 @@ export {
   type NetworkSpec,
   type ResolvedNetwork,
 } from './network.js';
-export {
-  ReconstructionModel,
-  SupervisedModel,
-  type ObjectiveTerms,
-  type SupervisedOptions,
-} from './supervised.js';
+export { ReconstructionModel } from './reconstruction.js';
+export { infererFromJSON, infererToJSON, type Inferer } from './inferers.js';
+export { SupervisedModel, type ObjectiveTerms, type SupervisedOptions } from './supervised.js';

@@ -15,6 +15,8 @@ import { optimizerConfig, type OptimizerConfig } from '../optim/optimizers.js';
 import { TrainingProgram, type InputData } from '../training/program.js';
 import { Model, type CompileTarget, type EvaluatedBatch } from './model.js';
 import { resolveNetwork, type NetworkSpec, type ResolvedNetwork } from './network.js';
+import { InfererEvaluation } from './inferer-evaluation.js';
+import { infererFromJSON, infererToJSON, type Inferer } from './inferers.js';
 import { formatSummary } from './summary.js';
 
 export interface SupervisedOptions {
@@ -28,10 +30,10 @@ export interface SupervisedOptions {
   /** Batch field holding the network input. Default 'image'. */
   imageKey?: string;
   /**
-   * How evaluation passes images through the network, as an Inferer config's JSON; null
-   * (default) runs the whole image.
+   * How evaluation and prediction pass images through the network: an Inferer (patches,
+   * slices) or its JSON. Null (default) runs the network on the batch as is.
    */
-  inferer?: { toJSON(): unknown } | Record<string, unknown> | null;
+  inferer?: Inferer | { name: string; [key: string]: unknown } | null;
 }
 
 /** The graph values an objective is built from. */
@@ -57,6 +59,7 @@ interface Programs {
   outputShape: number[];
   inputName: string;
   inputShape: readonly number[];
+  inference?: InfererEvaluation;
 }
 
 export class SupervisedModel extends Model {
@@ -66,7 +69,7 @@ export class SupervisedModel extends Model {
   readonly optimizer: OptimizerConfig;
   readonly labelKey: string;
   readonly imageKey: string;
-  readonly inferer: unknown;
+  readonly inferer: Inferer | null;
   private programs?: Programs;
 
   constructor(options: SupervisedOptions, customLosses: readonly CustomLoss[] = []) {
@@ -79,7 +82,7 @@ export class SupervisedModel extends Model {
     this.optimizer = optimizerConfig(options.optimizer);
     this.labelKey = options.labelKey ?? 'label';
     this.imageKey = options.imageKey ?? 'image';
-    this.inferer = options.inferer ?? null;
+    this.inferer = options.inferer ? infererFromJSON(options.inferer) : null;
     if (this.loss.reduction === 'none') {
       throw new UserError(
         `${this.loss.name} has reduction 'none', which gives no single value to minimise. ` +
@@ -100,16 +103,20 @@ export class SupervisedModel extends Model {
     return graph.addInput('target', spec.shape, spec.dtype);
   }
 
+  /** The label field of `batch`; throws a UserError naming labelKey when it is missing. */
+  protected labelField(batch: Batch): Float32Array | Int32Array {
+    const data = batch.fields[this.labelKey];
+    if (data !== undefined) return data;
+    const fields = Object.keys(batch.fields).join(', ');
+    throw new UserError(
+      `The batch has no label field '${this.labelKey}' (fields: ${fields}). Set labelKey ` +
+        `to the field holding the label, or add that column to the dataset.`,
+    );
+  }
+
   /** The target data of `batch` for an output of shape `outputShape`, padded. */
   protected targetData(batch: Batch, outputShape: number[]): InputData | undefined {
-    const data = batch.fields[this.labelKey];
-    if (data === undefined) {
-      const fields = Object.keys(batch.fields).join(', ');
-      throw new UserError(
-        `The batch has no label field '${this.labelKey}' (fields: ${fields}). Set labelKey ` +
-          `to the field holding the label, or add that column to the dataset.`,
-      );
-    }
+    const data = this.labelField(batch);
     const shape = batch.shapes[this.labelKey] ?? [batch.size];
     const label = { key: this.labelKey, data, shape, size: batch.size };
     return this.loss.prepareTarget(label, outputShape);
@@ -163,6 +170,15 @@ export class SupervisedModel extends Model {
       training: false,
       shareStateWith: train.compiled,
     });
+    const inference = this.inferer
+      ? await InfererEvaluation.compile(
+          gpu,
+          this.inferer,
+          this.network.toGraph(this.inferer.batchSize),
+          train.compiled,
+          this.losses(),
+        )
+      : undefined;
     const outputShape = [...output.shape];
     const inputName = graph.inputs.find((entry) => entry.value === input)!.name;
     this.programs = {
@@ -175,6 +191,7 @@ export class SupervisedModel extends Model {
       outputShape,
       inputName,
       inputShape: input.shape,
+      inference,
     };
   }
 
@@ -264,8 +281,33 @@ export class SupervisedModel extends Model {
     return this.runEvaluation(batch, false);
   }
 
+  /** The target of row `row` of `batch` for an output of shape [1, ...] (inferer evaluation). */
+  protected targetRow(batch: Batch, row: number, outputShape: number[]): Float32Array | Int32Array {
+    const data = this.labelField(batch);
+    const shape = [1, ...(batch.shapes[this.labelKey] ?? [batch.size]).slice(1)];
+    const perRow = data.length / batch.size;
+    const label = {
+      key: this.labelKey,
+      data: data.subarray(row * perRow, (row + 1) * perRow),
+      shape,
+      size: 1,
+    };
+    return this.loss.prepareTarget(label, outputShape);
+  }
+
   private async runEvaluation(batch: Batch, withLosses: boolean): Promise<EvaluatedBatch> {
     const programs = this.compiled();
+    if (programs.inference) {
+      const images = batch.fields[this.imageKey];
+      const shape = batch.shapes[this.imageKey];
+      if (!(images instanceof Float32Array) || !shape) {
+        throw new UserError(`The batch has no f32 image field '${this.imageKey}' with a shape.`);
+      }
+      const target = withLosses
+        ? (row: number, outputShape: number[]) => this.targetRow(batch, row, outputShape)
+        : undefined;
+      return programs.inference.run(batch, images, shape, target);
+    }
     const { evaluate } = programs;
     const inputs = this.inputs(batch, programs, withLosses);
     for (const input of evaluate.graph.inputs) {
@@ -328,7 +370,6 @@ export class SupervisedModel extends Model {
   }
 
   toJSON(): { name: string; [key: string]: unknown } {
-    const inferer = this.inferer as { toJSON?: () => unknown } | null;
     return {
       name: this.name,
       network: this.network.toJSON(),
@@ -336,44 +377,7 @@ export class SupervisedModel extends Model {
       optimizer: this.optimizer,
       labelKey: this.labelKey,
       imageKey: this.imageKey,
-      inferer: typeof inferer?.toJSON === 'function' ? inferer.toJSON() : inferer,
+      inferer: this.inferer ? infererToJSON(this.inferer) : null,
     };
-  }
-}
-
-/** A model whose loss compares the network's output with its input (an autoencoder). */
-export class ReconstructionModel extends SupervisedModel {
-  override readonly name: string = 'ReconstructionModel';
-
-  constructor(
-    options: Omit<SupervisedOptions, 'labelKey'>,
-    customLosses: readonly CustomLoss[] = [],
-  ) {
-    super(options, customLosses);
-    if (this.loss.target !== 'dense') {
-      throw new UserError(
-        `${this.loss.name} compares the output with class indices; a ReconstructionModel ` +
-          `needs a loss that compares two images, such as MSELoss or L1Loss.`,
-      );
-    }
-  }
-
-  protected override targetValue(_graph: Graph, input: Value, output: Value): Value {
-    if (input.shape.join() !== output.shape.join()) {
-      throw new UserError(
-        `A ReconstructionModel needs the network output to have the input's shape ` +
-          `[${input.shape.join(', ')}], got [${output.shape.join(', ')}].`,
-      );
-    }
-    return input;
-  }
-
-  protected override targetData(): undefined {
-    return undefined;
-  }
-
-  override toJSON(): { name: string; [key: string]: unknown } {
-    const { labelKey: _labelKey, ...rest } = super.toJSON();
-    return rest;
   }
 }

@@ -115,6 +115,34 @@ describe('models', () => {
     ]);
   });
 
+  it('evaluates whole images through a PatchInferer', async () => {
+    const model = new ReconstructionModel({
+      network: AUTOENCODER,
+      loss: MSELossConfig(),
+      optimizer: SGDConfig(),
+      inferer: { name: 'PatchInferer', patchSize: [8, 8, 8], overlap: 4, batchSize: 2 },
+    });
+    await model.compile({ gpu, batchSize: 4, seed: 3 });
+    const large = await readPatches(2, 12);
+    const [batch] = await first(patchSource(large, 2));
+    const evaluated = await model.evaluationStep(batch!);
+    assert.deepEqual(evaluated.outputShape, [2, 1, 12, 12, 12]);
+    const voxels = 12 ** 3;
+    for (let row = 0; row < 2; row++) {
+      let squared = 0;
+      for (let i = 0; i < voxels; i++) {
+        const difference =
+          evaluated.output[row * voxels + i]! - batch!.fields.image![row * voxels + i]!;
+        squared += difference * difference;
+      }
+      const expected = squared / voxels;
+      assert.ok(
+        Math.abs(evaluated.losses.loss![row]! - expected) <= 1e-5 * Math.max(1, expected),
+        `row ${row}`,
+      );
+    }
+  });
+
   it('drops padded rows in evaluation', async () => {
     const model = new SupervisedModel({
       network: CNN,
@@ -177,6 +205,7 @@ describe('model configs', () => {
         network: AUTOENCODER,
         loss: MSELossConfig(),
         optimizer: SGDConfig({ lr: 0.1 }),
+        inferer: { name: 'SliceInferer', axis: 2, batchSize: 4 },
       }),
   ];
   for (const build of models) {
@@ -187,6 +216,17 @@ describe('model configs', () => {
   }
 
   const bad: [string, () => unknown, RegExp][] = [
+    [
+      'unknown inferer',
+      () =>
+        new SupervisedModel({
+          network: CNN,
+          loss: MSELossConfig(),
+          optimizer: SGDConfig(),
+          inferer: { name: 'PatchInfer', patchSize: [4], batchSize: 1 },
+        }),
+      /Did you mean 'PatchInferer'/,
+    ],
     [
       'unknown model',
       () => modelFromJSON({ name: 'SupervisedModle' }),
