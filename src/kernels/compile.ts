@@ -85,7 +85,7 @@ export class CompiledGraph {
     return buffer;
   }
 
-  /** The buffer of the parameter or buffer named `name` (a state_dict name). */
+  /** Returns the buffer of the parameter or buffer named `name` (a state_dict name). */
   stateBuffer(name: string): GPUBuffer {
     return this.buffer(this.stateValue(name));
   }
