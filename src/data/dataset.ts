@@ -245,13 +245,13 @@ async function checkFolders(records: readonly ImageRecord[], config: DatasetConf
 }
 
 async function checkFiles(records: readonly ImageRecord[]): Promise<void> {
-  const missing: string[] = [];
-  for (const record of records) {
-    for (const [field, path] of Object.entries(record.paths)) {
+  const checks = records.flatMap((record) =>
+    Object.entries(record.paths).map(async ([field, path]) => {
       const info = await stat(path).catch(() => null);
-      if (info === null || !info.isFile()) missing.push(`line ${record.line} ${field}: ${path}`);
-    }
-  }
+      return info !== null && info.isFile() ? null : `line ${record.line} ${field}: ${path}`;
+    }),
+  );
+  const missing = (await Promise.all(checks)).filter((entry) => entry !== null);
   if (missing.length === 0) return;
   throw new UserError(
     `${missing.length} image file(s) of the dataset are missing: ${listed(missing)}; check the ` +

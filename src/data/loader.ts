@@ -169,6 +169,8 @@ export class DataLoader implements BatchSource {
     return collate(samples);
   }
 
+  // NOTE: an image is prepared and cached whole, so a shuffled batch of patches or slices from
+  // images no longer in memory reads each of those images' cache files in full.
   private image(imageIndex: number): Promise<CachedSample[]> {
     const held = this.memory.get(imageIndex);
     if (held !== undefined) {

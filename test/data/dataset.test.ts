@@ -232,6 +232,21 @@ describe('Dataset', () => {
         /unknown field 'sufix'/,
       ],
     ];
+    cases.push(
+      [
+        'an unknown extraction mode',
+        async () => ({ ...bidsConfig(), transforms: { extraction: { mode: 'roi' } as never } }),
+        /DatasetConfig\.transforms\.extraction\.mode: .*got "roi"/,
+      ],
+      [
+        'a negative patch size',
+        async () => ({
+          ...bidsConfig(),
+          transforms: { extraction: { mode: 'patch', patchSize: -8 } },
+        }),
+        /DatasetConfig\.transforms\.extraction\.patchSize: .*got -8/,
+      ],
+    );
     for (const [name, makeConfig, message] of cases) {
       it(`rejects ${name}`, async () => {
         const config = await makeConfig();
