@@ -3,6 +3,7 @@
 
 import { UserError } from '../errors.js';
 import dgradSource from '../../shaders/conv_dgrad.wgsl';
+import stridedSource from '../../shaders/conv_dgrad_strided.wgsl';
 import geometrySource from '../../shaders/conv_geometry.wgsl';
 import { checkTensor } from './common.js';
 import { convConstants, convFlops, convTensorSizes, resolveConv, volume } from './conv.js';
@@ -14,26 +15,64 @@ import {
   gemmSource,
   tileConstants,
   type GemmLimits,
+  type GemmShape,
 } from './matmul-tile.js';
 import type { Epilogue, KernelPlan } from './plan.js';
+import { wgslNumber } from './template.js';
+
+/**
+ * Describes the input gradient's GEMM, its operand file and extra placeholders. Strides above
+ * 1 with dilation 1 split into stride phases, so no kernel offset that misses is multiplied.
+ */
+function dgradGemm(conv: Conv3d): {
+  shape: GemmShape;
+  source: string;
+  extra: Record<string, string>;
+} {
+  const groupIn = conv.inChannels / conv.groups;
+  const groupOut = conv.outChannels / conv.groups;
+  const strided = conv.stride.some((s) => s > 1) && conv.dilation.every((d) => d === 1);
+  if (!strided) {
+    const shape = {
+      batch: conv.groups,
+      m: groupIn,
+      n: conv.batch * volume(conv.input),
+      k: groupOut * volume(conv.kernel),
+    };
+    return { shape, source: dgradSource, extra: {} };
+  }
+  const u32 = (value: number) => wgslNumber(value, 'u32');
+  const positions = conv.input.map((size, axis) =>
+    Math.ceil((size + conv.padBefore[axis]!) / conv.stride[axis]!),
+  );
+  const offsets = conv.kernel.map((size, axis) => Math.ceil(size / conv.stride[axis]!));
+  const shape = {
+    batch: conv.groups * volume(conv.stride),
+    m: groupIn,
+    n: conv.batch * volume(positions),
+    k: groupOut * volume(offsets),
+  };
+  const extra: Record<string, string> = {};
+  ['D', 'H', 'W'].forEach((axis, i) => {
+    extra[`T_${axis}`] = u32(positions[i]!);
+    extra[`J_${axis}`] = u32(offsets[i]!);
+  });
+  return { shape, source: stridedSource, extra };
+}
 
 function planDgrad(conv: Conv3d, epilogue: Epilogue, limits: GemmLimits, name: string): KernelPlan {
   const sizes = convTensorSizes(conv);
   checkTensor(limits, 'convolution input gradient', sizes.input);
   checkTensor(limits, 'convolution weight', sizes.weight);
   checkTensor(limits, 'convolution output gradient', sizes.output);
-  const shape = {
-    batch: conv.groups,
-    m: conv.inChannels / conv.groups,
-    n: conv.batch * volume(conv.input),
-    k: (conv.outChannels / conv.groups) * volume(conv.kernel),
-  };
+  const { shape, source: operandSource, extra } = dgradGemm(conv);
   const tile = chooseTile(shape, limits);
   const { constants, workgroups } = tileConstants(shape, tile);
-  const source = gemmSource(name, [dgradSource, geometrySource, epilogueSource], {
+  const source = gemmSource(name, [operandSource, geometrySource, epilogueSource], {
     ...constants,
     ...convConstants(conv),
     ...epilogueConstants(epilogue),
+    ...extra,
   });
   const biasElements = epilogue.bias ? conv.inChannels : 0;
   return {
@@ -48,11 +87,11 @@ function planDgrad(conv: Conv3d, epilogue: Epilogue, limits: GemmLimits, name: s
   };
 }
 
-// NOTE: with stride s > 1 the loop still visits every kernel offset for every input voxel and
-// loads zeros for the (1 - 1/s^3) that do not land on an output voxel, so a strided input
-// gradient (or transposed convolution) runs at about 1/s^3 of the stride-1 FLOP rate. With
-// one input channel per group, each loaded dy value feeds one output and the product is
-// bound by its index arithmetic (about 10x slower per FLOP on lavapipe).
+// NOTE: with stride > 1 and dilation > 1 on some axis, the loop still visits every kernel
+// offset for every input voxel and loads zeros for those that miss every output voxel, so it
+// runs at about 1/s^3 of the stride-1 FLOP rate (stride s). Stride > 1 with dilation 1 is
+// split into stride phases without that waste. With one input channel per group, each
+// loaded dy value feeds one output and the product is bound by its index arithmetic.
 /**
  * Plans dx, the gradient of a convolution with respect to its input. Bindings: dy, weight,
  * any buffer (no bias), dx ([batch, inChannels, ...inputSize]).
@@ -64,9 +103,9 @@ export function planConvInputGrad(geometry: ConvGeometry, limits: GemmLimits): K
 
 /**
  * A transposed convolution with PyTorch's layouts: input [batch, inChannels, ...inputSize],
- * weight [inChannels, outChannels / groups, ...kernelSize], output [batch, outChannels, ...]
- * of size (input - 1) * stride - padBefore - padAfter + dilation * (kernel - 1) +
- * outputPadding + 1 per axis.
+ * weight [inChannels, outChannels / groups, ...kernelSize], output [batch, outChannels, ...].
+ * Each output axis has size (input - 1) * stride - padBefore - padAfter +
+ * dilation * (kernel - 1) + outputPadding + 1.
  */
 export interface ConvTransposeGeometry extends ConvGeometry {
   /** Extra output size after the last element of each axis, < max(stride, dilation). Default 0. */
