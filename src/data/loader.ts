@@ -99,6 +99,9 @@ export class DataLoader implements BatchSource {
 
   /** Yields the batches of one epoch; the last one may hold fewer than batchSize samples. */
   async *batches(epoch: number, shuffle: boolean): AsyncIterable<Batch> {
+    if (!Number.isInteger(epoch) || epoch < 0) {
+      throw new UserError(`Epoch ${epoch} is invalid: expected an integer >= 0.`);
+    }
     const order = shuffle
       ? shuffledOrder(this.length, this.options.seed, epoch)
       : identityOrder(this.length);

@@ -276,6 +276,11 @@ describe('DataLoader', () => {
     });
   }
 
+  it('rejects a fractional epoch', async () => {
+    const loader = await open({}, { batchSize: 2 });
+    await assert.rejects(collect(loader, 1.5, true), /Epoch 1.5 is invalid/);
+  });
+
   it('rejects images of different shapes', async () => {
     const shapes = [
       [8, 8, 8],
