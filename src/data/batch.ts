@@ -8,8 +8,8 @@ export interface Batch {
   /** Shape of each field, batch axis first: `[size, C, D, H, W]` for an image. */
   shapes: Record<string, number[]>;
   /**
-   * Number of samples in the batch. It may be smaller than the source's batchSize for the
-   * last batch of an epoch; the model pads it to its static batch size and leaves the padded
+   * Number of samples in the batch. The last batch of an epoch may hold fewer than the
+   * source's batchSize. The model then pads it to its static batch size and leaves the padded
    * rows out of losses, metrics and predictions.
    */
   size: number;
@@ -25,7 +25,7 @@ export interface BatchSource {
   length: number;
   /**
    * Yields the batches of one epoch. With `shuffle`, the order depends only on the source's
-   * seed and `epoch`, so a resumed run sees the same batches as an uninterrupted one.
+   * seed and `epoch`, so a resumed run gets the same batches as an uninterrupted one.
    */
   batches(epoch: number, shuffle: boolean): AsyncIterable<Batch>;
 }

@@ -71,7 +71,7 @@ export abstract class Model {
   /** The model's configuration, from which modelFromJSON rebuilds it. */
   abstract toJSON(): { name: string; [key: string]: unknown };
 
-  /** A .net source to store with an experiment, when the network came from one. */
+  /** Returns the .net source to store with an experiment, if the network came from one. */
   networkSource(): string | undefined {
     return undefined;
   }

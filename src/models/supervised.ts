@@ -1,5 +1,5 @@
-// SupervisedModel (classification, regression, segmentation: the loss compares the output with
-// a label field) and ReconstructionModel (the loss compares the output with the input).
+// SupervisedModel, for classification, regression and segmentation: the loss compares the
+// network's output with a label field of the batch.
 // Batches shorter than the compiled batch size are padded with zeros; the loss weights padded
 // rows 0 (see LossConfig.rowWeights) and evaluation drops them.
 
@@ -30,8 +30,8 @@ export interface SupervisedOptions {
   /** Batch field holding the network input. Default 'image'. */
   imageKey?: string;
   /**
-   * How evaluation and prediction pass images through the network: an Inferer (patches,
-   * slices) or its JSON. Null (default) runs the network on the batch as is.
+   * Inferer that evaluation and prediction run images through (patches, slices), or its JSON.
+   * Null (default) runs the network on the batch as is.
    */
   inferer?: Inferer | { name: string; [key: string]: unknown } | null;
 }
@@ -103,7 +103,7 @@ export class SupervisedModel extends Model {
     return graph.addInput('target', spec.shape, spec.dtype);
   }
 
-  /** The label field of `batch`; throws a UserError naming labelKey when it is missing. */
+  /** Returns the label field of `batch`; throws a UserError naming labelKey if it is missing. */
   protected labelField(batch: Batch): Float32Array | Int32Array {
     const data = batch.fields[this.labelKey];
     if (data !== undefined) return data;
@@ -114,7 +114,7 @@ export class SupervisedModel extends Model {
     );
   }
 
-  /** The target data of `batch` for an output of shape `outputShape`, padded. */
+  /** Converts the label of `batch` into the loss target for `outputShape`, padded. */
   protected targetData(batch: Batch, outputShape: number[]): InputData | undefined {
     const data = this.labelField(batch);
     const shape = batch.shapes[this.labelKey] ?? [batch.size];
@@ -195,7 +195,7 @@ export class SupervisedModel extends Model {
     };
   }
 
-  /** The network's input: the one it has, or the one named 'input'. */
+  /** Finds the network's input: its only input, or the one named 'input'. */
   private networkInput(graph: Graph): Value {
     const input = graph.inputs.length === 1 ? graph.inputs[0]!.value : graph.input('input');
     if (!input) {
@@ -207,7 +207,7 @@ export class SupervisedModel extends Model {
     return input;
   }
 
-  /** The network's output: the one it has, or the one named 'output'. */
+  /** Finds the network's output: its only output, or the one named 'output'. */
   private networkOutput(graph: Graph): Value {
     const output = graph.outputs.length === 1 ? graph.outputs[0]!.value : graph.output('output');
     if (!output) {
@@ -227,7 +227,7 @@ export class SupervisedModel extends Model {
     return this.programs;
   }
 
-  /** The network input of `batch`, padded with zeros to the compiled batch size. */
+  /** Pads the network input of `batch` with zeros to the compiled batch size. */
   private inputData(batch: Batch, programs: Programs): Float32Array {
     const data = batch.fields[this.imageKey];
     if (data === undefined) {
@@ -281,7 +281,7 @@ export class SupervisedModel extends Model {
     return this.runEvaluation(batch, false);
   }
 
-  /** The target of row `row` of `batch` for an output of shape [1, ...] (inferer evaluation). */
+  /** Converts the label of one row into the target for an output [1, ...] of an inferer. */
   protected targetRow(batch: Batch, row: number, outputShape: number[]): Float32Array | Int32Array {
     const data = this.labelField(batch);
     const shape = [1, ...(batch.shapes[this.labelKey] ?? [batch.size]).slice(1)];

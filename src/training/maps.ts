@@ -128,7 +128,7 @@ export async function replaceFolder(path: string, fill: (folder: string) => Prom
   await rm(old, { recursive: true, force: true });
 }
 
-/** The folder replaceFolder last completed: `path`, or `<path>.old` after a crash. */
+/** Finds the folder replaceFolder last completed: `path`, or `<path>.old` after a crash. */
 export async function resolveFolder(path: string): Promise<string | undefined> {
   if (await exists(path)) return path;
   if (await exists(`${path}.old`)) return `${path}.old`;

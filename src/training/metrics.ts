@@ -116,7 +116,7 @@ const METRICS: Record<string, MetricDefinition> = {
 
 export const METRIC_NAMES = Object.keys(METRICS);
 
-/** A metric by name; a loss name (from the model's losses) is the mean per-sample loss. */
+/** Returns whether lower or higher is better for `name`; losses are minimised. */
 export function metricMode(name: string, lossNames: readonly string[]): MetricMode {
   if (lossNames.includes(name)) return 'min';
   return definition(name, lossNames).mode;

@@ -121,7 +121,30 @@ export class Trainer {
   /** Trains one split and returns the per-epoch history. */
   async train(options: TrainOptions): Promise<EpochRecord[]> {
     const split = options.split ?? 0;
-    const { epochs, batchSize, seed } = this.config;
+    const epochs = this.config.epochs;
+    const state = await this.prepare(options, split);
+
+    const startEpoch = state.epoch + 1;
+    for (const callback of this.callbacks) {
+      await callback.onTrainBegin?.({ split, startEpoch, epochs });
+    }
+    for (let epoch = startEpoch; epoch < epochs; epoch++) {
+      for (const callback of this.callbacks) await callback.onEpochBegin?.(epoch);
+      const record = await this.runEpoch(epoch, options);
+      const stop = await this.finishEpoch(split, record, state);
+      for (const callback of this.callbacks) await callback.onEpochEnd?.(record);
+      if (stop) {
+        log.info(`Early stopping after epoch ${epoch + 1}.`);
+        break;
+      }
+    }
+    for (const callback of this.callbacks) await callback.onTrainEnd?.(state.history);
+    return state.history;
+  }
+
+  /** Compiles the model and writes experiment.json, or restores the checkpoint on resume. */
+  private async prepare(options: TrainOptions, split: number): Promise<TrainerState> {
+    const { batchSize, seed } = this.config;
     if (options.train.batchSize > batchSize) {
       throw new UserError(
         `The training source yields batches of ${options.train.batchSize}, more than the ` +
@@ -129,6 +152,10 @@ export class Trainer {
       );
     }
     await this.model.compile({ gpu: this.gpu, batchSize, seed });
+    // The schedule's base rate is 1, so its learning rate is the factor applied to every group.
+    const schedule = this.config.schedule;
+    this.schedule = schedule ? new LrSchedule(scheduleConfig(schedule), 1) : undefined;
+
     let state: TrainerState = {
       mapsVersion: MAPS_VERSION,
       epoch: -1,
@@ -139,15 +166,11 @@ export class Trainer {
       schedule: null,
       rng: { seed, nextEpoch: 0 },
     };
-    // The schedule's base rate is 1, so its learning rate is the factor applied to every group.
-    const schedule = this.config.schedule;
-    this.schedule = schedule ? new LrSchedule(scheduleConfig(schedule), 1) : undefined;
     if (options.resume) {
       await this.maps.readExperiment();
       state = await loadCheckpoint(this.maps.checkpoint(split), this.model);
       if (this.schedule && state.schedule) this.schedule.restore(state.schedule);
-      const stateful = Object.values(this.model.optimizers()).some(hasOptimizerState);
-      if (stateful) {
+      if (Object.values(this.model.optimizers()).some(hasOptimizerState)) {
         // NOTE: the training program keeps optimizer moments on the GPU without a way to read
         // them, so a checkpoint cannot store them and they restart from zero here.
         log.warn(
@@ -158,37 +181,32 @@ export class Trainer {
       await this.writeExperiment();
     }
     await mkdir(this.maps.split(split), { recursive: true });
-    const startEpoch = state.epoch + 1;
-    for (const callback of this.callbacks) {
-      await callback.onTrainBegin?.({ split, startEpoch, epochs });
+    return state;
+  }
+
+  /**
+   * Steps the schedule, writes training.tsv, best models and the checkpoint after an epoch.
+   * Returns true when early stopping ends the run.
+   */
+  private async finishEpoch(split: number, record: EpochRecord, state: TrainerState) {
+    state.history.push(record);
+    state.epoch = record.epoch;
+    state.steps = this.model.steps;
+    state.rng.nextEpoch = record.epoch + 1;
+    if (this.schedule) {
+      const metric = record.validation[this.config.scheduleMetric] ?? record.train.loss;
+      this.schedule.step(metric);
+      state.schedule = this.schedule.state();
     }
-    for (let epoch = startEpoch; epoch < epochs; epoch++) {
-      for (const callback of this.callbacks) await callback.onEpochBegin?.(epoch);
-      const record = await this.runEpoch(epoch, options);
-      state.history.push(record);
-      state.epoch = epoch;
-      state.steps = this.model.steps;
-      state.rng.nextEpoch = epoch + 1;
-      if (this.schedule) {
-        const metric = record.validation[this.config.scheduleMetric] ?? record.train.loss;
-        this.schedule.step(metric);
-        state.schedule = this.schedule.state();
-      }
-      await this.writeHistory(split, state.history);
-      await this.selectBest(split, record, state);
-      const stop = this.checkEarlyStopping(record, state);
-      const last = stop || epoch === epochs - 1;
-      if (last || (epoch + 1) % this.config.checkpointInterval === 0) {
-        await saveCheckpoint(this.maps.checkpoint(split), this.model, state);
-      }
-      for (const callback of this.callbacks) await callback.onEpochEnd?.(record);
-      if (stop) {
-        log.info(`Early stopping after epoch ${epoch + 1}.`);
-        break;
-      }
+
+    await this.writeHistory(split, state.history);
+    await this.selectBest(split, record, state);
+    const stop = this.checkEarlyStopping(record, state);
+    const last = stop || record.epoch === this.config.epochs - 1;
+    if (last || (record.epoch + 1) % this.config.checkpointInterval === 0) {
+      await saveCheckpoint(this.maps.checkpoint(split), this.model, state);
     }
-    for (const callback of this.callbacks) await callback.onTrainEnd?.(state.history);
-    return state.history;
+    return stop;
   }
 
   private async runEpoch(epoch: number, options: TrainOptions): Promise<EpochRecord> {
@@ -328,7 +346,7 @@ function hasOptimizerState(config: { name: string; momentum?: unknown }): boolea
     : Object.values(momentum as object).some((m) => m > 0);
 }
 
-/** One row per sample: ids, per-sample losses, and the outputs when there are at most 16. */
+/** Formats one row per sample: ids, per-sample losses, and the outputs if at most 16. */
 function predictionsTsv(evaluated: readonly EvaluatedBatch[]): string {
   const first = evaluated[0];
   if (!first) return tsvRow(['participant_id', 'session_id']);

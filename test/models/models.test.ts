@@ -143,6 +143,22 @@ describe('models', () => {
     }
   });
 
+  it('resets to the initial weights of a seed', async () => {
+    const build = () =>
+      new SupervisedModel({ network: CNN, loss: CrossEntropyLossConfig(), optimizer: SGDConfig() });
+    const fresh = build();
+    await fresh.compile({ gpu, batchSize: 4, seed: 9 });
+    const trained = build();
+    await trained.compile({ gpu, batchSize: 4, seed: 2 });
+    await epochLosses(trained, classes, 1);
+    await trained.reset(9);
+    assert.equal(trained.steps, 0);
+    const expected = await fresh.readState();
+    const actual = await trained.readState();
+    for (const [name, values] of expected)
+      assert.deepEqual([...actual.get(name)!], [...values], name);
+  });
+
   it('drops padded rows in evaluation', async () => {
     const model = new SupervisedModel({
       network: CNN,

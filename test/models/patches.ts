@@ -56,7 +56,7 @@ export async function readPatches(count: number, size: number): Promise<Patches>
   return { images, labels: means.map((mean) => (mean > median ? 1 : 0)), size };
 }
 
-/** A BatchSource over `patches`; shuffling is a seeded permutation of the epoch. */
+/** Serves `patches` in batches; shuffling is a permutation seeded by `seed` and the epoch. */
 export function patchSource(patches: Patches, batchSize: number, seed = 1): BatchSource {
   const { images, labels, size } = patches;
   const length = images.length;

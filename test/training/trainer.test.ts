@@ -238,7 +238,8 @@ describe('Trainer', () => {
     const saved = JSON.parse(await readFile(join(root, 'metrics.json'), 'utf8'));
     assert.equal(saved.checkpoint, 'best-loss');
     assert.equal(saved.accuracy, metrics.accuracy);
-    assert.ok(metrics.accuracy! >= 0 && metrics.accuracy! <= 1);
+    assert.ok(metrics.accuracy! >= 0);
+    assert.ok(metrics.accuracy! <= 1);
   });
 
   it('stops early without improvement', async () => {
