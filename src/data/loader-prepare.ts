@@ -1,5 +1,5 @@
 // The loader's per-image work: preprocess an image and its masks, cut the samples, run the
-// sample transforms, and cache the result on disk; then, in training, augment one sample.
+// sample transforms, and cache the result on disk. In training it also augments each sample.
 
 import { TensorCache, type CachedSample } from './cache.js';
 import type { ImageRecord } from './dataset.js';

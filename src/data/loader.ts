@@ -24,7 +24,7 @@ export interface LoaderOptions {
   /** Applies the dataset's augmentations (training mode); default false. */
   training?: boolean;
   /**
-   * Where preprocessing runs: 0 in the calling thread, n in n new workers, or a WorkerPool to
+   * Preprocessing threads: 0 for the calling thread, n for n new workers, or a WorkerPool to
    * share. Default 0.
    */
   workers?: number | WorkerPool;

@@ -1,7 +1,7 @@
 // Patch-to-image inference: a sliding window of patches with overlap, run in batches, whose
 // outputs are blended back into one volume. Blending is a weighted mean per voxel, with
 // constant weights or a Gaussian centred on each patch (which lowers the weight of patch
-// borders, where a convolution sees padding). Sums are kept in float64, so an identity
+// borders, where a convolution reads zero padding). Sums are kept in float64, so an identity
 // network gives back the input values.
 
 import { UserError } from '../errors.js';
@@ -127,13 +127,16 @@ export class PatchInferer {
           `[${spatial.join(', ')}]; pad the volume (cropOrPad) or choose a smaller patch.`,
       );
     }
+
     const starts = this.patchStarts(spatial);
     const patchVoxels = product(this.patchSize);
     const weights = this.weights();
     const voxels = product(spatial);
+    // The output channel count is known from the first batch's output.
     let sums: Float64Array | undefined;
     const weightSums = new Float64Array(voxels);
     let outChannels = 0;
+
     await runBatches(
       forward,
       { count: starts.length, batchSize: this.batchSize, sampleSize: channels! * patchVoxels },
@@ -166,6 +169,7 @@ export class PatchInferer {
         }
       },
     );
+
     return { data: normalise(sums!, weightSums), shape: [outChannels, ...spatial] };
   }
 
