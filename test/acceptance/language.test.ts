@@ -232,3 +232,12 @@ describe.skip('acceptance: unterminated string (defect: vague message)', () => {
     assert.match(first?.message ?? '', /unterminated|not closed/);
   });
 });
+
+// Defect: a file saved with a UTF-8 byte order mark, as some Windows editors do, fails with
+// "unexpected character" pointing at the invisible mark.
+describe.skip('acceptance: byte order mark (defect: rejected)', () => {
+  it('compiles a file that starts with a BOM', () => {
+    const host = memoryHost({ 'main.net': `\uFEFF${net('  output y = relu(x)')}` });
+    assert.equal(compileNetFile(host, '/mem/main.net').graph.outputs.length, 1);
+  });
+});
