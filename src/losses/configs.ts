@@ -105,7 +105,7 @@ export class CrossEntropyFamilyLoss extends LossConfig<CrossEntropyFields> {
     return graph.addNode('crossEntropy', inputs, this.attrs(this.reduction), 'loss')[0]!;
   }
 
-  /** Every row weighs 1: padding is handled through the ignore index. */
+  /** Weighs every row 1, because padded rows get the ignore index as target. */
   override rowWeights(size: number, batchSize: number): Float32Array {
     return new Float32Array(batchSize).fill(1, 0, size);
   }

@@ -33,8 +33,8 @@ function smoothL1(difference: Tensor, beta: number): Tensor {
 }
 
 /**
- * The overlap terms of MONAI's Dice family, per sample and channel [N, C]: the output after
- * the chosen activation, intersection, and sums of prediction and ground truth.
+ * Computes the overlap terms of MONAI's Dice family per sample and channel [N, C]: the output
+ * after the chosen activation, the intersection, and the sums of prediction and ground truth.
  */
 function overlap(
   fields: { sigmoid: boolean; softmax: boolean; squaredPred: boolean; batch: boolean },

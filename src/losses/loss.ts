@@ -1,7 +1,7 @@
 // The base of every loss: its reduction, the form of its target, the host-side preparation of
 // labels into that target, and the IR it appends to a graph. Subclasses give the unreduced
-// loss; this class applies 'mean', 'sum' or 'none', optionally weighting batch rows so that
-// the rows padding a short last batch count for nothing.
+// loss, and this class applies 'mean', 'sum' or 'none'. Optional batch-row weights make the
+// rows that pad a short last batch count for nothing.
 
 import { UserError } from '../errors.js';
 import { numElements, type Graph, type Shape, type Value } from '../graph/ir.js';
@@ -10,9 +10,9 @@ import { Tensor } from './tensor.js';
 export type LossReduction = 'mean' | 'sum' | 'none';
 
 /**
- * What a loss compares the output with: 'index' is i32 class indices shaped as the output
- * without its class axis; 'dense' is f32 shaped as the output; 'onehot' is i32 class indices
- * on the host, one-hot encoded into a dense f32 target before upload.
+ * Form of the target a loss compares the output with. 'index': i32 class indices shaped as
+ * the output without its class axis. 'dense': f32 shaped as the output. 'onehot': i32 class
+ * indices on the host, one-hot encoded into a dense f32 target before upload.
  */
 export type TargetKind = 'index' | 'dense' | 'onehot';
 
@@ -86,8 +86,8 @@ export abstract class LossConfig<F extends { reduction: string } = { reduction: 
   }
 
   /**
-   * The weights of rowWeight for a batch of `size` real rows padded to `batchSize`: 1 / size
-   * for mean reductions, 1 for sums, 0 for padding.
+   * Returns the rowWeight data for `size` real rows padded to `batchSize`: 1 / size for mean
+   * reductions, 1 for sums, 0 for padding.
    */
   rowWeights(size: number, batchSize: number): Float32Array {
     const weights = new Float32Array(batchSize);
@@ -141,7 +141,7 @@ export abstract class LossConfig<F extends { reduction: string } = { reduction: 
     return oneHot(indices, rows, expectedPerRow, classes, numElements(spec.shape));
   }
 
-  /** Whether `index` is a valid target besides [0, classes): the ignore index. */
+  /** Returns whether `index` is a valid target outside [0, classes): the ignore index. */
   acceptsIndex(_index: number): boolean {
     return false;
   }

@@ -34,7 +34,7 @@ export class Tensor {
     return this.wrap(this.graph.addNode(op, inputs, attrs, this.scope)[0]!);
   }
 
-  /** A constant of this graph: a one-element tensor for a number. */
+  /** Adds a constant to this graph: a one-element tensor for a number. */
   constant(data: number | Float32Array, shape?: Shape): Tensor {
     const values = typeof data === 'number' ? Float32Array.of(data) : data;
     return this.wrap(this.graph.addConstant(values, shape ?? [values.length]));

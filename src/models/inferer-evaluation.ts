@@ -13,7 +13,7 @@ import type { Gpu } from '../runtime/gpu.js';
 import { inferVolumes, type Inferer } from './inferers.js';
 import type { EvaluatedBatch } from './model.js';
 
-/** The target data of one row for an output of shape `[1, ...]`, or undefined for none. */
+/** Converts the label of one batch row into the loss target for an output of shape [1, ...]. */
 export type RowTarget = (row: number, outputShape: number[]) => Float32Array | Int32Array;
 
 interface LossProgram {
