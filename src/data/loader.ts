@@ -124,7 +124,10 @@ export class DataLoader implements BatchSource {
     }
   }
 
-  /** Returns sample `index` (image-major: all samples of image 0 first) as it is in `epoch`. */
+  /**
+   * Returns sample `index` (image-major: all samples of image 0 first) as it is in `epoch`.
+   * Without augmentation its arrays are those the loader keeps in memory, so copy before writing.
+   */
   async sample(index: number, epoch = 0): Promise<Sample> {
     if (!Number.isInteger(index) || index < 0 || index >= this.length) {
       throw new UserError(
