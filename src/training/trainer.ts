@@ -36,6 +36,11 @@ export interface TrainerOptions {
   gpu: Gpu;
   config?: Partial<TrainerConfig>;
   callbacks?: Callback[];
+  /**
+   * JSON of the data side (dataset, transforms, splits, loader settings), stored in
+   * experiment.json so that the experiment can be rebuilt from it; default null.
+   */
+  data?: unknown;
 }
 
 export interface TrainOptions {
@@ -57,6 +62,8 @@ export class Trainer {
   private readonly gpu: Gpu;
   private readonly callbacks: Callback[];
   private schedule?: LrSchedule;
+  /** The data configuration recorded in experiment.json. */
+  readonly data: unknown;
 
   constructor(options: TrainerOptions) {
     this.maps = new Maps(options.maps);
@@ -64,6 +71,7 @@ export class Trainer {
     this.gpu = options.gpu;
     this.config = trainerConfig(options.config ?? {});
     this.callbacks = options.callbacks ?? [];
+    this.data = options.data ?? null;
     const lossNames = Object.keys(this.model.losses());
     const early = this.config.earlyStopping?.metric;
     for (const name of [
@@ -92,7 +100,8 @@ export class Trainer {
     const experiment = await new Maps(path).readExperiment();
     const model = modelFromJSON(experiment.model, options.customLosses);
     const config = experiment.trainer as Partial<TrainerConfig>;
-    return new Trainer({ maps: path, model, gpu, config, callbacks: options.callbacks });
+    const { callbacks } = options;
+    return new Trainer({ maps: path, model, gpu, config, callbacks, data: experiment.data });
   }
 
   private async writeExperiment(): Promise<void> {
@@ -115,6 +124,7 @@ export class Trainer {
       model: this.model.toJSON(),
       network: networkFile,
       trainer: this.config,
+      data: this.data,
     });
   }
 

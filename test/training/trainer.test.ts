@@ -20,6 +20,8 @@ const model = () =>
     optimizer: SGDConfig({ lr: 0.05 }),
   });
 
+const DATA = { dataset: { tsv: 'participants.tsv', labelColumn: 'label' }, patchSize: 6 };
+
 const CONFIG = {
   epochs: 4,
   batchSize: 4,
@@ -65,6 +67,7 @@ describe('Trainer', () => {
       model: model(),
       gpu,
       config: CONFIG,
+      data: DATA,
       callbacks: [new ProgressCallback((line) => lines.push(line))],
     });
     const history = await trainer.train(sources());
@@ -175,6 +178,8 @@ describe('Trainer', () => {
     assert.equal(experiment.seed, 5);
     assert.equal(experiment.model.name, 'SupervisedModel');
     assert.equal(experiment.trainer.epochs, 4);
+    assert.deepEqual(experiment.data, DATA);
+    assert.deepEqual((await Trainer.fromMaps(root, gpu)).data, DATA);
     assert.equal(typeof experiment.adapter, 'string');
     assert.deepEqual(
       JSON.parse(await readFile(join(root, experiment.network), 'utf8')).name,
