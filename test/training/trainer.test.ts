@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,30 +7,15 @@ import { CrossEntropyLossConfig } from '../../src/losses/index.js';
 import { SupervisedModel } from '../../src/models/index.js';
 import type { BatchSource } from '../../src/data/batch.js';
 import { setLogSink } from '../../src/log.js';
-import { AdamConfig, SGDConfig } from '../../src/optim/optimizers.js';
+import { AdamConfig } from '../../src/optim/optimizers.js';
 import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
 import { ProgressCallback, type EpochRecord } from '../../src/training/callbacks.js';
 import { readWeights } from '../../src/training/maps.js';
 import { Trainer } from '../../src/training/trainer.js';
 import { CNN, patchSource, readPatches, type Patches } from '../models/patches.js';
-
-const model = () =>
-  new SupervisedModel({
-    network: CNN,
-    loss: CrossEntropyLossConfig(),
-    optimizer: SGDConfig({ lr: 0.05 }),
-  });
+import { CONFIG, killTestModel as model } from './kill-setup.js';
 
 const DATA = { dataset: { tsv: 'participants.tsv', labelColumn: 'label' }, patchSize: 6 };
-
-const CONFIG = {
-  epochs: 4,
-  batchSize: 4,
-  metrics: ['loss', 'accuracy', 'balancedAccuracy'],
-  selection: ['loss', 'accuracy'],
-  seed: 5,
-  schedule: { name: 'Step', stepSize: 2, gamma: 0.5 },
-};
 
 /** Stops a run after `epoch` (0-based) finished and was checkpointed, like a kill. */
 class Kill extends Error {}
@@ -132,6 +118,42 @@ describe('Trainer', () => {
     await assert.rejects(first.train({ train: failing, validation }), Kill);
     const resumed = await Trainer.fromMaps(root, gpu);
     await resumed.train({ train, validation, resume: true });
+    const last = (path: string) =>
+      readWeights(join(path, 'split-0', 'checkpoints', 'last', 'model.safetensors'));
+    const expected = await last(join(folder, 'straight'));
+    const actual = await last(root);
+    for (const [name, values] of expected) {
+      assert.deepEqual([...actual.get(name)!], [...values], name);
+    }
+  });
+
+  it('resumes after the process is killed', async function () {
+    this.timeout(120_000);
+    const root = join(folder, 'sigkill');
+    const worker = spawn(
+      process.execPath,
+      ['--import', './scripts/node-loaders.mjs', 'test/training/kill-worker.ts', root],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      worker.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('stalled')) resolve();
+      });
+      worker.on('exit', (code) => reject(new Error(`worker exited with ${code}: ${output}`)));
+    });
+    worker.kill('SIGKILL');
+    await new Promise((resolve) => worker.once('close', resolve));
+
+    const checkpoint = join(root, 'split-0', 'checkpoints');
+    assert.deepEqual((await readdir(checkpoint)).sort(), ['last']);
+    assert.deepEqual((await readdir(join(checkpoint, 'last'))).sort(), [
+      'model.safetensors',
+      'trainer.json',
+    ]);
+    const resumed = await Trainer.fromMaps(root, gpu);
+    await resumed.train({ ...sources(), resume: true });
     const last = (path: string) =>
       readWeights(join(path, 'split-0', 'checkpoints', 'last', 'model.safetensors'));
     const expected = await last(join(folder, 'straight'));
