@@ -19,6 +19,7 @@ import { UserError } from '../errors.js';
 import { getLogLevel, setLogLevel, setLogSink, isLogEnabled, type LogLevel } from '../log.js';
 import { registerGenerate } from './generate.js';
 import { INSPECT_USAGE, runInspect } from './inspect.js';
+import { registerTrain } from './train.js';
 import type { CliIO } from './io.js';
 
 export type { CliIO } from './io.js';
@@ -39,7 +40,11 @@ export interface CommandContext {
 export type RegisterCommand = (program: Command, context: CommandContext) => void;
 
 /** The commands of the program, in the order `--help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerGenerate, registerInspect];
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerGenerate,
+  registerInspect,
+  registerTrain,
+];
 
 const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug', 'wgsl'];
 

@@ -1,0 +1,179 @@
+// Runs one experiment of `train` and `demo`: data, network, model, Trainer on the train and
+// validation sets, then evaluation of the best model on the held-out test set, written to the
+// experiment folder with the configuration and report.html.
+
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { parseTsv } from '../data/participants.js';
+import { catalogueNetworks } from '../dsl/catalogue.js';
+import { GpuError, GpuLimitError, UserError } from '../errors.js';
+import { closestName } from '../graph/suggest.js';
+import type { Model } from '../models/model.js';
+import { ReconstructionModel, SupervisedModel, type NetNetwork } from '../models/index.js';
+import { writeReport, type ReportInput } from '../report/report.js';
+import { acquireGpu, type Gpu } from '../runtime/index.js';
+import { ProgressCallback, type EpochRecord } from '../training/callbacks.js';
+import { Trainer } from '../training/trainer.js';
+import { LABEL_FIELD, prepareData, type ExperimentData } from './experiment-data.js';
+import type { Writer } from './io.js';
+import type { ExperimentConfig, NetworkSection } from './train-config.js';
+
+export interface ExperimentResult {
+  output: string;
+  history: EpochRecord[];
+  /** Metrics of the selected model on the test set. */
+  test: Record<string, number>;
+  reportPath: string;
+  seconds: number;
+}
+
+/** Writes a JSON value as an expression of the .net language (lists, records, none). */
+export function netExpression(value: unknown): string {
+  if (value === null || value === undefined) return 'none';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `[${value.map(netExpression).join(', ')}]`;
+  const fields = Object.entries(value as Record<string, unknown>);
+  return `{${fields.map(([key, item]) => `${key}: ${netExpression(item)}`).join(', ')}}`;
+}
+
+/** The model's network: the .net file, the network in it and its settings as `--set`. */
+export function networkSpec(section: NetworkSection, inShape: readonly number[]): NetNetwork {
+  const settings = { inShape: [...inShape], ...section.settings };
+  const set = Object.entries(settings).map(([key, value]) => `${key}=${netExpression(value)}`);
+  const netFile = section.netFile ?? catalogueFile(section.name!);
+  return { netFile, ...(section.name ? { network: section.name } : {}), set };
+}
+
+function catalogueFile(name: string): string {
+  const networks = catalogueNetworks();
+  const file = networks.get(name);
+  if (file !== undefined) return file;
+  const suggestion = closestName(name, networks.keys());
+  throw new UserError(
+    `TrainConfig.network.name: '${name}' is not in the catalogue` +
+      (suggestion ? ` (did you mean '${suggestion}'?)` : '') +
+      `; known networks: ${[...networks.keys()].join(', ')}. Or give netFile.`,
+  );
+}
+
+function createModel(config: ExperimentConfig, inShape: readonly number[]): Model {
+  const options = {
+    network: networkSpec(config.network, inShape),
+    loss: config.loss,
+    optimizer: config.optimizer,
+  };
+  if (config.model === 'ReconstructionModel') return new ReconstructionModel(options);
+  return new SupervisedModel({ ...options, labelKey: LABEL_FIELD });
+}
+
+/** Acquires the GPU, reporting a missing adapter as the user's environment problem. */
+export async function openGpu(): Promise<Gpu> {
+  try {
+    return await acquireGpu();
+  } catch (error) {
+    if (error instanceof GpuError) throw new UserError(error.message);
+    throw error;
+  }
+}
+
+/** Adds what to do to the adapter's limit errors. */
+function explainLimits<T>(work: Promise<T>, batchSize: number): Promise<T> {
+  return work.catch((error: unknown) => {
+    if (!(error instanceof GpuLimitError)) throw error;
+    throw new GpuLimitError(
+      `${error.message} The network's tensors at batch size ${batchSize} exceed this ` +
+        'adapter; use a smaller trainer.batchSize, or patches (data.transforms.extraction).',
+    );
+  });
+}
+
+/** Runs the experiment described by `config` and writes it to `output`. */
+export async function runExperiment(
+  config: ExperimentConfig,
+  output: string,
+  out: Writer,
+): Promise<ExperimentResult> {
+  const start = performance.now();
+  const { trainer: settings } = config;
+  const data = await prepareData(config.data, settings.batchSize, settings.seed);
+  const gpu = await openGpu().catch(async (error: unknown) => {
+    await closeLoaders(data);
+    throw error;
+  });
+  try {
+    out.write(
+      `Training ${config.network.name ?? config.network.netFile} on ${data.train.length} ` +
+        `images (validation ${data.validation.length}, test ${data.test.length}), input ` +
+        `[${data.inShape.join(', ')}]\n`,
+    );
+    const model = createModel(config, data.inShape);
+    const trainer = new Trainer({
+      maps: output,
+      model,
+      gpu,
+      config: settings,
+      callbacks: [new ProgressCallback((line) => out.write(`  ${line}\n`))],
+    });
+    const history = await explainLimits(
+      trainer.train({ train: data.train, validation: data.validation }),
+      settings.batchSize,
+    );
+    const test = await trainer.evaluate('test', data.test);
+    await writeFile(join(output, 'train-config.json'), `${JSON.stringify(config, null, 2)}\n`);
+    const reportPath = join(output, 'report.html');
+    const report = await reportInput(config, data, output, history, test, model);
+    await writeReport(reportPath, report);
+    return { output, history, test, reportPath, seconds: (performance.now() - start) / 1000 };
+  } finally {
+    gpu.destroy();
+    await closeLoaders(data);
+  }
+}
+
+async function closeLoaders(data: ExperimentData): Promise<void> {
+  await Promise.all([data.train.close(), data.validation.close(), data.test.close()]);
+}
+
+async function reportInput(
+  config: ExperimentConfig,
+  data: ExperimentData,
+  output: string,
+  history: EpochRecord[],
+  test: Record<string, number>,
+  model: Model,
+): Promise<ReportInput> {
+  const text = await readFile(join(output, 'split-0', 'test', 'predictions.tsv'), 'utf8');
+  const predictions = parseTsv(text, 'predictions.tsv').rows;
+  const labels = new Map(
+    data.test.dataset.records.map((record) => [
+      `${record.participant_id}\t${record.session_id}`,
+      record.labels[LABEL_FIELD],
+    ]),
+  );
+  const samples = [];
+  for (let index = 0; index < Math.min(4, data.test.length); index++) {
+    samples.push(await data.test.sample(index));
+  }
+  return {
+    title: `${config.network.name ?? config.network.netFile} on ${config.data.dataset}`,
+    model: model.name,
+    history,
+    metrics: test,
+    classes: data.classes,
+    predictions: predictions.map((row) => ({
+      id: `${row.participant_id} ${row.session_id}`,
+      label: labels.get(`${row.participant_id}\t${row.session_id}`),
+      outputs: Object.keys(row)
+        .filter((key) => key.startsWith('output_'))
+        .map((key) => Number(row[key])),
+    })),
+    samples: samples.map((sample) => ({
+      id: `${sample.participant_id} ${sample.session_id}`,
+      image: sample.fields.image as Float32Array,
+      shape: sample.shapes.image!,
+      label: data.classes[(sample.fields[LABEL_FIELD] as Int32Array | undefined)?.[0] ?? -1],
+    })),
+  };
+}

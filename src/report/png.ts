@@ -1,0 +1,92 @@
+// Grey-scale PNG images of volume slices, for report.html: a slice through the middle of a
+// volume, scaled to 8 bits between two percentiles of the volume, encoded as a data URL.
+
+import { zlibSync } from 'fflate';
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const byte of bytes) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
+  out.set(data, 8);
+  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+/** Encodes 8-bit grey pixels (row-major, `width` per row) as a PNG file. */
+export function encodeGreyPng(pixels: Uint8Array, width: number, height: number): Uint8Array {
+  if (pixels.length !== width * height) {
+    throw new RangeError(`PNG pixels: expected ${width}x${height}, got ${pixels.length} values.`);
+  }
+  const header = new Uint8Array(13);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, width);
+  view.setUint32(4, height);
+  header.set([8, 0, 0, 0, 0], 8); // 8 bits, grey, deflate, filter 0, no interlace
+  const rows = new Uint8Array(height * (width + 1));
+  for (let y = 0; y < height; y++) {
+    rows.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+  }
+  const parts = [
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', zlibSync(rows)),
+    chunk('IEND', new Uint8Array(0)),
+  ];
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** The values at the `low` and `high` fractions of the sorted data. */
+function range(data: Float32Array, low = 0.01, high = 0.99): [number, number] {
+  const sorted = Float32Array.from(data).sort();
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return [at(low), at(high)];
+}
+
+/**
+ * The middle slice of a `[C, D, H, W]` volume (channel 0; x = W is the fastest axis) across
+ * voxel axis `axis` (0 x, 1 y, 2 z), as a PNG data URL with the higher second axis on top.
+ */
+export function sliceDataUrl(volume: Float32Array, shape: readonly number[], axis: number): string {
+  const [nz, ny, nx] = shape.slice(-3) as [number, number, number];
+  const sizes = [nx, ny, nz];
+  const [u, v] = [0, 1, 2].filter((a) => a !== axis) as [number, number];
+  const width = sizes[u]!;
+  const height = sizes[v]!;
+  const middle = Math.floor(sizes[axis]! / 2);
+  const [lo, hi] = range(volume.subarray(0, nx * ny * nz));
+  const scale = hi > lo ? 255 / (hi - lo) : 0;
+  const pixels = new Uint8Array(width * height);
+  const strides = [1, nx, nx * ny];
+  for (let row = 0; row < height; row++) {
+    for (let column = 0; column < width; column++) {
+      const index = middle * strides[axis]! + column * strides[u]! + row * strides[v]!;
+      const value = (volume[index]! - lo) * scale;
+      pixels[(height - 1 - row) * width + column] = Math.max(0, Math.min(255, Math.round(value)));
+    }
+  }
+  const png = encodeGreyPng(pixels, width, height);
+  return `data:image/png;base64,${Buffer.from(png).toString('base64')}`;
+}
