@@ -5,11 +5,17 @@
 import { z } from 'zod';
 import { parseConfig } from '../config.js';
 import { UserError } from '../errors.js';
-import type { Graph, Value } from '../graph/ir.js';
+import type { Graph, Shape, Value } from '../graph/ir.js';
 import { closestName } from '../graph/suggest.js';
 import type { CrossEntropyAttrs } from './ops.js';
 import { crossEntropyFields, DEFINITIONS, type DefinedLossName } from './definitions.js';
-import { LossConfig, type AppendOptions, type LossReduction, type TargetKind } from './loss.js';
+import {
+  LossConfig,
+  type AppendOptions,
+  type LabelData,
+  type LossReduction,
+  type TargetKind,
+} from './loss.js';
 import type { Tensor } from './tensor.js';
 
 type Fields<N extends DefinedLossName> = z.output<(typeof DEFINITIONS)[N]['schema']>;
@@ -34,6 +40,22 @@ export class BuiltinLoss<N extends DefinedLossName = DefinedLossName> extends Lo
     return new BuiltinLoss(this.name, { ...this.fields, reduction } as unknown as Partial<
       Fields<N>
     >);
+  }
+
+  override prepareTarget(label: LabelData, output: Shape): Float32Array | Int32Array {
+    const target = super.prepareTarget(label, output);
+    if (this.name === 'GeneralizedDiceLoss' && this.target === 'dense') {
+      const bad = target.findIndex((value) => value !== 0 && value !== 1);
+      if (bad >= 0) {
+        const perRow = target.length / output[0]!;
+        throw new UserError(
+          `Label '${label.key}' of batch row ${Math.floor(bad / perRow)} contains ` +
+            `${target[bad]}, but GeneralizedDiceLoss takes 0/1 masks. Threshold the mask, or ` +
+            `pass class indices with toOnehotY.`,
+        );
+      }
+    }
+    return target;
   }
 
   protected unreduced(output: Tensor, target: Tensor): Tensor {

@@ -84,6 +84,48 @@ function dice(fields: z.output<z.ZodObject<typeof overlapFields>>, output: Tenso
   return withoutBackground(numerator.div(denominator).rsub(1), fields.includeBackground);
 }
 
+/**
+ * MONAI's GeneralizedDiceLoss: Dice with per-channel weights 1 / count^2 ('square'), 1 / count
+ * ('simple') or 1 ('uniform'), where count is the ground truth's sum. A channel absent from
+ * the ground truth gets the largest weight of the others, as MONAI replaces infinite weights.
+ * NOTE: absent channels are found as relu(1 - count), which holds for 0/1 ground truths only;
+ * prepareTarget rejects other values.
+ */
+function generalizedDice(
+  fields: z.output<z.ZodObject<typeof generalizedDiceFields>>,
+  output: Tensor,
+  target: Tensor,
+) {
+  const terms = overlap({ ...fields, squaredPred: false }, output, target);
+  const { intersection, groundTruth, predicted } = terms;
+  const channels = output.shape[1]!;
+  const mask = new Float32Array(channels).fill(1);
+  if (!fields.includeBackground) mask[0] = 0;
+  const include = groundTruth.constant(mask);
+  const absent = groundTruth.rsub(1).relu().mul(include);
+  const present = absent.rsub(1).mul(include);
+  const count = groundTruth.add(absent);
+  const inverse = count.constant(1).div(count);
+  const weightOf = { square: inverse.square(), simple: inverse, uniform: count.mul(0).add(1) };
+  const weight = weightOf[fields.wType].mul(present);
+  const reduceAxis = fields.batch ? 0 : 1;
+  const largest = weight.max([reduceAxis], true);
+  const weights = weight.add(absent.mul(largest));
+  const numerator = intersection.mul(weights).sum([reduceAxis], true).mul(2).add(fields.smoothNr);
+  const denominator = groundTruth
+    .add(predicted)
+    .mul(weights)
+    .sum([reduceAxis], true)
+    .add(fields.smoothDr);
+  return numerator.div(denominator).rsub(1);
+}
+
+const { squaredPred: _noSquaredPred, ...generalizedDiceBase } = overlapFields;
+const generalizedDiceFields = {
+  ...generalizedDiceBase,
+  wType: z.enum(['square', 'simple', 'uniform']).default('square'),
+};
+
 export const crossEntropyFields = {
   reduction,
   /** Per-class weights, or null for none. */
@@ -193,6 +235,11 @@ export const DEFINITIONS = {
         .reshape([output.shape[0]!, 1]);
       return diceLoss.add(perSample.mul(fields.lambdaCe));
     },
+  }),
+  GeneralizedDiceLoss: define({
+    schema: z.strictObject(generalizedDiceFields),
+    target: overlapTarget,
+    unreduced: generalizedDice,
   }),
   TverskyLoss: define({
     schema: z.strictObject({

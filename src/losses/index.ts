@@ -27,6 +27,8 @@ export const DiceLossConfig = (options?: Options<'DiceLoss'>) =>
   new BuiltinLoss('DiceLoss', options);
 export const DiceCELossConfig = (options?: Options<'DiceCELoss'>) =>
   new BuiltinLoss('DiceCELoss', options);
+export const GeneralizedDiceLossConfig = (options?: Options<'GeneralizedDiceLoss'>) =>
+  new BuiltinLoss('GeneralizedDiceLoss', options);
 export const TverskyLossConfig = (options?: Options<'TverskyLoss'>) =>
   new BuiltinLoss('TverskyLoss', options);
 

@@ -131,6 +131,11 @@ export class Tensor {
     return this.log().mul(exponent).exp();
   }
 
+  /** Maximum over `axes` (default: every axis); its gradient is not defined here. */
+  max(axes?: readonly number[], keepDims = false): Tensor {
+    return this.reduce('max', axes, keepDims);
+  }
+
   softmax(axis = 1): Tensor {
     return this.op('softmax', [this.value], { axis: this.axis(axis) });
   }
@@ -166,7 +171,11 @@ export class Tensor {
     return resolved;
   }
 
-  private reduce(op: 'sum' | 'mean', axes: readonly number[] | undefined, keepDims: boolean) {
+  private reduce(
+    op: 'sum' | 'mean' | 'max',
+    axes: readonly number[] | undefined,
+    keepDims: boolean,
+  ) {
     const all = this.shape.map((_, axis) => axis);
     const chosen = [...new Set((axes ?? all).map((axis) => this.axis(axis)))].sort((a, b) => a - b);
     if (chosen.length === 0) return this;
