@@ -18,13 +18,7 @@ import {
   type Activation,
 } from './config.js';
 import { checkInput } from './conv-encoder.js';
-import {
-  classifierHead,
-  convolution,
-  kaimingNormal,
-  maybeActivation,
-  spatialDimsSchema,
-} from './resnet.js';
+import { classifierHead, maybeActivation, spatialDimsSchema } from './resnet.js';
 
 export interface DenseNetSettings {
   nDenseLayers: readonly number[];
@@ -37,36 +31,31 @@ export interface DenseNetSettings {
   outputAct: Activation | null;
 }
 
-function kaimingFanIn(shape: readonly number[]) {
-  return kaimingNormal(shape, 'fanIn');
-}
-
-/** Adds a convolution with kernel `size`, stride 1 and size-preserving padding. */
-function sameConv(
+/**
+ * Adds a bias-free convolution `name` with size-preserving padding and torchvision's DenseNet
+ * init, kaiming_normal_ with the default mode 'fan_in': N(0, 2 / fanIn).
+ */
+function denseNetConv(
   builder: GraphBuilder,
   x: Value,
   name: string,
   outChannels: number,
-  size: number,
+  kernelSize: number,
+  stride = 1,
 ) {
-  const axes = (value: number) => new Array<number>(x.shape.length - 2).fill(value);
-  return convolution(builder, x, name, {
-    outChannels,
-    kernelSize: axes(size),
-    stride: axes(1),
-    padding: axes(Math.floor(size / 2)),
-    weightInit: kaimingFanIn,
-  });
+  const padding = Math.floor(kernelSize / 2);
+  const args = { outChannels, kernelSize, stride, padding, bias: false };
+  return layer(builder, 'conv', x, { ...args, weightInit: 'kaimingNormalFanIn' }, name);
 }
 
 /** Dense layer: BN, act, 1x1 conv to bottleneckFactor * growthRate, BN, act, 3x3 conv. */
 function denseLayer(builder: GraphBuilder, x: Value, settings: DenseNetSettings): Value {
   let y = layer(builder, 'batchNorm', x, {}, 'norm1');
   y = maybeActivation(builder, y, settings.act, 'act1');
-  y = sameConv(builder, y, 'conv1', settings.bottleneckFactor * settings.growthRate, 1);
+  y = denseNetConv(builder, y, 'conv1', settings.bottleneckFactor * settings.growthRate, 1);
   y = layer(builder, 'batchNorm', y, {}, 'norm2');
   y = maybeActivation(builder, y, settings.act, 'act2');
-  y = sameConv(builder, y, 'conv2', settings.growthRate, 3);
+  y = denseNetConv(builder, y, 'conv2', settings.growthRate, 3);
   if (settings.dropout !== null && settings.dropout > 0) {
     y = layer(builder, 'dropout', y, { p: settings.dropout }, 'dropout');
   }
@@ -77,22 +66,14 @@ function denseLayer(builder: GraphBuilder, x: Value, settings: DenseNetSettings)
 function transition(builder: GraphBuilder, x: Value, act: Activation | null): Value {
   let y = layer(builder, 'batchNorm', x, {}, 'norm');
   y = maybeActivation(builder, y, act, 'act');
-  y = sameConv(builder, y, 'conv', Math.floor(x.shape[1] / 2), 1);
+  y = denseNetConv(builder, y, 'conv', Math.floor(x.shape[1] / 2), 1);
   return layer(builder, 'avgPool', y, { kernelSize: 2, stride: 2 }, 'pool');
 }
 
 /** Adds a DenseNet in the current scope and returns the logits or the final feature map. */
 export function buildDenseNet(builder: GraphBuilder, x: Value, settings: DenseNetSettings): Value {
-  const dims = x.shape.length - 2;
-  const axes = (value: number) => new Array<number>(dims).fill(value);
   const features = builder.scope('features', () => {
-    let y = convolution(builder, x, 'conv0', {
-      outChannels: settings.initFeatures,
-      kernelSize: axes(7),
-      stride: axes(2),
-      padding: axes(3),
-      weightInit: kaimingFanIn,
-    });
+    let y = denseNetConv(builder, x, 'conv0', settings.initFeatures, 7, 2);
     y = layer(builder, 'batchNorm', y, {}, 'norm0');
     y = maybeActivation(builder, y, settings.act, 'act0');
     y = layer(builder, 'maxPool', y, { kernelSize: 3, stride: 2, padding: 1 }, 'pool0');

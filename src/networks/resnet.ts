@@ -7,8 +7,6 @@
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import type { GraphBuilder } from '../graph/builder.js';
-import type { InitSpec } from '../graph/init-spec.js';
-import { defaultWeightInit, fanOut } from '../graph/init-spec.js';
 import type { Value } from '../graph/ir.js';
 import { layer } from '../graph/layers.js';
 import { applyActivation } from './blocks.js';
@@ -48,72 +46,6 @@ export function expandPerAxis(
   return [...value];
 }
 
-/**
- * Returns the init of torch.nn.init.kaiming_normal_ for ReLU networks: N(0, 2 / fan). ResNet uses
- * the weight's fan-out (as torchvision and ClinicaDL do) and DenseNet its fan-in (torchvision).
- */
-export function kaimingNormal(shape: readonly number[], fan: 'fanIn' | 'fanOut'): InitSpec {
-  const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
-  const count = fan === 'fanOut' ? fanOut(shape) : shape[1] * receptive;
-  return { kind: 'normal', mean: 0, std: Math.sqrt(2 / count) };
-}
-
-export interface ConvolutionOptions {
-  outChannels: number;
-  kernelSize: readonly number[];
-  stride: readonly number[];
-  padding: readonly number[];
-  weightInit: (shape: readonly number[]) => InitSpec;
-  /** Adds a bias [outChannels] with this init; no bias when undefined. */
-  biasInit?: InitSpec;
-}
-
-/**
- * Adds a convolution module `name` whose weight and bias have the given inits. The registry's
- * conv layer always uses PyTorch's default init, while torchvision's ResNet and DenseNet
- * re-initialise their convolutions, so this builds the module from the conv op directly.
- */
-export function convolution(
-  builder: GraphBuilder,
-  x: Value,
-  name: string,
-  options: ConvolutionOptions,
-): Value {
-  return builder.scope(name, () => {
-    const shape = [options.outChannels, x.shape[1], ...options.kernelSize];
-    const inputs = [x, builder.param('weight', shape, options.weightInit(shape))];
-    if (options.biasInit !== undefined) {
-      inputs.push(builder.param('bias', [options.outChannels], options.biasInit));
-    }
-    return builder.op('conv', inputs, {
-      stride: [...options.stride],
-      padding: options.padding.map((size): [number, number] => [size, size]),
-      dilation: options.kernelSize.map(() => 1),
-      groups: 1,
-    });
-  });
-}
-
-/**
- * Adds a linear module `name` (weight [outFeatures, inFeatures] and bias) with the given inits,
- * for the networks whose reference re-initialises their linear layers.
- */
-export function linear(
-  builder: GraphBuilder,
-  x: Value,
-  name: string,
-  outFeatures: number,
-  weightInit: (shape: readonly number[]) => InitSpec,
-  biasInit: InitSpec,
-): Value {
-  return builder.scope(name, () => {
-    const shape = [outFeatures, x.shape[x.shape.length - 1]];
-    const weight = builder.param('weight', shape, weightInit(shape));
-    const bias = builder.param('bias', [outFeatures], biasInit);
-    return builder.op('linear', [x, weight, bias], {});
-  });
-}
-
 /** Adds activation module `name`, or nothing when `act` is null. */
 export function maybeActivation(
   builder: GraphBuilder,
@@ -137,8 +69,13 @@ export function classifierHead(
 ): Value {
   const pooled = layer(builder, 'adaptiveAvgPool', x, { outputSize: 1 }, 'avgpool');
   const flat = layer(builder, 'flatten', pooled, {}, '');
-  const zero: InitSpec = { kind: 'constant', value: 0 };
-  const logits = linear(builder, flat, name, numOutputs, defaultWeightInit, zero);
+  const logits = layer(
+    builder,
+    'linear',
+    flat,
+    { outFeatures: numOutputs, biasInit: 'zeros' },
+    name,
+  );
   return maybeActivation(builder, logits, outputAct, 'output_act');
 }
 
@@ -162,8 +99,21 @@ function batchNorm(builder: GraphBuilder, x: Value, name: string): Value {
   return layer(builder, 'batchNorm', x, {}, name);
 }
 
-function kaimingFanOut(shape: readonly number[]): InitSpec {
-  return kaimingNormal(shape, 'fanOut');
+/**
+ * Adds a bias-free convolution `name` with size-preserving padding and torchvision's ResNet
+ * init, kaiming_normal_(mode='fan_out'): N(0, 2 / fanOut).
+ */
+function resNetConv(
+  builder: GraphBuilder,
+  x: Value,
+  name: string,
+  outChannels: number,
+  kernelSize: readonly number[],
+  stride: readonly number[],
+): Value {
+  const padding = kernelSize.map((size) => Math.floor(size / 2));
+  const args = { outChannels, kernelSize, stride, padding, bias: false };
+  return layer(builder, 'conv', x, { ...args, weightInit: 'kaimingNormalFanOut' }, name);
 }
 
 /** One residual block in the current scope; returns its output. */
@@ -179,13 +129,7 @@ function residualBlock(
   const bottleneck = settings.blockType === 'bottleneck';
   const expansion = bottleneck ? settings.bottleneckReduction : 1;
   const conv = (input: Value, name: string, out: number, kernel: number, step: number) =>
-    convolution(builder, input, name, {
-      outChannels: out,
-      kernelSize: axes(kernel),
-      stride: axes(step),
-      padding: axes(Math.floor(kernel / 2)),
-      weightInit: kaimingFanOut,
-    });
+    resNetConv(builder, input, name, out, axes(kernel), axes(step));
 
   let y: Value;
   if (bottleneck) {
@@ -218,13 +162,14 @@ export function buildResNet(builder: GraphBuilder, x: Value, settings: ResNetSet
   const planes = settings.nFeatures.map((features) =>
     settings.blockType === 'bottleneck' ? features / settings.bottleneckReduction : features,
   );
-  let y = convolution(builder, x, 'conv1', {
-    outChannels: planes[0],
-    kernelSize: settings.initConvSize,
-    stride: settings.initConvStride,
-    padding: settings.initConvSize.map((size) => Math.floor(size / 2)),
-    weightInit: kaimingFanOut,
-  });
+  let y = resNetConv(
+    builder,
+    x,
+    'conv1',
+    planes[0],
+    settings.initConvSize,
+    settings.initConvStride,
+  );
   y = batchNorm(builder, y, 'bn1');
   y = maybeActivation(builder, y, settings.act, 'act0');
   y = layer(builder, 'maxPool', y, { kernelSize: 3, stride: 2, padding: 1 }, 'maxpool');

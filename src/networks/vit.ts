@@ -6,9 +6,8 @@
 import { z } from 'zod';
 import { UserError } from '../errors.js';
 import type { GraphBuilder } from '../graph/builder.js';
-import type { InitSpec } from '../graph/init-spec.js';
 import type { Value } from '../graph/ir.js';
-import { layer } from '../graph/layers.js';
+import { getLayer, layer, type LayerArgs } from '../graph/layers.js';
 import {
   activationSchema,
   dropoutSchema,
@@ -19,7 +18,7 @@ import {
   type Activation,
 } from './config.js';
 import { checkInput } from './conv-encoder.js';
-import { convolution, expandPerAxis, linear, maybeActivation, perAxisSchema } from './resnet.js';
+import { expandPerAxis, maybeActivation, perAxisSchema } from './resnet.js';
 
 export interface ViTSettings {
   /** Input shape without the batch axis: [C, ...spatial]. */
@@ -38,62 +37,20 @@ export interface ViTSettings {
 /** torchvision's ViT layer norms use eps 1e-6, not PyTorch's default 1e-5. */
 const LAYER_NORM_EPS = 1e-6;
 
-/**
- * Fixed sine-cosine position table [tokens, dim] over the patch grid, as MONAI's
- * build_sincos_position_embedding (temperature 10000): per axis, sin and cos of the grid index
- * times 1 / 10000^(k / n) for k < n = dim / (2 * axes), concatenated in the order w, h(, d).
- */
-export function sincosPositionTable(grid: readonly number[], dim: number): Float32Array {
-  const axes = grid.length;
-  const perAxis = dim / (2 * axes);
-  const tokens = grid.reduce((a, b) => a * b, 1);
-  const table = new Float32Array(tokens * dim);
-  // MONAI orders the axis blocks w, h, d: axis 1, then 0, then 2.
-  const blockOrder = axes === 2 ? [1, 0] : [1, 0, 2];
-  for (let token = 0; token < tokens; token++) {
-    const index: number[] = [];
-    let rest = token;
-    for (let axis = axes - 1; axis >= 0; axis--) {
-      index[axis] = rest % grid[axis];
-      rest = Math.floor(rest / grid[axis]);
-    }
-    blockOrder.forEach((axis, block) => {
-      for (let k = 0; k < perAxis; k++) {
-        const angle = index[axis] / Math.pow(10000, k / perAxis);
-        table[token * dim + 2 * block * perAxis + k] = Math.sin(angle);
-        table[token * dim + (2 * block + 1) * perAxis + k] = Math.cos(angle);
-      }
-    });
-  }
-  return table;
-}
-
+/** Adds the position embedding in module 'pos_embedding', or nothing when posEmbedType is null. */
 function addPositionEmbedding(
   builder: GraphBuilder,
   x: Value,
   settings: ViTSettings,
   grid: number[],
 ): Value {
-  if (settings.posEmbedType === 'learnable') {
-    return layer(builder, 'positionalEmbedding', x, {}, 'pos_embedding');
-  }
   if (settings.posEmbedType === null) return x;
-  const [, length, dim] = x.shape;
-  const patches = sincosPositionTable(grid, dim);
-  // The class token, when present, gets a zero row in front.
-  const table = new Float32Array(length * dim);
-  table.set(patches, (length - patches.length / dim) * dim);
-  // NOTE: the table is a graph constant, so unlike ClinicaDL's frozen nn.Parameter it is not
-  // part of the state_dict.
-  const constant = builder.graph.addConstant(table, [1, length, dim]);
-  return builder.op('add', [x, constant], {});
+  const args: LayerArgs = settings.posEmbedType === 'sincos' ? { kind: 'sincos', grid } : {};
+  return layer(builder, 'positionalEmbedding', x, args, 'pos_embedding');
 }
 
 /** torchvision's MLPBlock init: xavier_uniform_ weights and N(0, 1e-6²) biases. */
-function xavierUniform(shape: readonly number[]): InitSpec {
-  return { kind: 'xavierUniform', gain: 1, fanIn: shape[1], fanOut: shape[0] };
-}
-const MLP_BIAS_INIT: InitSpec = { kind: 'normal', mean: 0, std: 1e-6 };
+const MLP_INIT = { weightInit: 'xavierUniform', biasInit: 'normal', biasStd: 1e-6 };
 
 /** Adds torchvision's EncoderBlock: x + attention(ln_1(x)), then y + mlp(ln_2(y)). */
 function encoderBlock(builder: GraphBuilder, x: Value, settings: ViTSettings): Value {
@@ -114,11 +71,11 @@ function encoderBlock(builder: GraphBuilder, x: Value, settings: ViTSettings): V
 
   let z = layer(builder, 'layerNorm', attended, { eps: LAYER_NORM_EPS }, 'ln_2');
   z = builder.scope('mlp', () => {
-    let hidden = linear(builder, z, '0', settings.mlpDim, xavierUniform, MLP_BIAS_INIT);
+    let hidden = layer(builder, 'linear', z, { outFeatures: settings.mlpDim, ...MLP_INIT }, '0');
     hidden = layer(builder, 'gelu', hidden, {}, '1');
     hidden = maybeDropout(hidden, '2');
-    const out = linear(builder, hidden, '3', settings.embeddingDim, xavierUniform, MLP_BIAS_INIT);
-    return maybeDropout(out, '4');
+    const outArgs = { outFeatures: settings.embeddingDim, ...MLP_INIT };
+    return maybeDropout(layer(builder, 'linear', hidden, outArgs, '3'), '4');
   });
   return builder.op('add', [attended, z], {});
 }
@@ -162,33 +119,18 @@ export function checkViTSettings(
 /** Adds a ViT in the current scope; returns the logits, or the tokens when numOutputs is null. */
 export function buildViT(builder: GraphBuilder, x: Value, settings: ViTSettings): Value {
   const grid = checkViTSettings('ViT', settings);
-  const [batch] = x.shape;
   const dim = settings.embeddingDim;
-  const classify = settings.numOutputs !== null;
-  // Created first so the state_dict order is torchvision's.
-  const classToken = classify
-    ? builder.param('class_token', [1, 1, dim], { kind: 'constant', value: 0 })
-    : null;
-
+  const patch = settings.patchSize;
   // torchvision: trunc_normal_(std = sqrt(1 / fanIn)) weight, zero bias.
-  const patches = convolution(builder, x, 'conv_proj', {
-    outChannels: dim,
-    kernelSize: settings.patchSize,
-    stride: settings.patchSize,
-    padding: settings.patchSize.map(() => 0),
-    weightInit: (shape) => {
-      const std = Math.sqrt(1 / shape.slice(1).reduce((a, b) => a * b, 1));
-      return { kind: 'truncatedNormal', mean: 0, std, low: -2, high: 2 };
-    },
-    biasInit: { kind: 'constant', value: 0 },
-  });
-  const length = grid.reduce((a, b) => a * b, 1);
-  const flat = builder.op('reshape', [patches], { shape: [batch, dim, length] });
-  let tokens = builder.op('permute', [flat], { axes: [0, 2, 1] });
-  if (classToken !== null) {
-    const expanded = builder.op('broadcastTo', [classToken], { shape: [batch, 1, dim] });
-    tokens = builder.op('concat', [expanded, tokens], { axis: 1 });
-  }
+  const projection = { outChannels: dim, kernelSize: patch, stride: patch };
+  const init = { weightInit: 'truncatedNormal', biasInit: 'zeros' };
+  const patches = layer(builder, 'conv', x, { ...projection, ...init }, 'conv_proj');
+  const flat = layer(builder, 'flatten', patches, { startDim: 2 }, '');
+  let tokens = layer(builder, 'permute', flat, { axes: [0, 2, 1] }, '');
+  // NOTE: torchvision registers class_token before conv_proj, so the state_dict order differs
+  // from this creation order in that one entry.
+  const classify = settings.numOutputs !== null;
+  if (classify) tokens = layer(builder, 'classToken', tokens, {}, 'class_token');
 
   const encoded = builder.scope('encoder', () => {
     let y = addPositionEmbedding(builder, tokens, settings, grid);
@@ -203,17 +145,12 @@ export function buildViT(builder: GraphBuilder, x: Value, settings: ViTSettings)
   if (!classify) return encoded;
 
   // The class token's output (torchvision's x[:, 0]) feeds the head.
-  const first = builder.op('slice', [encoded], {
-    begin: [0, 0, 0],
-    end: [batch, 1, dim],
-    step: [1, 1, 1],
-  });
-  const pooled = builder.op('reshape', [first], { shape: [batch, dim] });
+  const sizes = [1, encoded.shape[1] - 1];
+  const split = getLayer('split').build(builder, [encoded], { sizes, parts: [0] }, '');
+  const pooled = layer(builder, 'reshape', (split as Value[])[0], { shape: [dim] }, '');
   // torchvision zeroes the head, so every class starts with the same logit.
-  const zero: InitSpec = { kind: 'constant', value: 0 };
-  const logits = builder.scope('heads', () =>
-    linear(builder, pooled, 'head', settings.numOutputs as number, () => zero, zero),
-  );
+  const head = { outFeatures: settings.numOutputs, weightInit: 'zeros', biasInit: 'zeros' };
+  const logits = builder.scope('heads', () => layer(builder, 'linear', pooled, head, 'head'));
   return maybeActivation(builder, logits, settings.outputAct, 'output_act');
 }
 

@@ -5,10 +5,11 @@ import { basename } from 'node:path';
 import { catalogueFiles, catalogueNetworks, nodeHost } from '../../src/dsl/catalogue.js';
 import { compileNetFile } from '../../src/dsl/compile.js';
 import { parseNet } from '../../src/dsl/parse.js';
-import { canonicalGraph, type CanonicalGraph } from '../../src/graph/canonical.js';
+import { canonicalGraph } from '../../src/graph/canonical.js';
 import type { Graph, Value } from '../../src/graph/ir.js';
 import { networkFromJSON } from '../../src/networks/registry.js';
-import '../../src/networks/variants.js';
+import { LITERATURE_VARIANTS } from '../../src/networks/variants.js';
+import { stateDictOrder } from '../networks/torchvision-fixture.js';
 
 interface Digest {
   parameterCount: number;
@@ -23,18 +24,9 @@ const fixture = JSON.parse(
   readFileSync(new URL('../fixtures/torchvision-params.json', import.meta.url), 'utf8'),
 ) as { variants: FixtureGroup; clinicadl: FixtureGroup };
 
-/**
- * SHA-256 of the "name:d0,d1" lines in PyTorch's state_dict order, which is the creation order
- * here, except that torchvision registers ViT's class_token before conv_proj although the
- * network uses it after the patch projection.
- */
+/** SHA-256 of the "name:d0,d1" lines in PyTorch's state_dict order. */
 function digest(values: readonly Value[]): string {
-  const ordered = [...values].sort((a, b) => {
-    if (a.name === 'class_token') return -1;
-    if (b.name === 'class_token') return 1;
-    return a.id - b.id;
-  });
-  const lines = ordered.map((value) => `${value.name}:${value.shape.join(',')}`);
+  const lines = stateDictOrder(values).map((value) => `${value.name}:${value.shape.join(',')}`);
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
@@ -46,11 +38,6 @@ function compileCatalogue(network: string, set: string[] = []): Graph {
   const file = catalogueNetworks().get(network);
   assert.ok(file, `catalogue network ${network} not found`);
   return compileNetFile(nodeHost, file, { network, set }).graph;
-}
-
-/** Returns the canonical IR without init specs, for classes that re-initialise convolutions. */
-function withoutInit(graph: CanonicalGraph): CanonicalGraph {
-  return { ...graph, state: graph.state.map((entry) => ({ ...entry, init: null })) };
 }
 
 describe('dsl catalogue', () => {
@@ -339,34 +326,30 @@ describe('dsl catalogue', () => {
         [1, 16, 16, 16],
       ],
     ];
-    for (const [network, set, json, inputShape] of cases) {
-      it(`${network} ${set.join(' ') || 'with defaults'}`, () => {
-        const fromNet = canonicalGraph(compileCatalogue(network, set));
-        const config = networkFromJSON({ name: network, ...json });
-        const fromClass = canonicalGraph(config.toGraph(inputShape ? { inputShape } : {}));
-        assert.deepEqual(fromNet, fromClass);
-      });
-    }
 
-    // NOTE: torchvision's ResNet, DenseNet and ViT re-initialise their convolutions, which the
-    // TypeScript classes do by building the conv op directly. The conv layer of the registry
-    // has only PyTorch's default init, so these compare everything but the init specs.
-    const variant = (set: string[]) => {
-      const json: Record<string, unknown> = {};
-      for (const entry of set) {
-        const [key, value] = entry.split('=');
-        json[key!] = value === 'none' ? null : JSON.parse(value!);
+    // Every literature variant in 2D and 3D, at a size small enough to build quickly.
+    for (const network of Object.keys(LITERATURE_VARIANTS)) {
+      for (const [spatialDims, inChannels] of [
+        [2, 3],
+        [3, 1],
+      ]) {
+        const json = { numOutputs: 10, spatialDims, inChannels, imageSize: 32 };
+        const set = Object.entries(json).map(([key, value]) => `${key}=${value}`);
+        cases.push([network, set, json]);
       }
-      return json;
-    };
-    const reinitialised: [string, string[], Record<string, unknown>, number[]?][] = [
-      ['ResNet18', ['numOutputs=10', 'imageSize=32']],
-      ['ResNet50', ['numOutputs=none', 'imageSize=32', 'spatialDims=3', 'inChannels=1']],
-      ['SEResNet50', ['numOutputs=2', 'imageSize=32', 'outputAct="softmax"']],
-      ['DenseNet121', ['numOutputs=10', 'imageSize=32']],
-      ['DenseNet161', ['numOutputs=2', 'imageSize=32', 'spatialDims=3', 'inChannels=1']],
-    ].map(([network, set]) => [network as string, set as string[], variant(set as string[])]);
-    reinitialised.push(
+    }
+    cases.push(
+      ['ResNet18', ['numOutputs=none', 'imageSize=32'], { numOutputs: null, imageSize: 32 }],
+      [
+        'SEResNet50',
+        ['numOutputs=2', 'imageSize=32', 'outputAct="softmax"'],
+        { numOutputs: 2, imageSize: 32, outputAct: 'softmax' },
+      ],
+      [
+        'DenseNet121',
+        ['numOutputs=none', 'imageSize=32', 'spatialDims=3', 'inChannels=1'],
+        { numOutputs: null, imageSize: 32, spatialDims: 3, inChannels: 1 },
+      ],
       [
         'ResNet',
         [
@@ -391,6 +374,19 @@ describe('dsl catalogue', () => {
         [2, 40, 36],
       ],
       [
+        'ResNet',
+        ['inShape=[1, 24, 20, 28]', 'nResBlocks=[1, 1]', 'nFeatures=[8, 16]', 'act="prelu"'],
+        {
+          spatialDims: 3,
+          inChannels: 1,
+          numOutputs: 2,
+          nResBlocks: [1, 1],
+          nFeatures: [8, 16],
+          act: 'prelu',
+        },
+        [1, 24, 20, 28],
+      ],
+      [
         'SEResNet',
         [
           'inShape=[1, 32, 32, 32]',
@@ -408,6 +404,29 @@ describe('dsl catalogue', () => {
           seReduction: 4,
         },
         [1, 32, 32, 32],
+      ],
+      [
+        'SEResNet',
+        [
+          'inShape=[3, 32, 32]',
+          'numOutputs=4',
+          'blockType="bottleneck"',
+          'nResBlocks=[1, 1]',
+          'nFeatures=[32, 64]',
+          'initConvSize=[5, 3]',
+          'initConvStride=1',
+        ],
+        {
+          spatialDims: 2,
+          inChannels: 3,
+          numOutputs: 4,
+          blockType: 'bottleneck',
+          nResBlocks: [1, 1],
+          nFeatures: [32, 64],
+          initConvSize: [5, 3],
+          initConvStride: 1,
+        },
+        [3, 32, 32],
       ],
       [
         'DenseNet',
@@ -430,39 +449,61 @@ describe('dsl catalogue', () => {
         },
         [1, 32, 32],
       ],
-      // NOTE: with numOutputs the TypeScript ViT adds its class token with raw ops outside any
-      // module and reads it back with one slice. The .net file uses the classToken and split
-      // layers, so only the variant without a head is compared.
       [
-        'ViT',
+        'DenseNet',
         [
-          'inShape=[1, 32, 32]',
-          'patchSize=8',
+          'inShape=[2, 24, 24, 24]',
           'numOutputs=none',
-          'embeddingDim=16',
-          'numLayers=2',
-          'numHeads=2',
-          'mlpDim=32',
-          'dropout=0.1',
+          'nDenseLayers=[2, 2]',
+          'initFeatures=8',
+          'growthRate=4',
+          'bottleneckFactor=2',
+          'act="elu"',
         ],
         {
-          inShape: [1, 32, 32],
-          patchSize: 8,
+          spatialDims: 3,
+          inChannels: 2,
           numOutputs: null,
-          embeddingDim: 16,
-          numLayers: 2,
-          numHeads: 2,
-          mlpDim: 32,
-          dropout: 0.1,
+          nDenseLayers: [2, 2],
+          initFeatures: 8,
+          growthRate: 4,
+          bottleneckFactor: 2,
+          act: 'elu',
         },
+        [2, 24, 24, 24],
       ],
     );
-    for (const [network, set, json, inputShape] of reinitialised) {
-      it(`${network} ${set.join(' ')} apart from init`, () => {
+    const viT = {
+      inShape: [1, 32, 32],
+      patchSize: 8,
+      embeddingDim: 24,
+      numLayers: 2,
+      numHeads: 2,
+      mlpDim: 32,
+    };
+    const viTCases: Record<string, unknown>[] = [
+      { numOutputs: null, dropout: 0.1 },
+      { numOutputs: 3 },
+      { numOutputs: 3, posEmbedType: 'sincos', outputAct: 'softmax' },
+      { numOutputs: null, posEmbedType: 'sincos' },
+      { numOutputs: 2, posEmbedType: null, dropout: 0.1 },
+      { inShape: [1, 16, 24, 16], patchSize: [8, 8, 4], numOutputs: 2, posEmbedType: 'sincos' },
+      { inShape: [2, 16, 16, 16], numOutputs: 2 },
+    ];
+    for (const overrides of viTCases) {
+      const json = { ...viT, ...overrides };
+      const set = Object.entries(json).map(
+        ([key, value]) => `${key}=${value === null ? 'none' : JSON.stringify(value)}`,
+      );
+      cases.push(['ViT', set, json]);
+    }
+
+    for (const [network, set, json, inputShape] of cases) {
+      it(`${network} ${set.join(' ') || 'with defaults'}`, () => {
         const fromNet = canonicalGraph(compileCatalogue(network, set));
         const config = networkFromJSON({ name: network, ...json });
         const fromClass = canonicalGraph(config.toGraph(inputShape ? { inputShape } : {}));
-        assert.deepEqual(withoutInit(fromNet), withoutInit(fromClass));
+        assert.deepEqual(fromNet, fromClass);
       });
     }
   });

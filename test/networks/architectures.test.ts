@@ -2,14 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
 import { UserError } from '../../src/errors.js';
 import type { InitSpec } from '../../src/graph/init-spec.js';
-import type { Graph } from '../../src/graph/ir.js';
+import { GraphBuilder } from '../../src/graph/builder.js';
+import type { Graph, Value } from '../../src/graph/ir.js';
+import { getLayer, layer, type LayerArgs } from '../../src/graph/layers.js';
+import { sincosPositionTable } from '../../src/graph/layers/sincos.js';
 import { summarise } from '../../src/graph/summary.js';
 import { DenseNetConfig } from '../../src/networks/densenet.js';
 import { networkFromJSON } from '../../src/networks/registry.js';
 import { ResNetConfig } from '../../src/networks/resnet.js';
 import { SEResNetConfig } from '../../src/networks/seresnet.js';
 import { LITERATURE_VARIANTS } from '../../src/networks/variants.js';
-import { sincosPositionTable, ViTConfig } from '../../src/networks/vit.js';
+import { ViTConfig } from '../../src/networks/vit.js';
 
 const resNet50 = {
   blockType: 'bottleneck' as const,
@@ -261,6 +264,59 @@ describe('sincosPositionTable', () => {
         const expected = Math.floor(k / n) % 2 === 0 ? 0 : 1;
         assert.equal(table[k], expected, `token 0 element ${k}`);
       }
+    });
+  }
+});
+
+describe('ViT layer arguments', () => {
+  it('split returns only the listed parts', () => {
+    const builder = new GraphBuilder();
+    const x = builder.input('x', [2, 5, 4]);
+    const parts = getLayer('split').build(builder, [x], { sizes: [1, 4], parts: [1, 0] }, '');
+    assert.deepEqual(
+      (parts as Value[]).map((part) => part.shape),
+      [
+        [2, 4, 4],
+        [2, 1, 4],
+      ],
+    );
+    assert.equal(builder.graph.nodes.length, 2);
+    assert.deepEqual(builder.graph.nodes[0].attrs, {
+      begin: [0, 1, 0],
+      end: [2, 5, 4],
+      step: [1, 1, 1],
+    });
+  });
+
+  it('sincos table with a class token', () => {
+    const builder = new GraphBuilder();
+    const x = builder.input('x', [2, 7, 8]);
+    const args = { kind: 'sincos', grid: [2, 3] };
+    const y = layer(builder, 'positionalEmbedding', x, args, 'pos_embedding');
+    assert.deepEqual(y.shape, [2, 7, 8]);
+    assert.equal(builder.graph.params.length, 0);
+    const [constant] = builder.graph.constants;
+    assert.deepEqual(constant.shape, [1, 7, 8]);
+    const data = constant.data as Float32Array;
+    assert.deepEqual(Array.from(data.subarray(0, 8)), new Array<number>(8).fill(0));
+    assert.deepEqual(data.subarray(8), sincosPositionTable([2, 3], 8));
+  });
+
+  const bad: [string, number[], LayerArgs, string][] = [
+    ['split', [2, 5, 4], { sizes: [1, 4], parts: [2] }, 'part 2 does not exist'],
+    ['positionalEmbedding', [2, 6, 8], { kind: 'sincos' }, 'needs the argument grid'],
+    ['positionalEmbedding', [2, 6, 8], { kind: 'sincos', grid: [2, 4] }, 'at most L = 6'],
+    ['positionalEmbedding', [2, 6, 6], { kind: 'sincos', grid: [2, 3] }, 'divisible by 4'],
+    ['positionalEmbedding', [2, 6, 8], { kind: 'sincos', grid: [6] }, 'grid of 2 or 3 axes'],
+    ['positionalEmbedding', [2, 6, 8], { kind: 'fixed' }, "one of 'learnable', 'sincos'"],
+  ];
+  for (const [type, shape, args, fragment] of bad) {
+    it(`${type} rejects ${JSON.stringify(args)}`, () => {
+      const builder = new GraphBuilder();
+      assert.throws(
+        () => layer(builder, type, builder.input('x', shape), args),
+        (error: Error) => error instanceof UserError && error.message.includes(fragment),
+      );
     });
   }
 });

@@ -4,7 +4,7 @@ import type { Graph } from '../../src/graph/ir.js';
 import { networkFromJSON } from '../../src/networks/registry.js';
 import '../../src/networks/variants.js';
 import { runForward } from './cpu-forward.js';
-import { loadTorchvisionFixture } from './torchvision-fixture.js';
+import { loadTorchvisionFixture, stateDictOrder } from './torchvision-fixture.js';
 
 /**
  * Recomputes the state the fixture script gives the PyTorch model (formula_state in
@@ -13,8 +13,7 @@ import { loadTorchvisionFixture } from './torchvision-fixture.js';
  */
 function formulaState(graph: Graph): Map<string, Float64Array> {
   const state = new Map<string, Float64Array>();
-  const ordered = [...graph.stateValues()].sort((a, b) => a.id - b.id);
-  ordered.forEach((value, k) => {
+  stateDictOrder(graph.stateValues()).forEach((value, k) => {
     const name = value.name ?? '';
     if (name.endsWith('num_batches_tracked')) return;
     const count = value.shape.reduce((a, b) => a * b, 1);

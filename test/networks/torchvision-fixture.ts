@@ -50,12 +50,20 @@ export function loadTorchvisionFixture(): TorchvisionFixture {
   return JSON.parse(readFileSync(url, 'utf8')) as TorchvisionFixture;
 }
 
-/** Lines `name:d0,d1,...` in PyTorch state_dict order (creation order, params and buffers mixed). */
+/**
+ * Sorts state values into PyTorch's state_dict order. That is the creation order, params and
+ * buffers mixed, except that torchvision registers ViT's class_token first although the network
+ * creates it after the patch projection conv_proj.
+ */
+export function stateDictOrder(values: readonly Value[]): Value[] {
+  const rank = (value: Value) => (value.name === 'class_token' ? -1 : value.id);
+  return [...values].sort((a, b) => rank(a) - rank(b));
+}
+
+/** Lines `name:d0,d1,...` in PyTorch state_dict order. */
 export function stateDictLines(graph: Graph, withBuffers: boolean): string[] {
   const values: Value[] = withBuffers ? graph.stateValues() : [...graph.params];
-  return values
-    .sort((a, b) => a.id - b.id)
-    .map((value) => `${value.name ?? '?'}:${value.shape.join(',')}`);
+  return stateDictOrder(values).map((value) => `${value.name ?? '?'}:${value.shape.join(',')}`);
 }
 
 export function digestLines(lines: readonly string[]): TensorListDigest {

@@ -1,11 +1,12 @@
 // Layers for transformers and channel attention: multi-head self-attention (nn.MultiheadAttention
-// naming), learned positional embedding, class token, and squeeze-and-excitation (MONAI's
-// ChannelSELayer naming).
+// naming), learned or sine-cosine positional embedding, class token, and squeeze-and-excitation
+// (MONAI's ChannelSELayer naming).
 
 import { ArgumentError } from '../errors.js';
 import type { Value } from '../ir.js';
 import { defaultBiasInit, defaultWeightInit } from '../init-spec.js';
 import { defineLayer, spatialDimsOf, type LayerDef } from './define.js';
+import { sincosPositionTable } from './sincos.js';
 import type { GraphBuilder } from '../builder.js';
 
 function tokens(layer: string, x: Value): [number, number, number] {
@@ -107,15 +108,67 @@ const multiHeadSelfAttention = defineLayer({
   },
 });
 
+/**
+ * Adds the fixed sine-cosine table of a patch grid to [N, L, E] tokens. Tokens in front of the
+ * grid's (a class token) get zero rows, so L may exceed the grid's token count.
+ */
+function addSincosTable(builder: GraphBuilder, x: Value, grid: readonly number[]): Value {
+  const [, length, embed] = x.shape;
+  const cells = grid.reduce((a, b) => a * b, 1);
+  if (grid.length < 2 || grid.length > 3 || embed % (2 * grid.length) !== 0 || cells > length) {
+    throw new ArgumentError(
+      `positionalEmbedding: kind 'sincos' needs a grid of 2 or 3 axes with at most L = ` +
+        `${length} cells and an embedding size divisible by 4 (2D) or 6 (3D); got grid ` +
+        `[${grid.join(', ')}] and embedding size ${embed}`,
+      'grid',
+    );
+  }
+  const table = new Float32Array(length * embed);
+  table.set(sincosPositionTable(grid, embed), (length - cells) * embed);
+  // NOTE: the table is a graph constant, so unlike MONAI's frozen nn.Parameter it is not part
+  // of the state_dict.
+  const constant = builder.graph.addConstant(table, [1, length, embed]);
+  return builder.op('add', [x, constant], {});
+}
+
 const positionalEmbedding = defineLayer({
   name: 'positionalEmbedding',
-  doc: 'Adds a learned [1, L, E] embedding, the param named by the layer itself',
+  doc: 'Adds a learned [1, L, E] embedding (the param named by the layer) or a sine-cosine table',
   inputs: 1,
   params: [
-    { name: 'std', type: 'float', min: 0, default: 0.02, doc: 'standard deviation of the init' },
+    {
+      name: 'kind',
+      type: 'enum',
+      values: ['learnable', 'sincos'],
+      default: 'learnable',
+      doc: "'learnable' (a param) or 'sincos' (MONAI's fixed table over `grid`)",
+    },
+    {
+      name: 'std',
+      type: 'float',
+      min: 0,
+      default: 0.02,
+      doc: 'standard deviation of the learnable init',
+    },
+    {
+      name: 'grid',
+      type: 'ints',
+      min: 1,
+      default: null,
+      doc: "patch grid of kind 'sincos', 2 or 3 axes; leading extra tokens get zeros",
+    },
   ],
   build(builder, [x], args) {
     const [, length, embed] = tokens('positionalEmbedding', x);
+    if (args.string('kind') === 'sincos') {
+      if (args.isNull('grid')) {
+        throw new ArgumentError(
+          "positionalEmbedding: kind 'sincos' needs the argument grid (patches per axis)",
+          'grid',
+        );
+      }
+      return addSincosTable(builder, x, args.list('grid'));
+    }
     const table = builder.param('', [1, length, embed], {
       kind: 'normal',
       mean: 0,

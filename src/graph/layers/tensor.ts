@@ -2,7 +2,7 @@
 // split, reductions, scale and pad.
 
 import { ArgumentError } from '../errors.js';
-import { numElements, type Value } from '../ir.js';
+import { numElements } from '../ir.js';
 import type { BinaryOpName } from '../ops/index.js';
 import { defineLayer, normaliseAxis, spatialDimsOf, type LayerDef } from './define.js';
 import { biasInitSpec, INIT_PARAMS, weightInitSpec } from './param-init.js';
@@ -115,6 +115,13 @@ const split = defineLayer({
       doc: 'size of each part, or one size for equal parts (the last may be smaller)',
     },
     { name: 'axis', type: 'int', default: 1, doc: 'axis to split (default the channels)' },
+    {
+      name: 'parts',
+      type: 'ints',
+      min: 0,
+      default: null,
+      doc: 'indices of the parts to return, in order (default all); the others add no op',
+    },
   ],
   build(builder, [x], args) {
     const axis = normaliseAxis('split', 'axis', args.int('axis'), x.shape.length);
@@ -132,16 +139,22 @@ const split = defineLayer({
         'sizes',
       );
     }
-    const outputs: Value[] = [];
-    let begin = 0;
-    for (const size of sizes) {
-      const starts = x.shape.map((_, i) => (i === axis ? begin : 0));
-      const ends = x.shape.map((full, i) => (i === axis ? begin + size : full));
-      const step = x.shape.map(() => 1);
-      outputs.push(builder.op('slice', [x], { begin: starts, end: ends, step }));
-      begin += size;
+    const parts = args.isNull('parts') ? sizes.map((_, index) => index) : args.list('parts');
+    const outside = parts.find((part) => part >= sizes.length);
+    if (outside !== undefined) {
+      throw new ArgumentError(
+        `split: part ${outside} does not exist because sizes [${sizes.join(', ')}] make ` +
+          `${sizes.length} parts; use indices 0 to ${sizes.length - 1}`,
+        'parts',
+      );
     }
-    return outputs;
+    return parts.map((part) => {
+      const begin = sizes.slice(0, part).reduce((sum, size) => sum + size, 0);
+      const starts = x.shape.map((_, i) => (i === axis ? begin : 0));
+      const ends = x.shape.map((full, i) => (i === axis ? begin + sizes[part] : full));
+      const step = x.shape.map(() => 1);
+      return builder.op('slice', [x], { begin: starts, end: ends, step });
+    });
   },
 });
 
