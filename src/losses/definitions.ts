@@ -51,13 +51,22 @@ function overlap(
   return { prediction, intersection, groundTruth, predicted };
 }
 
-/** Drops channel 0 from a per-channel loss [.., C] by a 0/1 weight, keeping the mean exact. */
-function withoutBackground(loss: Tensor, include: boolean): Tensor {
-  if (include) return loss;
-  const channels = loss.shape[loss.rank - 1]!;
-  const mask = new Float32Array(channels).fill(channels / (channels - 1));
+/**
+ * Drops channel 0 (the background) from `loss` by weighting it 0. The other channels weigh
+ * C / (C - 1) for mean reductions, so that the mean equals the mean over them, and 1 for sums.
+ */
+function withoutBackground(
+  loss: Tensor,
+  fields: { includeBackground: boolean; reduction: string },
+  channelAxis: number,
+): Tensor {
+  if (fields.includeBackground) return loss;
+  const channels = loss.shape[channelAxis]!;
+  const kept = fields.reduction === 'sum' ? 1 : channels / (channels - 1);
+  const mask = new Float32Array(channels).fill(kept);
   mask[0] = 0;
-  return loss.mul(loss.constant(mask));
+  const shape = [channels, ...Array<number>(loss.rank - channelAxis - 1).fill(1)];
+  return loss.mul(loss.constant(mask, shape));
 }
 
 const overlapFields = {
@@ -81,7 +90,8 @@ function dice(fields: z.output<z.ZodObject<typeof overlapFields>>, output: Tenso
   const { intersection, groundTruth, predicted } = overlap(fields, output, target);
   const numerator = intersection.mul(2).add(fields.smoothNr);
   const denominator = groundTruth.add(predicted).add(fields.smoothDr);
-  return withoutBackground(numerator.div(denominator).rsub(1), fields.includeBackground);
+  const loss = numerator.div(denominator).rsub(1);
+  return withoutBackground(loss, fields, loss.rank - 1);
 }
 
 /**
@@ -206,9 +216,7 @@ export const DEFINITIONS = {
         const alpha = fields.alpha;
         loss = loss.mul(target.mul(2 * alpha - 1).add(1 - alpha));
       }
-      if (fields.includeBackground) return loss;
-      const perChannel = loss.mean(range(2, loss.rank));
-      return withoutBackground(perChannel, false);
+      return withoutBackground(loss, fields, 1);
     },
   }),
   DiceLoss: define({
@@ -259,7 +267,8 @@ export const DEFINITIONS = {
         .add(falseNegative.mul(fields.beta))
         .add(fields.smoothDr);
       const score = intersection.add(fields.smoothNr).div(denominator);
-      return withoutBackground(score.rsub(1), fields.includeBackground);
+      const loss = score.rsub(1);
+      return withoutBackground(loss, fields, loss.rank - 1);
     },
   }),
 } satisfies Record<string, LossDefinition>;
