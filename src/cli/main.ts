@@ -17,6 +17,7 @@ import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { UserError } from '../errors.js';
 import { getLogLevel, setLogLevel, setLogSink, isLogEnabled, type LogLevel } from '../log.js';
+import { registerDemo } from './demo.js';
 import { registerGenerate } from './generate.js';
 import { INSPECT_USAGE, runInspect } from './inspect.js';
 import { registerTrain } from './train.js';
@@ -44,6 +45,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerGenerate,
   registerInspect,
   registerTrain,
+  registerDemo,
 ];
 
 const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug', 'wgsl'];

@@ -1,0 +1,120 @@
+// `clinicadl-webgpu demo [--output FOLDER] [--quick]`, the job `npm start` runs: generates a
+// trivial dataset from the Colin27 T1 and the AAL atlas, trains the catalogue CNN (dsl/cnn.net)
+// with the configuration of examples/demo.json, evaluates it on the held-out test split and
+// writes the experiment folder with report.html.
+
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import type { Command } from 'commander';
+
+import { generateTrivial } from '../data/generate/dataset.js';
+import { TRIVIAL_DEFAULTS } from '../data/generate/trivial.js';
+import { loadImageKernels } from '../data/wasm/loader.js';
+import { catalogueFolder } from '../dsl/catalogue.js';
+import { runExperiment } from './experiment.js';
+import { DEFAULT_ATLAS, DEFAULT_INPUT } from './generate.js';
+import type { CommandContext } from './main.js';
+import { printResult } from './train.js';
+import { applyOverrides, parseExperimentConfig, readConfigFile } from './train-config.js';
+
+/** Sizes of the demo: the default run and the --quick one. */
+export interface DemoSizes {
+  /** Voxel size of the generated images, in mm. */
+  resampleMm: number;
+  subjectsPerClass: number;
+  /** Overrides of examples/demo.json, as --set entries. */
+  overrides: string[];
+}
+
+// 5 mm voxels cropped to the brain (32x39x33) keep an epoch to seconds on lavapipe, and the
+// atrophy still spans several voxels, so the CNN separates the classes in a few epochs.
+export const DEMO_SIZES: DemoSizes = {
+  resampleMm: 5,
+  subjectsPerClass: 20,
+  overrides: [],
+};
+
+// A network of one small layer on 8 mm images: the whole pipeline in seconds, for tests.
+export const QUICK_SIZES: DemoSizes = {
+  resampleMm: 8,
+  subjectsPerClass: 4,
+  overrides: [
+    'trainer.epochs=2',
+    'trainer.batchSize=2',
+    'data.test=0.25',
+    'data.validation=0.34',
+    'network.settings.convArgs={"channels":[2],"padding":1,"poolingIndices":[0],"norm":null}',
+  ],
+};
+
+/** examples/demo.json of this package, found beside the catalogue folder. */
+export function demoConfigPath(): string {
+  const path = join(dirname(catalogueFolder()), 'examples', 'demo.json');
+  if (!existsSync(path)) throw new Error(`the demo configuration ${path} is missing`);
+  return path;
+}
+
+/** Registers `demo`. */
+export function registerDemo(program: Command, context: CommandContext): void {
+  program
+    .command('demo')
+    .description(
+      'the end-to-end job: generate a trivial dataset from Colin27, train the catalogue CNN ' +
+        '(examples/demo.json), evaluate it on a held-out test split and write report.html',
+    )
+    .option('--output <folder>', 'folder for the dataset and the experiment', 'demo-output')
+    .option('--quick', 'a tiny dataset, network and run (seconds), to check the setup', false)
+    .action(async (options: { output: string; quick: boolean }) => {
+      await runDemo(options.output, options.quick ? QUICK_SIZES : DEMO_SIZES, context);
+    });
+}
+
+/** Generates the dataset into <output>/dataset and trains into <output>/maps. */
+export async function runDemo(
+  output: string,
+  sizes: DemoSizes,
+  context: CommandContext,
+): Promise<void> {
+  const { io } = context;
+  const start = performance.now();
+  const dataset = join(output, 'dataset');
+  io.stdout.write(
+    `Generating a trivial dataset in ${dataset}: ${2 * sizes.subjectsPerClass} subjects from ` +
+      `${DEFAULT_INPUT}, ${sizes.resampleMm} mm voxels\n`,
+  );
+  const summary = await generateTrivial(
+    {
+      ...TRIVIAL_DEFAULTS,
+      output: dataset,
+      seed: 0,
+      force: true,
+      input: DEFAULT_INPUT,
+      atlas: DEFAULT_ATLAS,
+      subjectsPerClass: sizes.subjectsPerClass,
+      resampleMm: sizes.resampleMm,
+      crop: 'brain',
+    },
+    {
+      backend: await loadImageKernels(),
+      workers: Math.max(1, availableParallelism() - 1),
+      version: context.version,
+      ...(context.workerUrl ? { workerUrl: context.workerUrl } : {}),
+    },
+  );
+  io.stdout.write(
+    `  ${summary.subjects} images of ${summary.shape.join('x')} voxels ` +
+      `(${((performance.now() - start) / 1000).toFixed(1)} s)\n`,
+  );
+  const path = demoConfigPath();
+  const raw = applyOverrides(await readConfigFile(path), [
+    ...sizes.overrides,
+    `data.dataset=${JSON.stringify(dataset)}`,
+  ]);
+  const maps = join(output, 'maps');
+  io.stdout.write(`Training with ${path} into ${maps}\n`);
+  const result = await runExperiment(parseExperimentConfig(raw), maps, io.stdout);
+  printResult(result, io.stdout);
+  io.stdout.write(`Demo finished in ${((performance.now() - start) / 1000).toFixed(1)} s.\n`);
+}
