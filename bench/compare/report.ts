@@ -88,7 +88,7 @@ function systemName(result: CompetitorResult): string {
   return `${name}${version}${threads}`;
 }
 
-/** The rows of one network: ours first, then each competitor. */
+/** Builds the rows of one network: ours first, then each competitor. */
 export function compareSteps(
   network: string,
   ours: { stepMs: number[] },

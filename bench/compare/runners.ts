@@ -29,9 +29,9 @@ export interface CompetitorResult {
   firstStepMs?: number;
   stepMs?: number[];
   peakBytes?: number;
-  /** How peakBytes was measured. */
+  /** Measurement method of peakBytes. */
   method?: string;
-  /** Why there is no measurement. */
+  /** Reason there is no measurement. */
   error?: string;
 }
 
@@ -57,8 +57,9 @@ function runChild(
       clearTimeout(timer);
       if (code === 0) return resolve(stdout);
       const tail = stderr.trim().split('\n').slice(-3).join(' | ');
-      const how = signal === 'SIGKILL' ? `timed out after ${timeoutMs / 1000} s` : `exit ${code}`;
-      reject(new Error(`${command} ${args.join(' ')} failed (${how}): ${tail}`));
+      const reason =
+        signal === 'SIGKILL' ? `timed out after ${timeoutMs / 1000} s` : `exit ${code}`;
+      reject(new Error(`${command} ${args.join(' ')} failed (${reason}): ${tail}`));
     });
   });
 }
@@ -118,7 +119,7 @@ export function runTorchMemory(
   return runCompetitor(`torch-${options.device}`, PYTHON, args, options.timeoutMs);
 }
 
-/** Why TensorFlow.js cannot run from `dir`, or undefined when it is installed there. */
+/** Returns why TensorFlow.js cannot run from `dir`, or undefined when it is installed there. */
 export function tfjsMissing(dir: string): string | undefined {
   const packages = ['webgpu', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu'];
   const missing = packages.filter((name) => !existsSync(join(dir, 'node_modules', name)));
@@ -161,7 +162,7 @@ export interface RunOptions {
   torch: TorchOptions;
 }
 
-/** PyTorch and, without batch norm or with it, TensorFlow.js on one setup, one after another. */
+/** Runs PyTorch, then TensorFlow.js, on one setup. */
 export async function runCompetitors(
   options: RunOptions,
   setup: Omit<CompetitorSetup, 'steps'>,

@@ -16,8 +16,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 function parseArgs(argv) {
-  const options = { dir: '/tmp/tfjs-bench', backend: 'webgpu', batch: 2, size: [80, 96, 80] };
-  Object.assign(options, { steps: 3, bn: false });
+  const options = {
+    dir: '/tmp/tfjs-bench',
+    backend: 'webgpu',
+    batch: 2,
+    size: [80, 96, 80],
+    steps: 3,
+    bn: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--dir') options.dir = argv[++i];

@@ -6,7 +6,7 @@ import { runScript } from '../../bench/compare/runners.js';
 
 const SCRIPT = new URL('../../bench/run.ts', import.meta.url).pathname;
 
-/** The cells of the Markdown table rows under `heading`, header and rule excluded. */
+/** Returns the cells of the Markdown table under `heading`, without its header and rule. */
 function tableRows(report: string, heading: string): string[][] {
   const section = report.split(`## ${heading}\n`)[1];
   assert.ok(section !== undefined, `the report has no section '${heading}'`);
