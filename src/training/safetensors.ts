@@ -129,7 +129,12 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'input'): DecodedS
       );
     }
     // Copy, so the tensor is aligned whatever the header length was.
-    const copy = bytes.slice(dataStart + begin!, dataStart + end!).buffer;
+    // Uint8Array's slice copies even for a Node Buffer, whose own slice is a view of its pool.
+    const copy = Uint8Array.prototype.slice.call(
+      bytes,
+      dataStart + begin!,
+      dataStart + end!,
+    ).buffer;
     const data =
       dtype === 'F32'
         ? new Float32Array(copy)

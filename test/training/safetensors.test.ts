@@ -28,6 +28,13 @@ describe('safetensors', () => {
     assert.equal((tensors.get('bn.num_batches_tracked')!.data as BigInt64Array)[0], 7n);
   });
 
+  it('decodes a Node Buffer into tensors of their own', () => {
+    const bytes = Buffer.from(encodeSafetensors(sample()));
+    const weight = decodeSafetensors(bytes).tensors.get('conv.weight')!.data;
+    assert.equal(weight.buffer.byteLength, 24);
+    assert.deepEqual([...(weight as Float32Array)], [1, 2, 3, 4, 5, 6]);
+  });
+
   it('lays out the header as the format defines', () => {
     const bytes = encodeSafetensors(
       new Map([['x', { dtype: 'F32' as const, shape: [1], data: Float32Array.of(1) }]]),
