@@ -2,7 +2,7 @@
 // reference CNN (batch 2, 1x80x96x80 input, conv3d 8/16/32 channels with kernel 3 and padding 1,
 // 2x max pooling between layers), next to the square-matmul peak.
 //
-//   node --import ./scripts/node-loaders.mjs bench/kernels.ts [--reps N] [--write]
+//   node --import ./scripts/node-loaders.mjs bench/kernels.ts [--reps N] [--only TEXT] [--write]
 //
 // --write records the table with the machine and adapter in bench/RESULTS-kernels.md.
 
@@ -25,6 +25,9 @@ interface Row {
 const args = process.argv.slice(2);
 const repsIndex = args.indexOf('--reps');
 const reps = repsIndex >= 0 ? Number(args[repsIndex + 1]) || 5 : 5;
+// --only TEXT keeps the rows whose name contains TEXT (the matmul peak rows always run).
+const onlyIndex = args.indexOf('--only');
+const only = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? '') : '';
 
 function layer(inChannels: number, outChannels: number, size: number[]): ConvGeometry {
   return {
@@ -81,8 +84,13 @@ function rows(gpu: Gpu): Row[] {
       name: `${name} input grad`,
       steps: [{ plan: dgrad, buffers: [output, weight, 1, input] }],
     });
-    const wgrad = planConvWeightGrad(geometry, gpu.limits);
-    result.push({ name: `${name} weight grad`, steps: splitSteps(wgrad, [output, input], weight) });
+    for (const algorithm of ['gemm', 'direct'] as const) {
+      const wgrad = planConvWeightGrad(geometry, gpu.limits, undefined, undefined, algorithm);
+      result.push({
+        name: `${name} weight grad (${algorithm})`,
+        steps: splitSteps(wgrad, [output, input], weight),
+      });
+    }
     const biasGrad = planChannelSum(
       { outer: conv.batch, channels, inner: volume(conv.output) },
       gpu.limits,
@@ -146,6 +154,7 @@ async function main(): Promise<void> {
     const all = rows(gpu);
     const peakRow = all.find((row) => row.name === 'matmul 512^3')!;
     for (const row of all) {
+      if (!row.name.startsWith('matmul') && !row.name.includes(only)) continue;
       const { ms, flops, detail } = await measure(gpu, row);
       const gflops = flops / ms / 1e6;
       let share = '';

@@ -125,6 +125,21 @@ const CASES: Case[] = [
     activation: 'elu',
   },
   {
+    name: '3D kernel 3x3x5, one kernel row per direct block',
+    geometry: {
+      batch: 1,
+      inChannels: 1,
+      outChannels: 8,
+      inputSize: [4, 5, 7],
+      kernelSize: [3, 3, 5],
+      padding: [
+        [1, 1],
+        [1, 1],
+        [2, 2],
+      ],
+    },
+  },
+  {
     name: '2D depthwise, groups 3, stride 2',
     geometry: {
       batch: 1,
@@ -188,16 +203,18 @@ describe('convolution kernels', () => {
       assertClose(actual, dx, tolerance(groupOut * kernelVolume), name);
     });
 
-    it(`weight gradient matches float64 with 1, 3 and automatic splits: ${name}`, async () => {
-      const { dweight } = convReferenceGrad(geometry, x, weight, dy);
-      const terms = conv.batch * volume(conv.output);
-      for (const splits of [1, 3, undefined]) {
-        const plan = planConvWeightGrad(geometry, gpu.limits, splits);
-        assert.equal(plan.reduce === undefined, plan.scratchElements === 0);
-        const actual = await runSplit(plan, [dy, x], sizes.weight);
-        assertClose(actual, dweight, tolerance(terms), `${name}, splits ${splits ?? 'auto'}`);
-      }
-    });
+    for (const algorithm of ['gemm', 'direct', undefined] as const) {
+      it(`weight gradient (${algorithm ?? 'automatic'}) matches float64: ${name}`, async () => {
+        const { dweight } = convReferenceGrad(geometry, x, weight, dy);
+        const terms = conv.batch * volume(conv.output);
+        for (const splits of [1, 3, undefined]) {
+          const plan = planConvWeightGrad(geometry, gpu.limits, splits, undefined, algorithm);
+          assert.equal(plan.reduce === undefined, plan.scratchElements === 0);
+          const actual = await runSplit(plan, [dy, x], sizes.weight);
+          assertClose(actual, dweight, tolerance(terms), `${name}, splits ${splits ?? 'auto'}`);
+        }
+      });
+    }
 
     it(`bias gradient matches float64: ${name}`, async () => {
       const plan = planChannelSum(
@@ -321,6 +338,24 @@ describe('convolution kernels', () => {
     assert.throws(() => planConvForward(geometry, {}, limits), isOutputLimit);
     assert.throws(() => planConvInputGrad(geometry, limits), isGradientLimit);
     assert.throws(() => planConvWeightGrad(geometry, limits), isGradientLimit);
+  });
+
+  it('rejects direct weight gradient for wide kernels', () => {
+    const geometry: ConvGeometry = {
+      batch: 1,
+      inChannels: 1,
+      outChannels: 1,
+      inputSize: [100],
+      kernelSize: [80],
+    };
+    const isWidthError = (error: unknown) =>
+      error instanceof UserError && /kernel width of at most 72, got 80/.test(error.message);
+    assert.throws(
+      () => planConvWeightGrad(geometry, gpu.limits, undefined, undefined, 'direct'),
+      isWidthError,
+    );
+    const automatic = planConvWeightGrad(geometry, gpu.limits);
+    assert.equal(automatic.product.spec.name, 'conv1d_weight_grad');
   });
 
   it('rejects invalid geometry', () => {
