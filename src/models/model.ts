@@ -4,7 +4,9 @@
 
 import type { Batch } from '../data/batch.js';
 import type { LossConfig } from '../losses/loss.js';
+import type { ClipOptions } from '../kernels/lower-gradients.js';
 import type { OptimizerConfig } from '../optim/optimizers.js';
+import type { OptimizerState } from '../training/program.js';
 import type { Gpu } from '../runtime/gpu.js';
 
 /** A batch with the network's outputs and per-sample losses, padded rows removed. */
@@ -24,6 +26,10 @@ export interface CompileTarget {
   batchSize: number;
   /** Seed of the parameter initialisation. */
   seed: number;
+  /** Micro-batches averaged per optimizer update. Default 1. */
+  accumulationSteps?: number;
+  /** Gradient clipping before each update. Default none. */
+  clip?: ClipOptions;
 }
 
 export abstract class Model {
@@ -58,6 +64,12 @@ export abstract class Model {
 
   /** Parameters and buffers by PyTorch state_dict name. */
   abstract readState(): Promise<Map<string, Float32Array>>;
+
+  /** The optimizers' moments, accumulators and step counts, for a checkpoint. */
+  abstract readOptimizerState(): Promise<OptimizerState>;
+
+  /** Restores what readOptimizerState returned, so training resumes exactly. */
+  abstract writeOptimizerState(state: OptimizerState): void;
 
   abstract writeState(state: Map<string, Float32Array>): void;
 

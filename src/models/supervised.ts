@@ -12,7 +12,7 @@ import { lossFromJSON, type CustomLoss } from '../losses/configs.js';
 import type { LossConfig } from '../losses/loss.js';
 import { Tensor } from '../losses/tensor.js';
 import { optimizerConfig, type OptimizerConfig } from '../optim/optimizers.js';
-import { TrainingProgram, type InputData } from '../training/program.js';
+import { TrainingProgram, type InputData, type OptimizerState } from '../training/program.js';
 import { Model, type CompileTarget, type EvaluatedBatch } from './model.js';
 import { resolveNetwork, type NetworkSpec, type ResolvedNetwork } from './network.js';
 import { InfererEvaluation } from './inferer-evaluation.js';
@@ -130,7 +130,7 @@ export class SupervisedModel extends Model {
     return { loss: this.loss };
   }
 
-  async compile({ gpu, batchSize, seed }: CompileTarget): Promise<void> {
+  async compile({ gpu, batchSize, seed, accumulationSteps, clip }: CompileTarget): Promise<void> {
     const key = `${batchSize}:${seed}`;
     if (this.programs?.key === key) return;
     const graph = this.network.toGraph(batchSize);
@@ -156,6 +156,8 @@ export class SupervisedModel extends Model {
       optimizer: this.optimizer,
       seed,
       name: `${this.name} train`,
+      accumulationSteps,
+      clip,
     });
     const evaluation = this.network.toGraph(batchSize);
     const evalOutput = this.networkOutput(evaluation);
@@ -342,6 +344,14 @@ export class SupervisedModel extends Model {
 
   async readState(): Promise<Map<string, Float32Array>> {
     return this.compiled().train.readState();
+  }
+
+  readOptimizerState(): Promise<OptimizerState> {
+    return this.compiled().train.readOptimizerState();
+  }
+
+  writeOptimizerState(state: OptimizerState): void {
+    this.compiled().train.writeOptimizerState(state);
   }
 
   writeState(state: Map<string, Float32Array>): void {

@@ -1,5 +1,6 @@
-// checkpoints/last: the model's weights (model.safetensors) and the trainer's state
-// (trainer.json: epoch, optimizer steps, history, best values, early stopping, RNG seed).
+// checkpoints/last: the model's weights (model.safetensors), the optimizer's moments and
+// gradient accumulators (optimizer.safetensors) and the trainer's state (trainer.json: epoch,
+// optimizer steps, history, best values, early stopping, RNG seed).
 // The folder is replaced as a whole, so a kill leaves the previous checkpoint or the new one.
 
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ export interface TrainerState {
   epoch: number;
   /** Optimizer steps taken. */
   steps: number;
+  /** Micro-batches taken (equal to steps without gradient accumulation). */
+  microSteps?: number;
   history: EpochRecord[];
   /** Best value of each selection metric so far. */
   best: Record<string, number>;
@@ -36,9 +39,14 @@ export interface TrainerState {
 export async function saveCheckpoint(folder: string, model: Model, state: TrainerState) {
   const weights = await model.readState();
   const shapes = model.stateShapes();
+  const optimizer = await model.readOptimizerState();
+  const optimizerShapes = new Map(
+    [...optimizer.tensors].map(([key, data]) => [key, [data.length]]),
+  );
   await replaceFolder(folder, async (next) => {
     await writeWeights(join(next, 'model.safetensors'), weights, shapes);
-    await writeJson(join(next, 'trainer.json'), state);
+    await writeWeights(join(next, 'optimizer.safetensors'), optimizer.tensors, optimizerShapes);
+    await writeJson(join(next, 'trainer.json'), { ...state, microSteps: optimizer.microSteps });
   });
 }
 
@@ -69,6 +77,12 @@ export async function loadCheckpoint(folder: string, model: Model): Promise<Trai
     }
   }
   model.writeState(weights);
-  model.steps = state.steps;
+  const optimizerPath = join(found, 'optimizer.safetensors');
+  const tensors = await readWeights(optimizerPath);
+  model.writeOptimizerState({
+    steps: state.steps,
+    microSteps: state.microSteps ?? state.steps,
+    tensors,
+  });
   return state;
 }

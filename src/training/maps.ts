@@ -100,9 +100,7 @@ export async function readWeights(path: string): Promise<Map<string, Float32Arra
     throw new UserError(`Cannot read the weights '${path}': ${error.message}.`);
   });
   const state = new Map<string, Float32Array>();
-  // A plain Uint8Array copy: decodeSafetensors copies tensors with slice(), which on a Node
-  // Buffer returns a view of the whole pooled buffer rather than a copy.
-  for (const [name, tensor] of decodeSafetensors(new Uint8Array(bytes), path).tensors) {
+  for (const [name, tensor] of decodeSafetensors(bytes, path).tensors) {
     if (tensor.dtype !== 'F32') {
       throw new UserError(`'${path}': tensor '${name}' is ${tensor.dtype}; expected F32 weights.`);
     }

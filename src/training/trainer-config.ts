@@ -3,7 +3,6 @@
 
 import { z } from 'zod';
 import { parseConfig } from '../config.js';
-import { UserError } from '../errors.js';
 import { scheduleConfig } from '../optim/schedules.js';
 
 const positiveInt = z.number().int().min(1);
@@ -39,31 +38,19 @@ export const trainerSchema = z.strictObject({
   scheduleMetric: z.string().default('loss'),
   /** Seed of the parameter initialisation and of the batch order; default 0. */
   seed: z.number().int().min(0).default(0),
-  /** Gradient accumulation steps; only 1 is available. */
+  /** Micro-batches whose gradients are averaged before each optimizer update; default 1. */
   accumulationSteps: positiveInt.default(1),
-  /** Gradient norm clipping; only null (off) is available. */
+  /** Largest global L2 norm of the gradients (clip_grad_norm_); default null (off). */
   clipGradNorm: z.number().positive().nullable().default(null),
+  /** Gradients clamped to [-value, value] (clip_grad_value_); default null (off). */
+  clipGradValue: z.number().positive().nullable().default(null),
 });
 
 export type TrainerConfig = z.output<typeof trainerSchema>;
 
-/** Parses the Trainer's options, rejecting what the engine cannot do yet. */
+/** Parses the Trainer's options. */
 export function trainerConfig(json: unknown): TrainerConfig {
   const config = parseConfig('TrainerConfig', trainerSchema, json ?? {});
   if (config.schedule) config.schedule = scheduleConfig(config.schedule);
-  // NOTE: the training program applies one optimizer update per step and has no gradient
-  // norm, so accumulation and clipping need engine support first.
-  if (config.accumulationSteps !== 1) {
-    throw new UserError(
-      `TrainerConfig.accumulationSteps: gradient accumulation is not available yet, got ` +
-        `${config.accumulationSteps}. Use 1 and a larger batchSize instead.`,
-    );
-  }
-  if (config.clipGradNorm !== null) {
-    throw new UserError(
-      `TrainerConfig.clipGradNorm: gradient clipping is not available yet, got ` +
-        `${config.clipGradNorm}. Use null.`,
-    );
-  }
   return config;
 }

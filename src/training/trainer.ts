@@ -9,7 +9,8 @@ import { UserError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { CustomLoss } from '../losses/configs.js';
 import { modelFromJSON } from '../models/index.js';
-import type { EvaluatedBatch, Model } from '../models/model.js';
+import type { CompileTarget, EvaluatedBatch, Model } from '../models/model.js';
+import type { ClipOptions } from '../kernels/lower-gradients.js';
 import { describeAdapter } from '../runtime/device.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { LrSchedule, scheduleConfig } from '../optim/schedules.js';
@@ -152,6 +153,15 @@ export class Trainer {
     return state.history;
   }
 
+  /** What the model compiles for: the same in training and evaluation, so it compiles once. */
+  private compileTarget(): CompileTarget {
+    const { batchSize, seed, accumulationSteps, clipGradNorm, clipGradValue } = this.config;
+    const clip: ClipOptions = {};
+    if (clipGradNorm !== null) clip.maxNorm = clipGradNorm;
+    if (clipGradValue !== null) clip.clipValue = clipGradValue;
+    return { gpu: this.gpu, batchSize, seed, accumulationSteps, clip };
+  }
+
   /** Compiles the model and writes experiment.json, or restores the checkpoint on resume. */
   private async prepare(options: TrainOptions, split: number): Promise<TrainerState> {
     const { batchSize, seed } = this.config;
@@ -161,7 +171,7 @@ export class Trainer {
           `trainer's batchSize ${batchSize}. Build the loader with batchSize ${batchSize}.`,
       );
     }
-    await this.model.compile({ gpu: this.gpu, batchSize, seed });
+    await this.model.compile(this.compileTarget());
     // The schedule's base rate is 1, so its learning rate is the factor applied to every group.
     const schedule = this.config.schedule;
     this.schedule = schedule ? new LrSchedule(scheduleConfig(schedule), 1) : undefined;
@@ -180,13 +190,6 @@ export class Trainer {
       await this.maps.readExperiment();
       state = await loadCheckpoint(this.maps.checkpoint(split), this.model);
       if (this.schedule && state.schedule) this.schedule.restore(state.schedule);
-      if (Object.values(this.model.optimizers()).some(hasOptimizerState)) {
-        // NOTE: the training program keeps optimizer moments on the GPU without a way to read
-        // them, so a checkpoint cannot store them and they restart from zero here.
-        log.warn(
-          'Resuming resets the optimizer moments; results differ from an uninterrupted run.',
-        );
-      }
     } else {
       await this.writeExperiment();
     }
@@ -333,11 +336,7 @@ export class Trainer {
       checkpoint === 'last'
         ? this.maps.checkpoint(split)
         : join(this.maps.split(split), checkpoint);
-    await this.model.compile({
-      gpu: this.gpu,
-      batchSize: this.config.batchSize,
-      seed: this.config.seed,
-    });
+    await this.model.compile(this.compileTarget());
     this.model.writeState(await readWeights(join(folder, 'model.safetensors')));
     const { evaluated, metrics } = await this.evaluateSource(source);
     const out = join(this.maps.split(split), set);
@@ -346,14 +345,6 @@ export class Trainer {
     await writeJson(join(out, 'metrics.json'), { checkpoint, ...metrics });
     return metrics;
   }
-}
-
-function hasOptimizerState(config: { name: string; momentum?: unknown }): boolean {
-  if (config.name !== 'SGD') return true;
-  const momentum = config.momentum;
-  return typeof momentum === 'number'
-    ? momentum > 0
-    : Object.values(momentum as object).some((m) => m > 0);
 }
 
 /** Formats one row per sample: ids, per-sample losses, and the outputs if at most 16. */
