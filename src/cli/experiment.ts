@@ -38,7 +38,7 @@ export function netExpression(value: unknown): string {
   return `{${fields.map(([key, item]) => `${key}: ${netExpression(item)}`).join(', ')}}`;
 }
 
-/** The model's network: the .net file, the network in it and its settings as `--set`. */
+/** Returns the model's network: the .net file, the network in it and its settings as `--set`. */
 export function networkSpec(section: NetworkSection, inShape: readonly number[]): NetNetwork {
   const settings = { inShape: [...inShape], ...section.settings };
   const set = Object.entries(settings).map(([key, value]) => `${key}=${netExpression(value)}`);

@@ -1,6 +1,7 @@
-// The configuration file of `train`: one JSON or TOML file holding the whole experiment (data,
-// network, loss, optimizer, trainer settings), read, overridden by `--set key=value` flags and
-// checked section by section, so each error names the section, the key and the expected type.
+// The configuration file of `train` is one JSON or TOML file with the whole experiment: data,
+// network, loss, optimizer and trainer settings. It is read, overridden by `--set key=value`
+// flags and checked section by section, so each error names the section, key and expected type.
+// Relative paths in it are relative to the working directory.
 
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -15,7 +16,7 @@ import { trainerConfig, type TrainerConfig } from '../training/trainer-config.js
 
 const fraction = z.number().gt(0).lt(1);
 
-/** Where the images come from and how they are split. */
+/** The data section: the dataset folder, the label, the transforms and the splits. */
 export const dataSchema = z.strictObject({
   /** Dataset folder: participants.tsv and sub-X/ses-Y/anat images (as `generate` writes). */
   dataset: z.string().min(1),
@@ -125,7 +126,10 @@ export function applyOverrides(
     let target = result;
     for (const key of path.slice(0, -1)) {
       const next = target[key];
-      if (next !== undefined && (typeof next !== 'object' || next === null || Array.isArray(next))) {
+      if (
+        next !== undefined &&
+        (typeof next !== 'object' || next === null || Array.isArray(next))
+      ) {
         throw new UserError(`Invalid --set '${entry}': '${key}' is not a section of the config.`);
       }
       target = (target[key] ??= {}) as Record<string, unknown>;

@@ -34,7 +34,11 @@ export function registerTrain(program: Command, context: CommandContext): void {
     .option('--dataset <folder>', 'dataset folder (sets data.dataset)')
     .option('--epochs <n>', 'number of epochs (sets trainer.epochs)', integerIn(1))
     .option('--batch-size <n>', 'samples per batch (sets trainer.batchSize)', integerIn(1))
-    .option('--seed <n>', 'seed of initialisation and batch order (sets trainer.seed)', integerIn(0))
+    .option(
+      '--seed <n>',
+      'seed of initialisation and batch order (sets trainer.seed)',
+      integerIn(0),
+    )
     .action(async (path: string, options: Record<string, unknown>) => {
       const raw = applyOverrides(await readConfigFile(path), flagOverrides(options));
       const config = parseExperimentConfig(raw);
@@ -50,10 +54,11 @@ export function registerTrain(program: Command, context: CommandContext): void {
     });
 }
 
-/** The --set entries, then the shorthand flags as entries of their own. */
+/** Returns the --set entries followed by the shorthand flags, written as entries too. */
 function flagOverrides(options: Record<string, unknown>): string[] {
   const entries = [...(options.set as string[])];
-  if (options.dataset !== undefined) entries.push(`data.dataset=${JSON.stringify(options.dataset)}`);
+  if (options.dataset !== undefined)
+    entries.push(`data.dataset=${JSON.stringify(options.dataset)}`);
   if (options.epochs !== undefined) entries.push(`trainer.epochs=${options.epochs}`);
   if (options.batchSize !== undefined) entries.push(`trainer.batchSize=${options.batchSize}`);
   if (options.seed !== undefined) entries.push(`trainer.seed=${options.seed}`);

@@ -58,7 +58,7 @@ export function encodeGreyPng(pixels: Uint8Array, width: number, height: number)
   return out;
 }
 
-/** The values at the `low` and `high` fractions of the sorted data. */
+/** Returns the values at the `low` and `high` fractions of the sorted data. */
 function range(data: Float32Array, low = 0.01, high = 0.99): [number, number] {
   const sorted = Float32Array.from(data).sort();
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -66,8 +66,9 @@ function range(data: Float32Array, low = 0.01, high = 0.99): [number, number] {
 }
 
 /**
- * The middle slice of a `[C, D, H, W]` volume (channel 0; x = W is the fastest axis) across
- * voxel axis `axis` (0 x, 1 y, 2 z), as a PNG data URL with the higher second axis on top.
+ * Returns the middle slice of a `[C, D, H, W]` volume (channel 0, where x = W is the fastest
+ * axis) across voxel axis `axis` (0 x, 1 y, 2 z), as a PNG data URL with the higher second axis
+ * on top.
  */
 export function sliceDataUrl(volume: Float32Array, shape: readonly number[], axis: number): string {
   const [nz, ny, nx] = shape.slice(-3) as [number, number, number];

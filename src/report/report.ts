@@ -1,6 +1,6 @@
-// report.html of an experiment folder: one self-contained page (uPlot and its CSS inlined, the
-// slices as PNG data URLs) with the training curves, the test metrics, the confusion matrix and
-// ROC curve of a classifier, and slices of a few test images. It opens without a server.
+// report.html of an experiment folder is one self-contained page, with uPlot and its CSS
+// inlined and the slices as PNG data URLs, so it opens without a server. It shows the training
+// curves, the test metrics, a classifier's confusion matrix and ROC curve, and a few test images.
 
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -64,10 +64,16 @@ export function curves(history: readonly EpochRecord[]): ReportData['curves'] {
     result[name] = values.map((value) => (value === undefined ? null : value));
   };
   for (const name of new Set(history.flatMap((record) => Object.keys(record.train)))) {
-    add(`train ${name}`, history.map((record) => record.train[name]));
+    add(
+      `train ${name}`,
+      history.map((record) => record.train[name]),
+    );
   }
   for (const name of new Set(history.flatMap((record) => Object.keys(record.validation)))) {
-    add(`validation ${name}`, history.map((record) => record.validation[name]));
+    add(
+      `validation ${name}`,
+      history.map((record) => record.validation[name]),
+    );
   }
   return result;
 }
@@ -133,7 +139,10 @@ function slicesSection(samples: readonly ReportSample[]): string {
   if (samples.length === 0) return '';
   const figures = samples.map((sample) => {
     const images = [0, 1, 2]
-      .map((axis) => `<img class="slice" alt="axis ${axis}" src="${sliceDataUrl(sample.image, sample.shape, axis)}">`)
+      .map(
+        (axis) =>
+          `<img class="slice" alt="axis ${axis}" src="${sliceDataUrl(sample.image, sample.shape, axis)}">`,
+      )
       .join('');
     const caption = escapeHtml(sample.label ? `${sample.id} (${sample.label})` : sample.id);
     return `<figure>${images}<figcaption>${caption}</figcaption></figure>`;

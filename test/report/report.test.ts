@@ -113,7 +113,9 @@ describe('report', () => {
     const cells = [...html.matchAll(/<td class="cell">(\d+)<\/td>/g)].map((m) => Number(m[1]));
     assert.deepEqual(cells, [1, 1, 1, 3]);
     assert.equal(html.match(/<img class="slice"[^>]+src="data:image\/png;base64,/g)?.length, 3);
-    const data = JSON.parse(html.match(/id="report-data" type="application\/json">(.*?)<\/script>/)![1]!);
+    const data = JSON.parse(
+      html.match(/id="report-data" type="application\/json">(.*?)<\/script>/)![1]!,
+    );
     assert.deepEqual(data.epochs, [1, 2]);
     assert.deepEqual(data.curves['train loss'], [0.9, 0.4]);
   });
