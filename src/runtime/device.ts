@@ -80,7 +80,9 @@ async function chooseAdapter(gpu: GPU, options: AcquireOptions): Promise<GPUAdap
     seen.push(adapter);
   }
   if (name !== undefined) {
-    const found = seen.map((adapter) => `'${describeAdapter(adapter.info)}'`).join(', ');
+    // Both power preferences may return the same adapter: list each name once.
+    const names = new Set(seen.map((adapter) => `'${describeAdapter(adapter.info)}'`));
+    const found = [...names].join(', ');
     throw new UserError(
       `No WebGPU adapter matches the name '${name}' (found: ${found || 'none'}). ` +
         'Set CLINICADL_ADAPTER or adapterName to a part of one of these names, or unset it.',
