@@ -15,6 +15,7 @@ import { planChannelSum, planConvWeightGrad, type SplitPlan } from '../src/kerne
 import { convTensorSizes, resolveConv, volume, type ConvGeometry } from '../src/kernels/conv.js';
 import { planMatmul } from '../src/kernels/matmul.js';
 import type { KernelPlan } from '../src/kernels/plan.js';
+import { planMaxPoolBackward } from '../src/kernels/pool.js';
 
 interface Row {
   name: string;
@@ -96,6 +97,20 @@ function rows(gpu: Gpu): Row[] {
       gpu.limits,
     );
     result.push({ name: `${name} bias grad`, steps: splitSteps(biasGrad, [output], channels) });
+  }
+  for (const shape of [
+    [2, 8, 80, 96, 80],
+    [2, 16, 40, 48, 40],
+  ]) {
+    const inputs = shape.reduce((product, size) => product * size, 1);
+    for (const method of ['gather', 'scatter'] as const) {
+      const geometry = { inputShape: shape, kernelSize: [2, 2, 2] };
+      const plan = planMaxPoolBackward(geometry, gpu.limits, method);
+      result.push({
+        name: `maxpool 2 backward [${shape}] (${method})`,
+        steps: [{ plan, buffers: [inputs / 8, inputs / 8, inputs] }],
+      });
+    }
   }
   return result;
 }

@@ -39,6 +39,14 @@ const MAX_CASES: PoolGeometry[] = [
     stride: [1, 1, 1],
     padding: [[1, 0], 1, [0, 1]],
   },
+  {
+    inputShape: [1, 2, 7, 9, 8],
+    kernelSize: [2, 2, 3],
+    stride: [3, 2, 3],
+    padding: [1, 0, 1],
+    ceilMode: true,
+  },
+  { inputShape: [2, 1, 10, 7], kernelSize: [2, 2], stride: [3, 2], dilation: [2, 1] },
 ];
 
 const AVG_CASES: AvgPoolGeometry[] = [
@@ -94,9 +102,20 @@ describe('pooling kernels', () => {
       assert.deepEqual(new Uint32Array(argmax!.buffer), expected.argmax);
 
       const dy = randomValues(outputs, 6);
-      const plan = planMaxPoolBackward(geometry, LIMITS);
-      const [dx] = await runPlan(gpu, plan, [dy, expected.argmax], [x.length]);
-      assert.ok(maxAbsError(dx!, maxPoolBackwardReference(geometry, x, dy)) <= TOLERANCE);
+      const dxExpected = maxPoolBackwardReference(geometry, x, dy);
+      const stride = geometry.stride ?? geometry.kernelSize;
+      const disjoint = geometry.kernelSize.every(
+        (k, a) => (geometry.dilation?.[a] ?? 1) * (k - 1) + 1 <= stride[a]!,
+      );
+      for (const method of ['gather', 'scatter', undefined] as const) {
+        if (method === 'scatter' && !disjoint) {
+          assert.throws(() => planMaxPoolBackward(geometry, LIMITS, method), /do not overlap/);
+          continue;
+        }
+        const plan = planMaxPoolBackward(geometry, LIMITS, method);
+        const [dx] = await runPlan(gpu, plan, [dy, expected.argmax], [x.length]);
+        assert.ok(maxAbsError(dx!, dxExpected) <= TOLERANCE, `method ${method ?? 'default'}`);
+      }
     });
   }
 
@@ -142,6 +161,25 @@ describe('pooling kernels', () => {
       assert.ok(maxAbsError(dx!, avgPoolBackwardReference(geometry, dy)) <= TOLERANCE, 'backward');
     });
   }
+
+  it('maxPool scatter overwrites every input gradient', async () => {
+    // Stride 3 > kernel 2 leaves inputs outside every window: their gradient must become 0.
+    const geometry: PoolGeometry = { inputShape: [1, 2, 7, 8], kernelSize: [2, 2], stride: [3, 3] };
+    const x = randomValues(numel(geometry.inputShape), 7);
+    const expected = maxPoolReference(geometry, x);
+    const dy = randomValues(expected.y.length, 8);
+    const plan = planMaxPoolBackward(geometry, LIMITS, 'scatter');
+    const kernel = await gpu.kernel(plan.spec);
+    const buffers = [
+      gpu.upload('dy', dy),
+      gpu.upload('argmax', expected.argmax),
+      gpu.upload('dx', new Float32Array(x.length).fill(Number.NaN)),
+    ];
+    await gpu.run(kernel, buffers, plan.workgroups);
+    const dx = await gpu.readF32(buffers[2]!, x.length);
+    for (const buffer of buffers) buffer.destroy();
+    assert.equal(maxAbsError(dx, maxPoolBackwardReference(geometry, x, dy)), 0);
+  });
 
   it('rejects bad geometry', () => {
     const base = { inputShape: [1, 1, 4, 4], kernelSize: [2, 2] };
