@@ -1,7 +1,7 @@
-// The engine benchmark (`npm run bench`): the reference CNN's training step on this engine,
-// side by side with PyTorch and TensorFlow.js's WebGPU backend in the same run, the memory of
-// one step, the time from .net source to the first step, and per-kernel GFLOP/s against a
-// matmul peak on the same adapter. Prints the tables and writes them to bench/RESULTS.md.
+// The engine benchmark (`npm run bench`). It times the reference CNN's training step on this
+// engine next to PyTorch and TensorFlow.js's WebGPU backend in the same run. It also measures
+// the memory of one step, the time from .net source to the first step, and per-kernel GFLOP/s
+// against a matmul peak on the same adapter, then prints the tables and writes bench/RESULTS.md.
 //
 //   npm run bench -- [--quick] [--steps N] [--sections cnn,bn,memory,profile,cold]
 //                    [--tfjs-dir DIR] [--torch-device cpu|cuda] [--threads N] [--no-write]
@@ -11,6 +11,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { UserError } from '../src/errors.js';
 import { acquireGpu, describeAdapter, type Gpu } from '../src/runtime/index.js';
 import {
   benchCnnStep,
@@ -67,12 +68,14 @@ function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
   const sections = new Set((value('--sections')?.split(',') ?? DEFAULT_SECTIONS) as Section[]);
   for (const section of sections) {
-    if (!SECTIONS.includes(section)) throw new Error(`Unknown section '${section}'.\n${USAGE}`);
+    if (!SECTIONS.includes(section)) {
+      throw new UserError(`Unknown section '${section}'; the sections are ${SECTIONS.join(', ')}.`);
+    }
   }
   if (quick && value('--sections') === undefined) sections.delete('cold');
   const steps = Number(value('--steps') ?? (quick ? 2 : 5));
   if (!Number.isInteger(steps) || steps < 1) {
-    throw new Error(`--steps must be a positive integer, got '${value('--steps')}'.`);
+    throw new UserError(`--steps must be a positive integer, got '${value('--steps')}'.`);
   }
   const threads = Number(value('--threads') ?? os.cpus().length);
   const reference: CnnSetup = quick
@@ -97,14 +100,14 @@ function describeSetup(setup: CnnSetup): string {
   return `${setup.batchSize} x 1x${setup.imageSize.join('x')}`;
 }
 
-/** The adapter's name for table cells, e.g. "WebGPU llvmpipe". */
+/** Returns the adapter's name for table cells, e.g. "WebGPU llvmpipe". */
 function shortAdapter(gpu: Gpu): string {
   const { description, device, architecture } = gpu.adapterInfo;
   const name = description?.split(':')[0] || device || architecture || 'unnamed adapter';
   return `WebGPU ${name}`;
 }
 
-/** Our step plus the competitors' on one setup: the rows of one network. */
+/** Times our step and the competitors' on one setup, giving the rows of one network. */
 async function stepSection(gpu: Gpu, options: Options, setup: CnnSetup, label: string) {
   const ours = await benchCnnStep(gpu, setup, options.steps);
   const competitors = await runCompetitors(options, setup);
@@ -117,7 +120,7 @@ async function stepSection(gpu: Gpu, options: Options, setup: CnnSetup, label: s
   return { ours, competitors, rows };
 }
 
-/** Device bytes of our program at `setup`, or the error that stops it from building. */
+/** Compiles our program at `setup` and returns its device bytes, or the error that stops it. */
 async function ourMemory(gpu: Gpu, setup: CnnSetup): Promise<Column> {
   try {
     const program = await compileCnnStep(gpu, setup);
@@ -137,11 +140,8 @@ async function childCompile(options: Options, cacheDir: string): Promise<Column>
   delete env.MESA_SHADER_CACHE_DISABLE;
   const args = ['--compile-child', ...(options.quick ? ['--quick'] : [])];
   try {
-    const result = parseResult('compile', await runScript(SELF, args, 30 * 60_000, env)) as {
-      ms?: number;
-      error?: string;
-    };
-    return result.ms !== undefined ? { ms: result.ms } : { error: result.error ?? 'no result' };
+    const result = parseResult('compile', await runScript(SELF, args, 30 * 60_000, env)) as Column;
+    return result.ms !== undefined ? result : { error: result.error ?? 'no result' };
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
@@ -151,7 +151,7 @@ async function compileChild(options: Options): Promise<void> {
   const gpu = await acquireGpu();
   try {
     const result = await benchCnnStep(gpu, options.reference, 0);
-    console.log(JSON.stringify({ ms: result.compileToFirstStepMs }));
+    console.log(JSON.stringify({ ms: result.compileToFirstStepMs, compileMs: result.compileMs }));
   } finally {
     gpu.destroy();
   }
@@ -180,7 +180,7 @@ async function runBenchmark(options: Options): Promise<Report> {
       report.steps.push(...section.rows);
       report.compile.push({
         label: '.net source to first step in this process (shader cache as found)',
-        ours: { ms: reference.compileToFirstStepMs },
+        ours: { ms: reference.compileToFirstStepMs, compileMs: reference.compileMs },
         competitors: section.competitors,
       });
     }
@@ -255,7 +255,15 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const options = parseOptions(argv);
+  let options: Options;
+  try {
+    options = parseOptions(argv);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    console.error(`${error.message}\nRun \`npm run bench -- --help\` for the options.`);
+    process.exitCode = 1;
+    return;
+  }
   if (argv.includes('--compile-child')) return compileChild(options);
   const report = await runBenchmark(options);
   const command = `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;

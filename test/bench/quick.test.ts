@@ -22,6 +22,19 @@ function tableRows(report: string, heading: string): string[][] {
     );
 }
 
+describe('bench run options', () => {
+  const cases: [string[], RegExp][] = [
+    [['--sections', 'cnn,bogus'], /Unknown section 'bogus'; the sections are cnn, bn,/],
+    [['--steps', '0'], /--steps must be a positive integer, got '0'/],
+    [['--steps', 'many'], /--steps must be a positive integer, got 'many'/],
+  ];
+  for (const [args, message] of cases) {
+    it(`rejects ${args.join(' ')}`, async () => {
+      await assert.rejects(runScript(SCRIPT, args, 60_000), message);
+    });
+  }
+});
+
 describe('bench run --quick', function () {
   // Creating the pipelines of a training step takes minutes on lavapipe when Mesa's shader
   // cache does not hold them yet, and the competitors start Python and TensorFlow.js.
