@@ -136,6 +136,21 @@ async function closeLoaders(data: ExperimentData): Promise<void> {
   await Promise.all([data.train.close(), data.validation.close(), data.test.close()]);
 }
 
+/** Returns the indices of up to 4 test samples for the report, 2 per class when there are labels. */
+export function reportSamples(data: Pick<ExperimentData, 'test' | 'classes'>): number[] {
+  const { records } = data.test.dataset;
+  const perImage = data.test.samplesPerImage;
+  const chosen: number[] = [];
+  const counts = new Map<number, number>();
+  for (let image = 0; image < records.length && chosen.length < 4; image++) {
+    const label = records[image]!.labels[LABEL_FIELD] ?? 0;
+    if (data.classes.length > 0 && (counts.get(label) ?? 0) >= 4 / data.classes.length) continue;
+    counts.set(label, (counts.get(label) ?? 0) + 1);
+    chosen.push(image * perImage);
+  }
+  return chosen;
+}
+
 async function reportInput(
   config: ExperimentConfig,
   data: ExperimentData,
@@ -153,9 +168,7 @@ async function reportInput(
     ]),
   );
   const samples = [];
-  for (let index = 0; index < Math.min(4, data.test.length); index++) {
-    samples.push(await data.test.sample(index));
-  }
+  for (const index of reportSamples(data)) samples.push(await data.test.sample(index));
   return {
     title: `${config.network.name ?? config.network.netFile} on ${config.data.dataset}`,
     model: model.name,
