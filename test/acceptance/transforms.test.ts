@@ -94,9 +94,9 @@ describe('acceptance: image operations on Colin27', function () {
   });
 });
 
-// Defect: an output larger than a typed array can store surfaces as a bare RangeError ("Invalid
-// typed array length: 125000000000") instead of a UserError naming the size and the limit.
-describe.skip('acceptance: oversized outputs (defect: RangeError)', function () {
+// An output larger than the Wasm kernels can hold once surfaced as a bare RangeError ("Invalid
+// typed array length: 125000000000"); it must be a UserError naming the size and the limit.
+describe('acceptance: oversized outputs', function () {
   this.timeout(30_000);
   const cases: [string, (kernels: ImageKernels, volume: Volume) => Volume][] = [
     [

@@ -42,7 +42,7 @@ export function atrophy(
     );
   }
   const weight = gaussianSmooth(backend, mask, options.sigmaMm ?? 2).data;
-  return mapFrames(image, image.spatialShape, image.affine, (frame) =>
+  return mapFrames('atrophy', image, image.spatialShape, image.affine, (frame) =>
     backend.attenuate(frame, weight, options.factor),
   );
 }

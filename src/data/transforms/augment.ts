@@ -12,7 +12,7 @@ import { Xoshiro128 } from './random.js';
 /** Flips the voxel data along the chosen axes; the affine is kept, so the anatomy moves. */
 export function flipAxes(backend: ImageBackend, volume: Volume, axes: readonly boolean[]): Volume {
   const dims = volume.spatialShape;
-  return mapFrames(volume, dims, volume.affine, (frame) =>
+  return mapFrames('flipAxes', volume, dims, volume.affine, (frame) =>
     backend.permuteFlip(frame, dims, [0, 1, 2], axes),
   );
 }
@@ -21,7 +21,7 @@ export function flipAxes(backend: ImageBackend, volume: Volume, axes: readonly b
 export function addNoise(backend: ImageBackend, volume: Volume, std: number, seed: number): Volume {
   if (!(std >= 0)) throw new UserError(`Noise std ${std} is invalid: expected a number >= 0.`);
   let frameSeed = seed >>> 0;
-  return mapFrames(volume, volume.spatialShape, volume.affine, (frame) =>
+  return mapFrames('addNoise', volume, volume.spatialShape, volume.affine, (frame) =>
     backend.addGaussianNoise(frame, std, frameSeed++),
   );
 }
@@ -29,7 +29,7 @@ export function addNoise(backend: ImageBackend, volume: Volume, std: number, see
 /** Applies x -> min + range * ((x - min) / range)^gamma over each frame's intensity range. */
 export function adjustGamma(backend: ImageBackend, volume: Volume, gamma: number): Volume {
   if (!(gamma > 0)) throw new UserError(`Gamma ${gamma} is invalid: expected a number > 0.`);
-  return mapFrames(volume, volume.spatialShape, volume.affine, (frame) => {
+  return mapFrames('adjustGamma', volume, volume.spatialShape, volume.affine, (frame) => {
     const { min, max } = backend.statistics(frame);
     if (!(max > min)) return frame.slice();
     return backend.gammaMap(frame, min, max - min, gamma);
@@ -61,7 +61,7 @@ export function applyBiasField(
     );
   }
   const dims = volume.spatialShape;
-  return mapFrames(volume, dims, volume.affine, (frame) =>
+  return mapFrames('applyBiasField', volume, dims, volume.affine, (frame) =>
     backend.multiplyBiasField(frame, dims, order, coefficients),
   );
 }
@@ -93,7 +93,7 @@ export function transformAffine(
   );
   const dims = volume.spatialShape;
   const voxelMap = matrix.slice(0, 12);
-  return mapFrames(volume, dims, volume.affine, (frame) =>
+  return mapFrames('transformAffine', volume, dims, volume.affine, (frame) =>
     backend.resample(frame, dims, dims, voxelMap, interpolation, 0),
   );
 }

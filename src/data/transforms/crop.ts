@@ -7,6 +7,7 @@ import type { Volume } from '../volume.js';
 import type { Dims, ImageBackend } from '../wasm/backend.js';
 import {
   checkDims,
+  checkOutputSize,
   checkSameGrid,
   mapFrames,
   perAxis,
@@ -34,7 +35,9 @@ export function cropOrPad(
   fill = 0,
 ): Volume {
   const outDims = checkDims(shape, 'Crop shape');
-  return cropBox(backend, volume, centredStart(volume.spatialShape, outDims), outDims, fill);
+  checkOutputSize('cropOrPad', volume, outDims, 'choose a smaller shape');
+  const start = centredStart(volume.spatialShape, outDims);
+  return cutBox('cropOrPad', backend, volume, start, outDims, fill);
 }
 
 /**
@@ -64,7 +67,8 @@ export function cropToMask(
   const outDims = box.max.map(
     (high, axis) => high - box.min[axis]! + 1 + 2 * margins[axis]!,
   ) as unknown as Dims;
-  return cropBox(backend, volume, start, outDims, fill);
+  checkOutputSize('cropToMask', volume, outDims, 'choose a smaller margin');
+  return cutBox('cropToMask', backend, volume, start, outDims, fill);
 }
 
 /** Returns the box of `outDims` whose first voxel is input voxel `start` (may be negative). */
@@ -75,9 +79,20 @@ export function cropBox(
   outDims: Dims,
   fill = 0,
 ): Volume {
+  return cutBox('cropBox', backend, volume, start, outDims, fill);
+}
+
+function cutBox(
+  operation: string,
+  backend: ImageBackend,
+  volume: Volume,
+  start: Dims,
+  outDims: Dims,
+  fill: number,
+): Volume {
   const dims = volume.spatialShape;
   const affine = translateAffine(volume.affine, start);
-  return mapFrames(volume, outDims, affine, (frame) =>
+  return mapFrames(operation, volume, outDims, affine, (frame) =>
     backend.cropPad(frame, dims, outDims, start, fill),
   );
 }

@@ -11,6 +11,7 @@ import {
   type VolumeHeader,
 } from '../volume.js';
 import type { Dims } from '../wasm/backend.js';
+import { WASM_BLOCK_LIMIT_BYTES } from '../wasm/kernels.js';
 
 /** Largest difference between two affines' entries (mm) for them to count as one grid. */
 const GRID_TOLERANCE_MM = 1e-4;
@@ -43,24 +44,66 @@ export function checkSameGrid(image: Volume, other: Volume, role: string): void 
 }
 
 /**
+ * Most voxels in one output frame: the Wasm image kernels hold a frame in one block of their
+ * memory, as float32.
+ */
+export const MAX_FRAME_VOXELS = Math.floor(WASM_BLOCK_LIMIT_BYTES / 4);
+
+/**
+ * Throws a UserError, before anything is allocated, when `operation` on `volume` would make
+ * frames of `outDims` too large for the Wasm image kernels. `advice` says what to change.
+ */
+export function checkOutputSize(
+  operation: string,
+  volume: Volume,
+  outDims: Dims,
+  advice: string,
+): void {
+  const frameVoxels = outDims[0] * outDims[1] * outDims[2];
+  if (frameVoxels <= MAX_FRAME_VOXELS) return;
+  throw new UserError(
+    `${operation} of ${volumeName(volume)} would make frames of [${outDims.join(', ')}] = ` +
+      `${frameVoxels} voxels (${4 * frameVoxels} bytes as float32), more than the ` +
+      `${MAX_FRAME_VOXELS} voxels that the Wasm image kernels can hold in one frame; ${advice}.`,
+  );
+}
+
+/**
  * Applies `transform` to each 3D frame of a volume and returns a volume of the results, each
- * of `outDims`, with the given affine and the header of a float32 volume.
+ * of `outDims`, with the given affine and the header of a float32 volume. `operation` names
+ * the caller in errors.
  */
 export function mapFrames(
+  operation: string,
   volume: Volume,
   outDims: Dims,
   affine: Affine,
   transform: (frame: Float32Array) => Float32Array,
 ): Volume {
+  checkOutputSize(operation, volume, outDims, 'use a smaller image or output shape');
   const frameSize = volume.frameSize;
   const outFrameSize = outDims[0] * outDims[1] * outDims[2];
-  const data = new Float32Array(outFrameSize * volume.frameCount);
+  const data = allocateOutput(operation, volume, outFrameSize * volume.frameCount);
   for (let frame = 0; frame < volume.frameCount; frame++) {
     const input = volume.data.subarray(frame * frameSize, (frame + 1) * frameSize);
     data.set(transform(input), frame * outFrameSize);
   }
   const shape = [...outDims, ...volume.shape.slice(3)];
   return new Volume(data, shape, affine, float32Header(volume.header, affine));
+}
+
+// All frames of the output are one Float32Array, which JavaScript or the host's memory may not
+// be able to hold even when each frame fits in the Wasm memory.
+function allocateOutput(operation: string, volume: Volume, length: number): Float32Array {
+  try {
+    return new Float32Array(length);
+  } catch (error) {
+    throw new UserError(
+      `${operation} of ${volumeName(volume)} needs an output of ${length} float32 values ` +
+        `(${volume.frameCount} frames), which cannot be allocated (${(error as Error).message}); ` +
+        'use a smaller output shape or fewer frames.',
+    );
+  }
 }
 
 /** Returns the header for float32 values on a grid with `affine`: no scaling, new voxel sizes. */

@@ -29,7 +29,7 @@ export function zScore(
   options: NormaliseOptions = {},
 ): Volume {
   const mask = prepareMask(volume, options.mask);
-  return mapFrames(volume, volume.spatialShape, volume.affine, (frame) =>
+  return mapFrames('zScore', volume, volume.spatialShape, volume.affine, (frame) =>
     backend.normalise(frame, mask, (statistics) => {
       checkStatistics(volume, statistics, options.mask);
       const { mean } = statistics;
@@ -49,7 +49,7 @@ export function minMaxScale(
   options: NormaliseOptions = {},
 ): Volume {
   const mask = prepareMask(volume, options.mask);
-  return mapFrames(volume, volume.spatialShape, volume.affine, (frame) =>
+  return mapFrames('minMaxScale', volume, volume.spatialShape, volume.affine, (frame) =>
     backend.normalise(frame, mask, (statistics) => {
       checkStatistics(volume, statistics, options.mask);
       const { min, max } = statistics;
@@ -84,7 +84,7 @@ export function clipPercentiles(
   const mask = prepareMask(volume, options.mask);
   const nonFinite = backend.countNonFinite(volume.data);
   if (nonFinite > 0) throw nonFiniteError(volume, nonFinite);
-  return mapFrames(volume, volume.spatialShape, volume.affine, (frame) => {
+  return mapFrames('clipPercentiles', volume, volume.spatialShape, volume.affine, (frame) => {
     const [low, high] = backend.quantiles(frame, [lower / 100, upper / 100], mask);
     if (Number.isNaN(low)) checkCount(volume, 0, options.mask);
     return backend.clamp(frame, low!, high!);

@@ -66,7 +66,7 @@ export function reorient(backend: ImageBackend, volume: Volume, target = 'RAS'):
   const plan = planReorient(volume, target);
   const dims = volume.spatialShape;
   if (plan.axisOf.every((axis, a) => axis === a) && !plan.flips.some(Boolean)) return volume;
-  return mapFrames(volume, plan.outDims, plan.affine, (frame) =>
+  return mapFrames('reorient', volume, plan.outDims, plan.affine, (frame) =>
     backend.permuteFlip(frame, dims, plan.axisOf, plan.flips),
   );
 }

@@ -5,7 +5,7 @@
 import { UserError } from '../../errors.js';
 import type { Volume } from '../volume.js';
 import type { Dims, ImageBackend, Interpolation } from '../wasm/backend.js';
-import { mapFrames, perAxis, voxelMap, volumeName } from './grid.js';
+import { checkOutputSize, mapFrames, perAxis, voxelMap, volumeName } from './grid.js';
 
 export interface ResampleOptions {
   /** 'linear' (trilinear, default) for images, 'nearest' for label volumes. */
@@ -36,12 +36,14 @@ export function resampleToSpacing(
     // The small epsilon keeps an exact fit (180 * 1 / 2 = 90) from rounding down.
     return Math.floor((n - 1) * ratio + 1e-9) + 1;
   }) as unknown as Dims;
+  const advice = `choose a larger spacing than [${target.join(', ')}] mm`;
+  checkOutputSize('resampleToSpacing', volume, outDims, advice);
   const affine = new Float64Array(volume.affine);
   for (let column = 0; column < 3; column++) {
     const scale = target[column]! / current[column]!;
     for (let row = 0; row < 3; row++) affine[4 * row + column]! *= scale;
   }
-  return resampleOnto(backend, volume, outDims, affine, options);
+  return resampleGrid('resampleToSpacing', backend, volume, outDims, affine, options);
 }
 
 /** Resamples `volume` onto the grid (shape and affine) of `reference`. */
@@ -51,7 +53,10 @@ export function resampleToReference(
   reference: Volume,
   options: ResampleOptions = {},
 ): Volume {
-  return resampleOnto(backend, volume, reference.spatialShape, reference.affine, options);
+  const outDims = reference.spatialShape;
+  const advice = 'resample onto a coarser reference grid';
+  checkOutputSize('resampleToReference', volume, outDims, advice);
+  return resampleGrid('resampleToReference', backend, volume, outDims, reference.affine, options);
 }
 
 /** Resamples onto the grid of `outDims` voxels placed by `affine`. */
@@ -61,6 +66,17 @@ export function resampleOnto(
   outDims: Dims,
   affine: Float64Array,
   options: ResampleOptions = {},
+): Volume {
+  return resampleGrid('resampleOnto', backend, volume, outDims, affine, options);
+}
+
+function resampleGrid(
+  operation: string,
+  backend: ImageBackend,
+  volume: Volume,
+  outDims: Dims,
+  affine: Float64Array,
+  options: ResampleOptions,
 ): Volume {
   const interpolation = options.interpolation ?? 'linear';
   if (interpolation !== 'linear' && interpolation !== 'nearest') {
@@ -72,7 +88,7 @@ export function resampleOnto(
   const matrix = voxelMap(volume.affine, affine);
   const dims = volume.spatialShape;
   const fill = options.fill ?? 0;
-  return mapFrames(volume, outDims, new Float64Array(affine), (frame) =>
+  return mapFrames(operation, volume, outDims, new Float64Array(affine), (frame) =>
     backend.resample(frame, dims, outDims, matrix, interpolation, fill),
   );
 }

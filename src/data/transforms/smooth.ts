@@ -32,7 +32,7 @@ export function gaussianSmooth(
   const spacing = volume.spacing;
   const weights = sigmas.map((sigma, axis) => gaussianWeights(sigma / spacing[axis]!));
   const dims = volume.spatialShape;
-  return mapFrames(volume, dims, volume.affine, (frame) =>
+  return mapFrames('gaussianSmooth', volume, dims, volume.affine, (frame) =>
     backend.separableConvolve(frame, dims, weights),
   );
 }

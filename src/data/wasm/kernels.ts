@@ -3,11 +3,24 @@
 // a call throws. Views on the memory are made after each allocation, because growing the
 // memory detaches the previous ArrayBuffer.
 
+import { UserError } from '../../errors.js';
 import type { ImageBackend, IntensityStatistics } from './backend.js';
 import type { ResampleExport, WasmExports } from './exports.js';
 
 export type { Dims, Interpolation } from './backend.js';
 import type { Dims, Interpolation } from './backend.js';
+
+/**
+ * Maximum size of the module's linear memory: 65536 pages of 64 KiB, the wasm32 limit, because
+ * asconfig.json declares no smaller maximum. All the blocks of one call must fit in it.
+ */
+export const WASM_MEMORY_LIMIT_BYTES = 2 ** 32;
+
+/**
+ * Maximum size of one block. AssemblyScript's TLSF allocator (rt/common.ts BLOCK_MAXSIZE)
+ * aborts for a block above 2^30 bytes less its header, so 16 bytes are kept free for that.
+ */
+export const WASM_BLOCK_LIMIT_BYTES = 2 ** 30 - 16;
 
 /** A block of Wasm memory owned by one call. */
 interface Block {
@@ -18,11 +31,24 @@ interface Block {
 /** Allocations of one call, freed together. */
 class Arena {
   private readonly blocks: Block[] = [];
+  private totalBytes = 0;
   constructor(private readonly wasm: WasmExports) {}
 
-  /** Allocates `count` elements of `bytesPerElement` bytes (at least one element). */
+  /**
+   * Allocates `count` elements of `bytesPerElement` bytes (at least one element). Throws a
+   * UserError before asking the module when the block cannot fit, because the module's
+   * allocator aborts or traps instead of returning 0 then.
+   */
   allocate(count: number, bytesPerElement = 4): number {
     const bytes = Math.max(count, 1) * bytesPerElement;
+    if (bytes > WASM_BLOCK_LIMIT_BYTES || this.totalBytes + bytes > WASM_MEMORY_LIMIT_BYTES) {
+      throw new UserError(
+        `The Wasm image kernels cannot allocate ${bytes} bytes (${this.totalBytes} already ` +
+          `allocated for this operation): one block is limited to ${WASM_BLOCK_LIMIT_BYTES} ` +
+          `bytes and all of them to ${WASM_MEMORY_LIMIT_BYTES}. Use a smaller image or output.`,
+      );
+    }
+    this.totalBytes += bytes;
     // An i32 result reads as negative in JavaScript past 2 GiB, so it is taken as unsigned.
     const ptr = this.wasm.alloc(bytes) >>> 0;
     if (ptr === 0) throw new RangeError(`Wasm allocation of ${bytes} bytes failed.`);
@@ -59,6 +85,7 @@ class Arena {
   freeAll(): void {
     for (const block of this.blocks.reverse()) this.wasm.free(block.ptr);
     this.blocks.length = 0;
+    this.totalBytes = 0;
   }
 }
 
