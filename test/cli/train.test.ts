@@ -88,6 +88,36 @@ describe('cli train', function () {
     assert.equal(saved.data.dataset, dataset);
   });
 
+  it('trains an AutoEncoder as a ReconstructionModel', async () => {
+    const config = join(root, 'autoencoder.json');
+    const { data, trainer } = tinyConfig(dataset);
+    const network = {
+      name: 'AutoEncoder',
+      settings: { latentSize: 4, convArgs: { channels: [2], padding: 1, norm: null } },
+    };
+    const metrics = ['loss'];
+    writeFileSync(
+      config,
+      JSON.stringify({
+        model: 'ReconstructionModel',
+        data: { dataset: data.dataset, test: data.test, validation: data.validation },
+        network,
+        trainer: { ...trainer, metrics },
+      }),
+    );
+    const maps = join(root, 'maps-autoencoder');
+    const run = await runCli('train', config, '--output', maps);
+    assert.equal(run.status, 0, run.stderr);
+    const experiment = readJson(join(maps, 'experiment.json'));
+    assert.equal(experiment.model.name, 'ReconstructionModel');
+    assert.equal(experiment.model.loss.name, 'MSELoss');
+    const metricsJson = readJson(join(maps, 'split-0', 'test', 'metrics.json'));
+    assert.ok(metricsJson.loss > 0);
+    const html = readFileSync(join(maps, 'report.html'), 'utf8');
+    assert.match(html, /id="plot-loss"/);
+    assert.doesNotMatch(html, /id="confusion"/);
+  });
+
   const badConfigs: [string, (dataset: string) => unknown, RegExp][] = [
     [
       'a missing dataset',
