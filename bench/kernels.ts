@@ -73,13 +73,16 @@ function rows(gpu: Gpu): Row[] {
   for (const [name, geometry] of LAYERS) {
     const conv = resolveConv(geometry);
     const sizes = convTensorSizes(conv);
-    const forward = planConvForward(geometry, { bias: true, activation: 'relu' }, gpu.limits);
     const channels = conv.outChannels;
     const { input, weight, output } = sizes;
-    result.push({
-      name: `${name} forward+bias+relu`,
-      steps: [{ plan: forward, buffers: [input, weight, channels, output] }],
-    });
+    for (const algorithm of ['gemm', 'direct'] as const) {
+      const epilogue = { bias: true, activation: 'relu' } as const;
+      const forward = planConvForward(geometry, epilogue, gpu.limits, undefined, algorithm);
+      result.push({
+        name: `${name} forward+bias+relu (${algorithm})`,
+        steps: [{ plan: forward, buffers: [input, weight, channels, output] }],
+      });
+    }
     const dgrad = planConvInputGrad(geometry, gpu.limits);
     result.push({
       name: `${name} input grad`,

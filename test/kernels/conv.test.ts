@@ -186,13 +186,23 @@ describe('convolution kernels', () => {
     const groupOut = conv.outChannels / conv.groups;
     const kernelVolume = volume(conv.kernel);
 
-    it(`forward matches float64: ${name}`, async () => {
-      const plan = planConvForward(geometry, { bias: true, activation }, gpu.limits);
+    for (const algorithm of ['gemm', 'direct'] as const) {
+      it(`forward (${algorithm}) matches float64: ${name}`, async () => {
+        const epilogue = { bias: true, activation };
+        const plan = planConvForward(geometry, epilogue, gpu.limits, undefined, algorithm);
+        const actual = await runPlan(gpu, plan, [x, weight, bias], sizes.output);
+        const parameter = activation === 'elu' ? 1 : 0.01;
+        const expected = convReference(geometry, x, weight, bias).map((v) =>
+          activateReference(v, activation, parameter),
+        );
+        assertClose(actual, expected, tolerance(groupIn * kernelVolume), name);
+      });
+    }
+
+    it(`forward without bias (direct) matches float64: ${name}`, async () => {
+      const plan = planConvForward(geometry, {}, gpu.limits, undefined, 'direct');
       const actual = await runPlan(gpu, plan, [x, weight, bias], sizes.output);
-      const parameter = activation === 'elu' ? 1 : 0.01;
-      const expected = convReference(geometry, x, weight, bias).map((v) =>
-        activateReference(v, activation, parameter),
-      );
+      const expected = convReference(geometry, x, weight);
       assertClose(actual, expected, tolerance(groupIn * kernelVolume), name);
     });
 
