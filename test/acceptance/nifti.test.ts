@@ -135,9 +135,9 @@ describe('acceptance: NIfTI files a user has', function () {
   });
 });
 
-// Defect: a header with pixdim 0 and no sform or qform gives an all-zero affine without a
-// warning, so later steps fail far from the cause. nibabel warns and uses 1 mm for those axes.
-describe.skip('acceptance: zero pixdim (defect: singular affine)', () => {
+// A header with pixdim 0 and no sform or qform once gave an all-zero affine without a warning,
+// so later steps failed far from the cause. nibabel warns and uses 1 mm for those axes.
+describe('acceptance: zero pixdim', () => {
   it('reads a zero pixdim as 1 mm like nibabel', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'acceptance-pixdim-'));
     try {

@@ -10,26 +10,54 @@
 //    when it is set and inside the image. The NIfTI-1 fallback, as nifti-reader-js 0.8 applies
 //    it, is diag(pixdim) with no offset. We follow nibabel so that a file gets the same affine
 //    in both libraries.
+// In cases 2 and 3, a voxel size pixdim[1..3] of 0 is read as 1 mm with a warning, as nibabel
+// 5.0's header check (_chk_pixdims) does. A NaN or infinite size is read as 1 mm too, which
+// nibabel does not do, so that the affine is never singular or NaN.
 
+import { createLogger } from '../../log.js';
 import { type Affine, affineFromRows, nearestRotation } from '../volume.js';
 import type { NiftiHeader } from './header.js';
+
+const log = createLogger('nifti');
 
 /** The source of an affine: which header fields it was built from. */
 export type AffineSource = 'sform' | 'qform' | 'pixdim';
 
-/** Returns the affine of a header and which fields it came from. */
-export function affineFromHeader(header: NiftiHeader): { affine: Affine; source: AffineSource } {
+/**
+ * Returns the affine of a header and which fields it came from. `file` names the file in the
+ * warning about voxel sizes and in the error for an invalid quaternion.
+ */
+export function affineFromHeader(
+  header: NiftiHeader,
+  file: string,
+): { affine: Affine; source: AffineSource } {
   if (header.format !== 'analyze' && header.sformCode !== 0) {
     const s = header.srow;
     const rows = [s.slice(0, 4), s.slice(4, 8), s.slice(8, 12)];
     return { affine: affineFromRows(rows), source: 'sform' };
   }
+  const zooms = voxelSizes(header.pixdim, file);
   if (header.format !== 'analyze' && header.qformCode !== 0) {
-    const zooms = header.pixdim.slice(1, 4);
     const qfac = header.pixdim[0]! < 0 ? -1 : 1;
-    return { affine: qformAffine(header.quatern, header.qoffset, zooms, qfac), source: 'qform' };
+    const affine = qformAffine(header.quatern, header.qoffset, zooms, qfac);
+    return { affine, source: 'qform' };
   }
-  return { affine: fallbackAffine(header), source: 'pixdim' };
+  return { affine: fallbackAffine(header, zooms), source: 'pixdim' };
+}
+
+// Returns pixdim[1..3] with sizes that are 0 or not finite replaced by 1 mm, and warns naming
+// the file when it replaces any.
+function voxelSizes(pixdim: readonly number[], file: string): number[] {
+  const stored = pixdim.slice(1, 4);
+  const sizes = stored.map((size) => (size !== 0 && Number.isFinite(size) ? size : 1));
+  if (sizes.some((size, axis) => size !== stored[axis])) {
+    log.warn(
+      `${file}: pixdim[1..3] is [${stored.join(', ')}], but voxel sizes must be non-zero and ` +
+        `finite, so they were read as [${sizes.join(', ')}] mm. Fix the header's pixdim if ` +
+        'the voxel size matters.',
+    );
+  }
+  return sizes;
 }
 
 /**
@@ -68,10 +96,9 @@ export function qformAffine(
 // NOTE: SPM can store an Analyze image's affine in a MATLAB .mat file next to it, which nibabel
 // reads in preference to the header. This reader ignores .mat files, so such an image gets the
 // header's origin-based affine here and nibabel's affine may differ.
-function fallbackAffine(header: NiftiHeader): Affine {
+function fallbackAffine(header: NiftiHeader, voxelSizes: readonly number[]): Affine {
   const dims = header.shape.slice(0, 3);
-  const zooms = header.pixdim.slice(1, 4);
-  zooms[0] = -zooms[0]!;
+  const zooms = [-voxelSizes[0]!, voxelSizes[1]!, voxelSizes[2]!];
   const origin = header.analyzeOrigin;
   const useOrigin =
     header.format === 'analyze' &&

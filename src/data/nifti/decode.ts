@@ -48,7 +48,12 @@ export async function decodeNifti(
     try {
       const { data, nonFiniteCount } = await decodeImage(image, header, imageName, policy);
       const volumeHeader = volumeHeaderOf(header, extensions, source.name, nonFiniteCount);
-      return new Volume(data, header.shape, affineFromHeader(header).affine, volumeHeader);
+      return new Volume(
+        data,
+        header.shape,
+        affineFromHeader(header, source.name).affine,
+        volumeHeader,
+      );
     } finally {
       await image.close();
     }
@@ -73,7 +78,8 @@ export async function decodeNiftiHeader(source: ByteSource, pair = false): Promi
   try {
     const { header, extensions } = await readHeaderPart(reader, source.name, pair);
     const volumeHeader = volumeHeaderOf(header, extensions, source.name, 0);
-    return { shape: header.shape, affine: affineFromHeader(header).affine, header: volumeHeader };
+    const { affine } = affineFromHeader(header, source.name);
+    return { shape: header.shape, affine, header: volumeHeader };
   } finally {
     await reader.close();
   }
