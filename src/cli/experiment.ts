@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { parseTsv } from '../data/participants.js';
-import { catalogueNetworks } from '../dsl/catalogue.js';
+import { catalogueFolder, catalogueNetworks } from '../dsl/catalogue.js';
 import { GpuError, GpuLimitError, UserError } from '../errors.js';
 import { closestName } from '../graph/suggest.js';
 import type { Model } from '../models/model.js';
@@ -50,6 +50,9 @@ function catalogueFile(name: string): string {
   const networks = catalogueNetworks();
   const file = networks.get(name);
   if (file !== undefined) return file;
+  if (networks.size === 0) {
+    throw new Error(`no network could be read from the catalogue folder ${catalogueFolder()}`);
+  }
   const suggestion = closestName(name, networks.keys());
   throw new UserError(
     `TrainConfig.network.name: '${name}' is not in the catalogue` +

@@ -11,7 +11,7 @@ import type { Writer } from './io.js';
 import type { CommandContext } from './main.js';
 import { applyOverrides, parseExperimentConfig, readConfigFile } from './train-config.js';
 
-const collect = (value: string, previous: string[]) => [...previous, value];
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /** Registers `train`. */
 export function registerTrain(program: Command, context: CommandContext): void {
@@ -28,7 +28,6 @@ export function registerTrain(program: Command, context: CommandContext): void {
       'override a configuration key, such as trainer.epochs=5 or data.dataset=DIR; the value ' +
         'is JSON or a string (repeatable)',
       collect,
-      [],
     )
     .option('--output <folder>', "experiment folder to write (default: the config's output)")
     .option('--dataset <folder>', 'dataset folder (sets data.dataset)')
@@ -56,7 +55,7 @@ export function registerTrain(program: Command, context: CommandContext): void {
 
 /** Returns the --set entries followed by the shorthand flags, written as entries too. */
 function flagOverrides(options: Record<string, unknown>): string[] {
-  const entries = [...(options.set as string[])];
+  const entries = [...((options.set as string[] | undefined) ?? [])];
   if (options.dataset !== undefined)
     entries.push(`data.dataset=${JSON.stringify(options.dataset)}`);
   if (options.epochs !== undefined) entries.push(`trainer.epochs=${options.epochs}`);

@@ -118,6 +118,21 @@ describe('cli train', function () {
     assert.doesNotMatch(html, /id="confusion"/);
   });
 
+  it('rejects a missing adapter with status 1', async () => {
+    const config = join(root, 'adapter.json');
+    writeFileSync(config, JSON.stringify(tinyConfig(dataset)));
+    const previous = process.env.CLINICADL_ADAPTER;
+    process.env.CLINICADL_ADAPTER = 'no-such-adapter';
+    try {
+      const run = await runCli('train', config, '--output', join(root, 'maps-adapter'));
+      assert.equal(run.status, 1, run.stderr);
+      assert.match(run.stderr, /No WebGPU adapter matches the name 'no-such-adapter'/);
+    } finally {
+      if (previous === undefined) delete process.env.CLINICADL_ADAPTER;
+      else process.env.CLINICADL_ADAPTER = previous;
+    }
+  });
+
   const badConfigs: [string, (dataset: string) => unknown, RegExp][] = [
     [
       'a missing dataset',
