@@ -14,6 +14,7 @@
 // 5.0's header check (_chk_pixdims) does. A NaN or infinite size is read as 1 mm too, which
 // nibabel does not do, so that the affine is never singular or NaN.
 
+import { UserError } from '../../errors.js';
 import { createLogger } from '../../log.js';
 import { type Affine, affineFromRows, nearestRotation } from '../volume.js';
 import type { NiftiHeader } from './header.js';
@@ -39,7 +40,7 @@ export function affineFromHeader(
   const zooms = voxelSizes(header.pixdim, file);
   if (header.format !== 'analyze' && header.qformCode !== 0) {
     const qfac = header.pixdim[0]! < 0 ? -1 : 1;
-    const affine = qformAffine(header.quatern, header.qoffset, zooms, qfac);
+    const affine = qformAffine(header.quatern, header.qoffset, zooms, qfac, file);
     return { affine, source: 'qform' };
   }
   return { affine: fallbackAffine(header, zooms), source: 'pixdim' };
@@ -61,20 +62,36 @@ function voxelSizes(pixdim: readonly number[], file: string): number[] {
 }
 
 /**
+ * Largest excess of b² + c² + d² over 1 that counts as rounding of a unit quaternion stored in
+ * float32: three float32 epsilons, nibabel 5.0's Nifti1Header.quaternion_threshold.
+ */
+export const QUATERNION_ROUNDING = 3 * 2 ** -23;
+
+/**
  * Builds the qform affine: R * diag(dx, dy, qfac * dz) plus the offset, where R is the
  * rotation of the unit quaternion (a, b, c, d). a is computed from b, c, d and clamped: when
  * b² + c² + d² reaches 1 through rounding, a is 0 and (b, c, d) is normalised, so the result
- * is never NaN. Voxel sizes that are not positive count as 1, so the affine stays invertible
- * (nibabel 5.0 raises an error for a negative one instead).
+ * is never NaN. A larger excess (over QUATERNION_ROUNDING) or a non-finite value is not a unit
+ * quaternion, so it throws a UserError naming `file`, as nibabel 5.0 raises an error. Voxel
+ * sizes that are not positive count as 1, so the affine stays invertible (nibabel 5.0 raises
+ * an error for a negative one instead).
  */
 export function qformAffine(
   quatern: readonly number[],
   offset: readonly number[],
   zooms: readonly number[],
   qfac: number,
+  file = 'NIfTI header',
 ): Affine {
   let [b, c, d] = [quatern[0]!, quatern[1]!, quatern[2]!];
   const squared = b * b + c * c + d * d;
+  if (!(1 - squared >= -QUATERNION_ROUNDING)) {
+    throw new UserError(
+      `${file}: the qform quaternion (quatern_b, quatern_c, quatern_d) = (${b}, ${c}, ${d}) ` +
+        `is invalid: b² + c² + d² = ${squared}, but a unit quaternion needs at most 1. The ` +
+        'header is corrupt: write it again with a valid qform or an sform.',
+    );
+  }
   let a = 0;
   if (1 - squared < 1e-7) {
     const norm = Math.sqrt(squared);
