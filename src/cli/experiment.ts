@@ -1,6 +1,6 @@
-// Runs one experiment of `train` and `demo`: data, network, model, Trainer on the train and
-// validation sets, then evaluation of the best model on the held-out test set, written to the
-// experiment folder with the configuration and report.html.
+// One experiment of `train` and `demo`. The Trainer fits the model on the train split and
+// validates it on the validation split. The selected model is then evaluated on the held-out
+// test split, and the configuration and report.html are written to the experiment folder.
 
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
-// `clinicadl-webgpu train CONFIG [--set key=value ...] [--output MAPS] [--epochs N] ...`:
-// trains the experiment a JSON or TOML configuration file describes (see train-config.ts),
-// evaluates it on the held-out test set and writes the experiment folder with report.html.
+// `clinicadl-webgpu train CONFIG [--set key=value ...] [--output MAPS] [--epochs N] ...` trains
+// the experiment that a JSON or TOML configuration file describes (see train-config.ts). It then
+// evaluates the model on the held-out test split and writes the experiment folder.
 
 import type { Command } from 'commander';
 

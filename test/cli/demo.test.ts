@@ -21,7 +21,7 @@ function readmeCommands(): string[] {
 }
 
 describe('cli demo', function () {
-  // Most of the run is the compilation of the GPU pipelines, slow on lavapipe.
+  // Compiling the GPU pipelines can take minutes on lavapipe when the machine is loaded.
   this.timeout(300_000);
   let root: string;
   before(() => {

@@ -29,7 +29,7 @@ const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Jso
 const tsvLines = (path: string) => readFileSync(path, 'utf8').trim().split('\n');
 
 describe('cli train', function () {
-  // Most of a run is the compilation of the GPU pipelines, slow on lavapipe.
+  // Compiling the GPU pipelines can take minutes on lavapipe when the machine is loaded.
   this.timeout(300_000);
   let root: string;
   let dataset: string;
