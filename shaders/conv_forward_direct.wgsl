@@ -2,8 +2,9 @@
 // (the first layers of a CNN), where the implicit GEMM of conv_forward.wgsl spends more time
 // gathering its input tile than multiplying. Each thread owns M_BLOCK output channels x
 // W_RUN neighbouring outputs along w of one output row (batch, od, oh). Per input channel
-// and kernel tap it loads M_BLOCK weights and W_RUN inputs for M_BLOCK x W_RUN multiply-adds,
-// summed in a fixed order (channel, kd, kh, kw), then adds the bias and applies the activation.
+// and kernel tap it loads M_BLOCK weights and W_RUN inputs (fewer with unit stride along w)
+// for M_BLOCK x W_RUN multiply-adds. The sums run in a fixed order (channel, kd, kh, kw),
+// then the bias is added and the activation applied.
 // Concatenated with conv_geometry.wgsl and matmul_epilogue.wgsl.
 
 // Input x: [N, IN_CHANNELS, IN_D, IN_H, IN_W].
@@ -20,6 +21,9 @@ const M_BLOCK = {{M_BLOCK}};
 const W_RUN = {{W_RUN}};
 const RUNS = (OUT_W + W_RUN - 1u) / W_RUN;
 const THREADS = {{THREADS}};
+// True when STRIDE_W and DILATION_W are 1: the inputs of a run then form one span along w.
+const CONTIGUOUS_W = STRIDE_W == 1u && DILATION_W == 1u;
+const SPAN = select(1u, W_RUN + KERNEL_W - 1u, CONTIGUOUS_W);
 
 // 64 threads: neighbouring threads own neighbouring runs of one row, so their loads of x and
 // stores of y are close in memory; 64 fills lavapipe's 8-wide SIMD lanes and a GPU's warps.
@@ -50,15 +54,30 @@ fn main(
         if (xh < 0 || xh >= i32(IN_H)) { continue; }
         let x_row = ((x_channel + u32(xd)) * IN_H + u32(xh)) * IN_W;
         let tap_row = (c * KERNEL_D + kd) * KERNEL_H + kh;
+        // With unit stride and dilation along w, the run's taps read one span of inputs,
+        // loaded once and reused by every kw.
+        var span: array<f32, SPAN>;
+        if (CONTIGUOUS_W) {
+          for (var j = 0u; j < SPAN; j++) {
+            let xw = i32(ow0 + j) - PAD_W;
+            let ok = xw >= 0 && xw < i32(IN_W);
+            span[j] = select(0.0, x[x_row + u32(select(0, xw, ok))], ok);
+          }
+        }
         for (var kw = 0u; kw < KERNEL_W; kw++) {
           var w: array<f32, M_BLOCK>;
           for (var m = 0u; m < M_BLOCK; m++) {
             w[m] = weight[((m0 + m) * GROUP_IN * KERNEL_D * KERNEL_H + tap_row) * KERNEL_W + kw];
           }
           for (var r = 0u; r < W_RUN; r++) {
-            let xw = i32((ow0 + r) * STRIDE_W + kw * DILATION_W) - PAD_W;
-            let ok = xw >= 0 && xw < i32(IN_W);
-            let value = select(0.0, x[x_row + u32(select(0, xw, ok))], ok);
+            var value: f32;
+            if (CONTIGUOUS_W) {
+              value = span[r + kw];
+            } else {
+              let xw = i32((ow0 + r) * STRIDE_W + kw * DILATION_W) - PAD_W;
+              let ok = xw >= 0 && xw < i32(IN_W);
+              value = select(0.0, x[x_row + u32(select(0, xw, ok))], ok);
+            }
             for (var m = 0u; m < M_BLOCK; m++) {
               acc[m * W_RUN + r] = fma(w[m], value, acc[m * W_RUN + r]);
             }

@@ -28,9 +28,9 @@ export type ConvForwardAlgorithm = 'gemm' | 'direct';
 /**
  * Reduction length (input channels per group x kernel volume) up to which 'direct' is chosen.
  * On lavapipe (bench/kernels.ts, loaded 2-core machine) it ran the reference CNN's layers with
- * 27 and 216 terms 3.5x and 2.3x faster than the GEMM, and the one with 432 terms as fast.
+ * 27, 216 and 432 terms 2x to 3x faster than the GEMM. NOTE: longer reductions were not measured.
  */
-const DIRECT_MAX_TERMS = 216;
+const DIRECT_MAX_TERMS = 512;
 
 /** Outputs along w per thread of the direct kernel. */
 const DIRECT_W_RUN = 8;
