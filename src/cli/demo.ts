@@ -64,7 +64,7 @@ export function registerDemo(program: Command, context: CommandContext): void {
       'the end-to-end job: generate a trivial dataset from Colin27, train the catalogue CNN ' +
         '(examples/demo.json), evaluate it on a held-out test split and write report.html',
     )
-    .option('--output <folder>', 'folder for the dataset and the experiment', 'demo-output')
+    .option('--output <folder>', 'folder for the dataset and the experiment', 'out/demo')
     .option('--quick', 'a tiny dataset, network and run (seconds), to check the setup', false)
     .action(async (options: { output: string; quick: boolean }) => {
       await runDemo(options.output, options.quick ? QUICK_SIZES : DEMO_SIZES, context);
