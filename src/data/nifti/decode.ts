@@ -18,9 +18,19 @@ const log = createLogger('nifti');
  */
 export type NonFinitePolicy = 'error' | 'zero' | 'keep';
 
+/** Default of ReadOptions.maxBytes: 2 GiB of float32, 536870912 voxels. */
+export const DEFAULT_MAX_BYTES = 2 ** 31;
+
 export interface ReadOptions {
   /** NaN and infinite voxels: 'zero' (default), 'keep' or 'error'. */
   nonFinite?: NonFinitePolicy;
+  /**
+   * Largest decoded image accepted, in bytes of float32 (4 per voxel); default 2^31 (2 GiB),
+   * room for a 4D series of 300 volumes of 1.5 M voxels. The header's declared size is checked
+   * before any voxel is read or inflated, so a corrupt or hostile header cannot exhaust memory.
+   * Infinity turns the check off.
+   */
+  maxBytes?: number;
 }
 
 /**
@@ -33,10 +43,12 @@ export async function decodeNifti(
   imageSource?: ByteSource,
 ): Promise<Volume> {
   const policy = checkPolicy(options.nonFinite ?? 'zero');
+  const maxBytes = checkMaxBytes(options.maxBytes ?? DEFAULT_MAX_BYTES);
   const reader = new ChunkReader(source.open());
   try {
     const pair = imageSource !== undefined;
     const { header, extensions } = await readHeaderPart(reader, source.name, pair);
+    checkDeclaredSize(header, source.name, maxBytes);
     let image = reader;
     let imageName = source.name;
     if (imageSource !== undefined) {
@@ -115,6 +127,25 @@ async function readHeaderPart(
     }
   }
   return { header, extensions: readExtensions(extensionBytes, littleEndian, source) };
+}
+
+function checkMaxBytes(maxBytes: number): number {
+  if (typeof maxBytes === 'number' && maxBytes > 0 && !Number.isNaN(maxBytes)) return maxBytes;
+  throw new UserError(
+    `maxBytes is ${String(maxBytes)}; expected a number of bytes > 0 (Infinity turns the ` +
+      'size check off).',
+  );
+}
+
+function checkDeclaredSize(header: NiftiHeader, source: string, maxBytes: number): void {
+  const bytes = 4 * header.voxelCount;
+  if (bytes <= maxBytes) return;
+  throw new UserError(
+    `${source}: the header dims [${header.shape.join(', ')}] declare ${header.voxelCount} ` +
+      `voxels, ${bytes} bytes as float32, more than the limit of ${maxBytes} bytes (option ` +
+      'maxBytes). If the image is really this large, read it with a larger maxBytes; ' +
+      'otherwise the header is corrupt.',
+  );
 }
 
 function checkPolicy(policy: string): NonFinitePolicy {

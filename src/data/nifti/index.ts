@@ -4,6 +4,7 @@
 export { affineFromHeader, qformAffine, qformFromAffine, type AffineSource } from './affine.js';
 export { DATATYPES, type Datatype, type WritableDatatype } from './datatypes.js';
 export {
+  DEFAULT_MAX_BYTES,
   decodeNifti,
   decodeNiftiHeader,
   type NonFinitePolicy,

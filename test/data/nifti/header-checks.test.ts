@@ -1,11 +1,17 @@
-// Header values that nibabel repairs or rejects: voxel sizes of 0 or NaN, and quaternions
-// longer than 1.
+// Header values that nibabel repairs or rejects (voxel sizes of 0 or NaN, quaternions longer
+// than 1), and declared image sizes past the maxBytes limit.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, it } from 'mocha';
 
 import { UserError } from '../../../src/errors.js';
 import { QUATERNION_ROUNDING, qformAffine } from '../../../src/data/nifti/affine.js';
+import { DEFAULT_MAX_BYTES } from '../../../src/data/nifti/decode.js';
+import { readNifti } from '../../../src/data/nifti/node.js';
 import { readNiftiBytes } from '../../../src/data/nifti/web.js';
 import { affineToRows } from '../../../src/data/volume.js';
 import { buildNifti, type BuildOptions, captureLog } from './build.js';
@@ -114,4 +120,73 @@ describe('decodeNifti qform quaternion', () => {
       /^UserError: NIfTI header/,
     );
   });
+});
+
+describe('decodeNifti size limit', () => {
+  // A header of `shape` followed by `dataBytes` zero bytes, far fewer than the header declares.
+  const file = (shape: number[], datatype: number, bitpix: number, dataBytes: number) => {
+    const bytes = buildNifti({ shape, datatype, bitpix, values: [] });
+    const out = new Uint8Array(bytes.length + dataBytes);
+    out.set(bytes);
+    return out;
+  };
+
+  it('rejects a gzip bomb before inflating', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'nifti-limit-'));
+    try {
+      const path = join(folder, 'bomb.nii.gz');
+      writeFileSync(path, gzipSync(file([1024, 1024, 1024], 16, 32, 4 << 20)));
+      const start = performance.now();
+      await assert.rejects(readNifti(path), (error: Error) => {
+        assert.ok(error instanceof UserError, `${error.name}: ${error.message}`);
+        assert.ok(error.message.startsWith(`${path}: the header dims [1024, 1024, 1024]`));
+        assert.match(error.message, /declare 1073741824 voxels, 4294967296 bytes as float32/);
+        assert.match(error.message, new RegExp(`limit of ${DEFAULT_MAX_BYTES} bytes`));
+        assert.match(error.message, /larger maxBytes/);
+        return true;
+      });
+      assert.ok(performance.now() - start < 1000, 'reads only the header');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  // [name, shape, datatype, bitpix, maxBytes, accepted]
+  const cases: [string, number[], number, number, number | undefined, boolean][] = [
+    ['uint8 declaring 4 GiB as float32', [1024, 1024, 1024], 2, 8, undefined, false],
+    ['float32 just past the default limit', [1024, 1024, 513], 16, 32, undefined, false],
+    ['8^3 float32 at maxBytes 2048', [8, 8, 8], 16, 32, 2048, true],
+    ['8^3 float32 past maxBytes 2047', [8, 8, 8], 16, 32, 2047, false],
+    ['8^3 uint8 past maxBytes 2047', [8, 8, 8], 2, 8, 2047, false],
+    ['8^3 float32 at maxBytes Infinity', [8, 8, 8], 16, 32, Infinity, true],
+  ];
+  for (const [name, shape, datatype, bitpix, maxBytes, accepted] of cases) {
+    it(`${accepted ? 'accepts' : 'rejects'} ${name}`, async () => {
+      const voxels = shape.reduce((product, size) => product * size, 1);
+      // A rejected large image needs no data, because the header alone is checked.
+      const dataBytes = voxels <= 512 ? (voxels * bitpix) / 8 : 16;
+      const read = readNiftiBytes(file(shape, datatype, bitpix, dataBytes), {
+        name: 'big.nii',
+        maxBytes,
+      });
+      if (accepted) {
+        assert.deepEqual((await read).shape, shape);
+        return;
+      }
+      await assert.rejects(read, (error: Error) => {
+        assert.ok(error instanceof UserError, `${error.name}: ${error.message}`);
+        assert.match(error.message, /^big\.nii: the header dims/);
+        assert.match(error.message, /limit of \d+ bytes \(option maxBytes\)/);
+        return true;
+      });
+    });
+  }
+
+  for (const maxBytes of [0, -1, NaN, '1e9']) {
+    it(`rejects maxBytes ${String(maxBytes)}`, async () => {
+      const bytes = file([2, 2, 2], 16, 32, 32);
+      const options = { name: 'small.nii', maxBytes: maxBytes as number };
+      await assert.rejects(readNiftiBytes(bytes, options), /^UserError: maxBytes is /);
+    });
+  }
 });
