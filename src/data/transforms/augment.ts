@@ -6,7 +6,8 @@
 import { UserError } from '../../errors.js';
 import { multiplyAffines, invertAffine, type Volume } from '../volume.js';
 import type { ImageBackend, Interpolation } from '../wasm/backend.js';
-import { mapFrames, perAxis, volumeName } from './grid.js';
+import { checkAugmentOptions } from './augment-options.js';
+import { mapFrames, perAxis } from './grid.js';
 import { Xoshiro128 } from './random.js';
 
 /** Flips the voxel data along the chosen axes; the affine is kept, so the anatomy moves. */
@@ -162,13 +163,17 @@ export interface AppliedAugmentation {
   noise?: { std: number; seed: number };
 }
 
-/** Draws augmentation parameters from `seed` and applies them; returns both. */
+/**
+ * Draws augmentation parameters from `seed` and applies them; returns both. Throws a UserError
+ * for an unknown, missing or invalid option field (see checkAugmentOptions).
+ */
 export function randomAugment(
   backend: ImageBackend,
   volume: Volume,
   options: AugmentOptions,
   seed: number,
 ): { volume: Volume; applied: AppliedAugmentation } {
+  checkAugmentOptions(options);
   const random = new Xoshiro128(seed);
   const applied: AppliedAugmentation = {};
   let result = volume;
@@ -185,7 +190,6 @@ export function randomAugment(
   }
   if (options.flip) {
     const axes = options.flip.axes ?? [0];
-    checkProbability(options.flip.probability, volume);
     applied.flips = [0, 1, 2].map(
       (axis) => axes.includes(axis) && random.nextFloat() < options.flip!.probability,
     );
@@ -211,11 +215,4 @@ export function randomAugment(
     result = addNoise(backend, result, applied.noise.std, applied.noise.seed);
   }
   return { volume: result, applied };
-}
-
-function checkProbability(probability: number, volume: Volume): void {
-  if (probability >= 0 && probability <= 1) return;
-  throw new UserError(
-    `Flip probability ${probability} for ${volumeName(volume)} is invalid: expected [0, 1].`,
-  );
 }

@@ -30,6 +30,7 @@ export {
   type AugmentOptions,
   type AppliedAugmentation,
 } from './augment.js';
+export { checkAugmentOptions } from './augment-options.js';
 export { atrophy, type AtrophyOptions } from './atrophy.js';
 export { runPipeline, type PreprocessStep } from './pipeline.js';
 export { Xoshiro128 } from './random.js';
