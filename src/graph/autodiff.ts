@@ -12,6 +12,8 @@ export interface BackwardResult {
   graph: Graph;
   /** Gradient of the loss for each trainable parameter, by state_dict name. */
   gradients: Map<string, Value>;
+  /** Gradient of the loss for each input named in BackwardOptions.inputs, by input name. */
+  inputGradients: Map<string, Value>;
   /** The loss value in the returned graph. */
   loss: Value;
 }
@@ -19,11 +21,25 @@ export interface BackwardResult {
 export interface BackwardOptions {
   /** Whether the parameter with this state_dict name is trained; default: all are. */
   trainable?: (name: string) => boolean;
+  /** Graph inputs whose gradient is wanted too (saliency maps), by input name. */
+  inputs?: readonly string[];
 }
 
 /** The values whose gradient the loss needs: those computed from a trainable parameter. */
-function valuesNeedingGrad(graph: Graph, trainable: (name: string) => boolean): Set<number> {
+function valuesNeedingGrad(
+  graph: Graph,
+  trainable: (name: string) => boolean,
+  inputs: readonly string[],
+): Set<number> {
   const needed = new Set(graph.params.filter((param) => trainable(param.name!)).map((p) => p.id));
+  for (const name of inputs) {
+    const input = graph.input(name);
+    if (!input) {
+      const names = graph.inputs.map((entry) => entry.name).join(', ');
+      throw new ShapeError(`No graph input '${name}' to differentiate; the inputs are ${names}`);
+    }
+    needed.add(input.id);
+  }
   for (const node of graph.nodes) {
     if (node.inputs.some((input) => needed.has(input.id))) {
       for (const output of node.outputs) needed.add(output.id);
@@ -44,7 +60,11 @@ export function appendBackward(
 ): BackwardResult {
   const graph = forward.clone();
   const lossValue = findValue(graph, loss.id);
-  const needsGrad = valuesNeedingGrad(graph, options.trainable ?? (() => true));
+  const needsGrad = valuesNeedingGrad(
+    graph,
+    options.trainable ?? (() => true),
+    options.inputs ?? [],
+  );
   const grads = new Map<number, Value>();
   const forwardNodes = [...graph.nodes];
   let currentScope = '';
@@ -100,8 +120,13 @@ export function appendBackward(
     // A frozen parameter, or one the loss does not depend on, gets no gradient.
     if (grad) gradients.set(param.name!, grad);
   }
-  pruneBackward(graph, forwardNodes.length, [...gradients.values()]);
-  return { graph, gradients, loss: lossValue };
+  const inputGradients = new Map<string, Value>();
+  for (const name of options.inputs ?? []) {
+    const grad = grads.get(graph.input(name)!.id);
+    if (grad) inputGradients.set(name, grad);
+  }
+  pruneBackward(graph, forwardNodes.length, [...gradients.values(), ...inputGradients.values()]);
+  return { graph, gradients, inputGradients, loss: lossValue };
 }
 
 /**

@@ -148,8 +148,8 @@ describe('gradients through the GPU kernels', () => {
       const axes = y.shape.map((_, axis) => axis);
       const loss = withLoss.addNode('sum', [product], { axes, keepDims: false })[0]!;
 
-      const backward = appendBackward(withLoss, loss);
-      const grads = [...backward.gradients.values()];
+      const backward = appendBackward(withLoss, loss, { inputs: ['input'] });
+      const grads = [...backward.gradients.values(), ...backward.inputGradients.values()];
       const compiled = await compileGraph(gpu, backward.graph, { keep: grads, seed: 4 });
       const input = pattern(numElements(x.shape), 1.1);
       compiled.write('input', Float32Array.from(input));
@@ -163,7 +163,11 @@ describe('gradients through the GPU kernels', () => {
         const out = runForward(forward, input, state).data;
         return out.reduce((sum, value, i) => sum + value * weights[i]!, 0);
       };
-      for (const [name, gradValue] of backward.gradients) {
+      // The input's gradient (a saliency map) is checked like the parameters'.
+      state.set('input', input);
+      const checked = [...backward.gradients, ...backward.inputGradients];
+      assert.ok(backward.inputGradients.has('input'));
+      for (const [name, gradValue] of checked) {
         const gpuGrad = await compiled.read(gradValue);
         const values = state.get(name)!;
         for (let i = 0; i < values.length; i++) {
