@@ -59,6 +59,16 @@ export const StringLiteral = createToken({
   label: 'a string',
   pattern: /"(?:[^"\\\n]|\\.)*"/,
 });
+/**
+ * A string that reaches the end of its line without the closing quote. It counts as a string
+ * for the parser, so the rest of the file still parses, and parse.ts reports it.
+ */
+export const UnterminatedString = createToken({
+  name: 'UnterminatedString',
+  label: 'a string',
+  pattern: /"(?:[^"\\\n]|\\.)*\\?/,
+  categories: [StringLiteral],
+});
 
 export const EqualEqual = createToken({ name: 'EqualEqual', label: "'=='", pattern: /==/ });
 export const NotEqual = createToken({ name: 'NotEqual', label: "'!='", pattern: /!=/ });
@@ -115,6 +125,7 @@ export const ALL_TOKENS: TokenType[] = [
   FloatLiteral,
   IntLiteral,
   StringLiteral,
+  UnterminatedString,
   EqualEqual,
   NotEqual,
   LessEqual,

@@ -5,7 +5,7 @@
 
 import type { Decl, NetFile } from './ast.js';
 import type { Diagnostic } from './diagnostics.js';
-import { parseNet } from './parse.js';
+import { parseNet, stripByteOrderMark } from './parse.js';
 
 /** Reads source files; returns undefined for a file that does not exist. */
 export interface SourceHost {
@@ -74,7 +74,7 @@ class Loader {
   }
 
   private visit(path: string, source: string): void {
-    this.program.sources.set(path, source);
+    this.program.sources.set(path, stripByteOrderMark(source));
     const parsed = parseNet(source, path);
     this.program.diagnostics.push(...parsed.diagnostics);
     if (parsed.value === undefined) return;

@@ -1,19 +1,37 @@
 // The grammar of the .net layer language as a chevrotain CstParser. The rules build a concrete
-// syntax tree only; visitor.ts turns it into the AST. Recovery is on, so one pass reports
-// several syntax errors: a broken statement is skipped up to the next one that parses.
+// syntax tree only; visitor.ts turns it into the AST. The parser stops at the first syntax
+// error: recovery.ts removes the broken statement and parses again, so that one run still
+// reports every syntax error of a file.
 
-import { CstParser } from 'chevrotain';
+import { CstParser, type IToken } from 'chevrotain';
 import * as T from './lexer.js';
 import { parserMessages } from './parser-messages.js';
 
 export class NetParser extends CstParser {
+  /** The first token of every statement that the last parse entered, in input order. */
+  statementStarts: IToken[] = [];
+  /**
+   * The first tokens of the statements that the last parse entered and did not finish, the
+   * innermost last. After a syntax error they are the statements that contain it.
+   */
+  openStatements: IToken[] = [];
+
   constructor() {
+    // chevrotain's own recovery is off: it resynchronises on token types only, and in a grammar
+    // without line breaks it repeats one error at the same token or skips the rest of the file.
     super(T.ALL_TOKENS, {
-      recoveryEnabled: true,
+      recoveryEnabled: false,
       maxLookahead: 3,
       errorMessageProvider: parserMessages,
     });
     this.performSelfAnalysis();
+  }
+
+  /** Sets the tokens to parse and clears the state of the previous parse. */
+  restart(tokens: IToken[]): void {
+    this.input = tokens;
+    this.statementStarts = [];
+    this.openStatements = [];
   }
 
   // ---- declarations ----
@@ -79,6 +97,10 @@ export class NetParser extends CstParser {
   // ---- statements ----
 
   statement = this.RULE('statement', () => {
+    this.ACTION(() => {
+      this.statementStarts.push(this.LA(1));
+      this.openStatements.push(this.LA(1));
+    });
     this.OR([
       { ALT: () => this.SUBRULE(this.inputStmt) },
       { ALT: () => this.SUBRULE(this.outputStmt) },
@@ -90,6 +112,7 @@ export class NetParser extends CstParser {
       { ALT: () => this.SUBRULE(this.exprStmt) },
     ]);
     this.OPTION(() => this.CONSUME(T.Semicolon));
+    this.ACTION(() => this.openStatements.pop());
   });
 
   inputStmt = this.RULE('inputStmt', () => {

@@ -148,7 +148,7 @@ describe('dsl parser', () => {
       [
         'missing parenthesis',
         'network A() {\n  x = conv(x, 8\n}',
-        [[3, 1, "expected ')' but found '}'"]],
+        [[2, 16, "expected ')' but found the end of the line"]],
       ],
       [
         'double equals sign',
@@ -171,14 +171,7 @@ describe('dsl parser', () => {
         'network A() {\n  x = 1\n',
         [[3, 1, "expected '}' but found the end of the file"]],
       ],
-      [
-        'unknown character',
-        'network A() {\n  x = 3 $ 4\n}',
-        [
-          [2, 9, "unexpected character '$'"],
-          [2, 11, "expected '}' but found '4'"],
-        ],
-      ],
+      ['unknown character', 'network A() {\n  x = 3 $ 4\n}', [[2, 9, "unexpected character '$'"]]],
       [
         'loop without a name',
         'network A() {\n  for in channels { }\n}',
@@ -219,10 +212,76 @@ describe('dsl parser', () => {
         'several errors in one pass',
         'network A() {\n  x = conv(x, 8\n  y = relu(x)\n  z = (1 + \n}\nblock B( { }',
         [
-          [3, 3, "expected ')' but found 'y'"],
-          [5, 1, "expected a value but found '}'"],
+          [2, 16, "expected ')' but found the end of the line"],
+          [4, 11, "expected a value after '+' but found the end of the line"],
           [6, 10, "expected ')' but found '{'"],
         ],
+      ],
+      [
+        'missing comma, extra parenthesis and open list',
+        'network A() {\n  h = conv(x, 4 kernelSize: 3)\n  h = relu(h))\n  g = [1, 2\n  output y = h\n}',
+        [
+          [2, 17, "expected ')' but found 'kernelSize'"],
+          [3, 14, "expected '}' but found ')'"],
+          [4, 12, "expected ']' but found the end of the line"],
+        ],
+      ],
+      [
+        'expression open at a line end',
+        'network A() {\n  g = 1 +\n  k = 2\n  m = k *\n}',
+        [
+          [2, 10, "expected a value after '+' but found the end of the line"],
+          [4, 10, "expected a value after '*' but found the end of the line"],
+        ],
+      ],
+      [
+        'unterminated string',
+        'network A() {\n  s = "abc\n  k = 2, 3\n}',
+        [
+          [
+            2,
+            7,
+            `unterminated string: a string ends on the line where it starts; add the closing '"'`,
+          ],
+          [3, 8, "expected '}' but found ','"],
+        ],
+      ],
+      [
+        'missing brace before the next network',
+        'network A() {\n  x = 1\nnetwork B() {\n  y = = 2\n}',
+        [
+          [3, 1, "expected '}' but found 'network'"],
+          [4, 7, "expected a value but found '='"],
+        ],
+      ],
+      [
+        'broken loop header',
+        'network A() {\n  for i in range(3 {\n    h = relu(x)\n  }\n  k = [1 2]\n}',
+        [
+          [2, 20, "expected ')' but found '{'"],
+          [5, 10, "expected ']' but found '2'"],
+        ],
+      ],
+      [
+        'broken declaration header',
+        'network A(x: int = ) {\n  y = 1\n}\nnetwork B() {\n  z = = 1\n}',
+        [
+          [1, 20, "expected a value but found ')'"],
+          [5, 7, "expected a value but found '='"],
+        ],
+      ],
+      [
+        'closing brace too many',
+        'network A() {\n  x = 1\n  }\n  y = 2\n}\nnetwork B() {\n  z = = 1\n}',
+        [
+          [4, 3, "expected 'import', 'network' or 'block' but found 'y'"],
+          [7, 7, "expected a value but found '='"],
+        ],
+      ],
+      [
+        'error after a byte order mark',
+        '\uFEFFnetwork A( {\n}',
+        [[1, 12, "expected ')' but found '{'"]],
       ],
     ];
     for (const [name, source, expected] of cases) {
@@ -236,10 +295,27 @@ describe('dsl parser', () => {
   });
 
   it('splits syntax errors into expected and found', () => {
-    const [diagnostic] = parseNet('network A() {\n  x = conv(x, 8\n}', 'bad.net').diagnostics;
+    const [diagnostic] = parseNet('network A() {\n  x = conv(x, 8 }', 'bad.net').diagnostics;
     assert.equal(diagnostic!.expected, "')'");
     assert.equal(diagnostic!.found, "'}'");
     assert.equal(diagnostic!.span!.file, 'bad.net');
+  });
+
+  it('reports an expression left open at the end of the line', () => {
+    const [diagnostic] = parseNet('network A() {\n  g = 1 +\n  k = 2\n}', 'bad.net').diagnostics;
+    assert.equal(diagnostic!.expected, "a value after '+'");
+    assert.equal(diagnostic!.found, 'the end of the line');
+  });
+
+  it('skips a byte order mark', () => {
+    const result = parseNet('\uFEFFnetwork A() {\n  x = 1\n}\n', 'bom.net');
+    assert.deepEqual(result.diagnostics, []);
+    assert.deepEqual(result.value!.decls[0]!.span, {
+      file: 'bom.net',
+      line: 1,
+      column: 9,
+      length: 1,
+    });
   });
 
   it('suggests a misspelled keyword', () => {
