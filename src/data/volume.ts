@@ -56,6 +56,11 @@ export interface VolumeHeader {
   extensions: HeaderExtension[];
   /** Path or name the volume was read from, used in messages; '' for a new volume. */
   source: string;
+  /**
+   * Operations that made this volume from the one read from `source`, in order (for example
+   * ['resampleToSpacing', 'cropOrPad']); absent or empty for a volume as read.
+   */
+  derivedBy?: readonly string[];
   /** Voxels that were NaN or infinite in the file, counted while reading. */
   nonFiniteCount: number;
 }
@@ -86,8 +91,25 @@ export function defaultHeader(): VolumeHeader {
     dimInfo: 0,
     extensions: [],
     source: '',
+    derivedBy: [],
     nonFiniteCount: 0,
   };
+}
+
+/**
+ * Returns the name of a volume for messages: its file, 'volume derived from FILE by OPS' once
+ * transforms have made it, or 'in-memory volume' when it has no file.
+ */
+export function volumeName(volume: Volume): string {
+  const { source, derivedBy = [] } = volume.header;
+  const origin = source === '' ? 'an in-memory volume' : source;
+  if (derivedBy.length > 0) return `volume derived from ${origin} by ${derivedBy.join(', then ')}`;
+  return source === '' ? 'in-memory volume' : source;
+}
+
+/** Returns `header` for a volume that `operation` made from the volume of `header`. */
+export function derivedHeader(header: VolumeHeader, operation: string): VolumeHeader {
+  return { ...header, derivedBy: [...(header.derivedBy ?? []), operation] };
 }
 
 /** A volume of float32 voxels on a grid placed in world space by an affine. */

@@ -3,7 +3,7 @@
 // real datatype. Shared by Node (node.ts writes it to disk) and browsers.
 
 import { UserError } from '../../errors.js';
-import type { Volume, VolumeHeader } from '../volume.js';
+import { type Volume, type VolumeHeader, volumeName } from '../volume.js';
 import { qformFromAffine } from './affine.js';
 import { type Datatype, type WritableDatatype, writableDatatype } from './datatypes.js';
 import { NIFTI1_HEADER_SIZE } from './header.js';
@@ -69,7 +69,7 @@ function checkShape(volume: Volume): void {
   const axis = volume.shape.findIndex((size) => size > 32767);
   if (axis < 0) return;
   throw new UserError(
-    `Cannot write ${volume.header.source || 'the volume'} as NIfTI-1: axis ${axis} has ` +
+    `Cannot write ${volumeName(volume)} as NIfTI-1: axis ${axis} has ` +
       `${volume.shape[axis]} voxels, above the format's limit of 32767 per axis. Crop or ` +
       'split the volume first.',
   );
@@ -83,7 +83,7 @@ function checkValues(volume: Volume, datatype: Datatype): void {
     const value = data[i]!;
     if (!Number.isInteger(value) || value < range[0] || value > range[1]) {
       throw new UserError(
-        `Cannot write ${volume.header.source || 'the volume'} as ${datatype.name}: voxel ${i} ` +
+        `Cannot write ${volumeName(volume)} as ${datatype.name}: voxel ${i} ` +
           `is ${value}, which is not an integer in [${range[0]}, ${range[1]}]. Round or clip ` +
           "the values first, or write datatype 'float32'.",
       );

@@ -4,10 +4,12 @@
 import { UserError } from '../../errors.js';
 import {
   type Affine,
+  derivedHeader,
   ioOrientation,
   multiplyAffines,
   Volume,
   type VolumeHeader,
+  volumeName,
 } from '../volume.js';
 
 /**
@@ -22,7 +24,7 @@ export function reorientToRas(volume: Volume): Volume {
   );
   if (inputAxisOf.some((axis) => axis < 0)) {
     throw new UserError(
-      `Cannot reorient ${volume.header.source || 'the volume'} to RAS: its affine has a ` +
+      `Cannot reorient ${volumeName(volume)} to RAS: its affine has a ` +
         `degenerate voxel axis (axis codes ${volume.orientation}); check the header transforms.`,
     );
   }
@@ -51,7 +53,7 @@ export function reorientToRas(volume: Volume): Volume {
     }
   }
   const affine = multiplyAffines(volume.affine, outputToInput(inputAxisOf, flips, inputShape));
-  const header = permuteHeader(volume.header, inputAxisOf);
+  const header = derivedHeader(permuteHeader(volume.header, inputAxisOf), 'reorientToRas');
   return new Volume(data, [...outputShape, ...volume.shape.slice(3)], affine, header);
 }
 

@@ -4,9 +4,11 @@
 import { UserError } from '../../errors.js';
 import {
   affineToRows,
+  derivedHeader,
   invertAffine,
   multiplyAffines,
   Volume,
+  volumeName,
   type Affine,
   type VolumeHeader,
 } from '../volume.js';
@@ -16,10 +18,7 @@ import { WASM_BLOCK_LIMIT_BYTES } from '../wasm/kernels.js';
 /** Largest difference between two affines' entries (mm) for them to count as one grid. */
 const GRID_TOLERANCE_MM = 1e-4;
 
-/** Returns the name of a volume for messages: its file, or 'in-memory volume'. */
-export function volumeName(volume: Volume): string {
-  return volume.header.source === '' ? 'in-memory volume' : volume.header.source;
-}
+export { volumeName };
 
 /** Returns 'shape [x, y, z] with affine [[...], ...]' for messages about grids. */
 export function describeGrid(volume: Volume): string {
@@ -44,14 +43,15 @@ export function checkSameGrid(image: Volume, other: Volume, role: string): void 
 }
 
 /**
- * Most voxels in one output frame: the Wasm image kernels hold a frame in one block of their
- * memory, as float32.
+ * Maximum voxels in one output frame, because the Wasm image kernels hold a frame as float32
+ * in one block of their memory.
  */
 export const MAX_FRAME_VOXELS = Math.floor(WASM_BLOCK_LIMIT_BYTES / 4);
 
 /**
  * Throws a UserError, before anything is allocated, when `operation` on `volume` would make
- * frames of `outDims` too large for the Wasm image kernels. `advice` says what to change.
+ * frames of `outDims` too large for the Wasm image kernels. `advice` tells the user what to
+ * change.
  */
 export function checkOutputSize(
   operation: string,
@@ -71,7 +71,7 @@ export function checkOutputSize(
 /**
  * Applies `transform` to each 3D frame of a volume and returns a volume of the results, each
  * of `outDims`, with the given affine and the header of a float32 volume. `operation` names
- * the caller in errors.
+ * the caller in errors, and in the new volume's name (see volumeName).
  */
 export function mapFrames(
   operation: string,
@@ -89,7 +89,8 @@ export function mapFrames(
     data.set(transform(input), frame * outFrameSize);
   }
   const shape = [...outDims, ...volume.shape.slice(3)];
-  return new Volume(data, shape, affine, float32Header(volume.header, affine));
+  const header = derivedHeader(float32Header(volume.header, affine), operation);
+  return new Volume(data, shape, affine, header);
 }
 
 // All frames of the output are one Float32Array, which JavaScript or the host's memory may not
