@@ -10,7 +10,7 @@ import { LAYERS } from '../graph/layers.js';
 import { closestName } from '../graph/suggest.js';
 import type { Decl } from './ast.js';
 import { BUILTINS } from './builtins.js';
-import { DiagnosticError, type RelatedNote, type SourceSpan } from './diagnostics.js';
+import { DiagnosticError, spanText, type RelatedNote, type SourceSpan } from './diagnostics.js';
 import type { Elaborator } from './elaborate.js';
 import { Env, fail, type EvaluatedArgs } from './evaluate.js';
 import { isTensor, showValue, typeName, type NetValue, type TensorRef } from './values.js';
@@ -22,7 +22,8 @@ type SpannedValue = { value: NetValue; span: SourceSpan };
 
 export class CallResolver {
   readonly builder = new GraphBuilder();
-  private depth = 0;
+  /** Names of the blocks being elaborated, outermost first. */
+  private readonly callStack: string[] = [];
   private readonly unnamedCounts = new Map<string, number>();
 
   constructor(private readonly elaborator: Elaborator) {}
@@ -197,15 +198,10 @@ export class CallResolver {
   // ---- blocks ----
 
   private callBlock(decl: Decl, args: EvaluatedArgs, span: SourceSpan): NetValue {
-    if (this.depth >= MAX_CALL_DEPTH) {
-      fail(
-        span,
-        `blocks are nested more than ${MAX_CALL_DEPTH} deep; does '${decl.name}' call itself without end?`,
-      );
-    }
+    if (this.callStack.length >= MAX_CALL_DEPTH) fail(span, this.tooDeepMessage(decl.name));
     const env = new Env();
     const bound = this.bindBlockArguments(decl, args, span);
-    this.depth += 1;
+    this.callStack.push(decl.name);
     try {
       return this.builder.scope(this.scopeName(args) ?? '', () => {
         for (const param of decl.params) {
@@ -221,14 +217,21 @@ export class CallResolver {
         return returned.length === 1 ? returned[0]! : returned;
       });
     } catch (error) {
-      if (error instanceof DiagnosticError) {
-        const note = { span, message: `in block '${decl.name}' called here` };
-        error.diagnostic.notes = [...(error.diagnostic.notes ?? []), note];
-      }
+      if (error instanceof DiagnosticError)
+        addNote(error, span, `in block '${decl.name}' called here`);
       throw error;
     } finally {
-      this.depth -= 1;
+      this.callStack.pop();
     }
+  }
+
+  /** Describes the call depth limit, with the cycle of calls that reached it if there is one. */
+  private tooDeepMessage(callee: string): string {
+    const limit = `blocks are nested more than ${MAX_CALL_DEPTH} deep`;
+    const cycleStart = this.callStack.lastIndexOf(callee);
+    if (cycleStart < 0) return `${limit}: ${[...this.callStack, callee].join(' -> ')}`;
+    const cycle = [...this.callStack.slice(cycleStart), callee].join(' -> ');
+    return `${limit}, because the calls ${cycle} repeat without end`;
   }
 
   private bindBlockArguments(
@@ -275,6 +278,14 @@ function toArgValue(layer: string, name: string, given: SpannedValue): ArgValue 
     return value as number[];
   }
   fail(given.span, `${layer}: argument '${name}' cannot be ${typeName(value)} ${showValue(value)}`);
+}
+
+/** Adds a note to an error passing up through a call, once per place and message. */
+function addNote(error: DiagnosticError, span: SourceSpan, message: string): void {
+  const notes = error.diagnostic.notes ?? [];
+  const same = (note: RelatedNote) =>
+    note.message === message && spanText(note.span) === spanText(span);
+  if (!notes.some(same)) error.diagnostic.notes = [...notes, { span, message }];
 }
 
 function originNotes(inputs: TensorRef[]): RelatedNote[] {

@@ -416,6 +416,36 @@ describe('dsl elaboration', () => {
     }
   });
 
+  describe('recursion', () => {
+    // [name, blocks, call in the network, message, notes as line:column]
+    const cases: [string, string, string, string, string[]][] = [
+      [
+        'a block that calls itself',
+        'block R(x: tensor) {\n  return R(x)\n}\n',
+        'R(x)',
+        'blocks are nested more than 64 deep, because the calls R -> R repeat without end',
+        ['2:10', '6:14'],
+      ],
+      [
+        'two blocks that call each other',
+        'block A(x: tensor) {\n  return B(x)\n}\nblock B(x: tensor) {\n  return A(x)\n}\n',
+        'A(x)',
+        'blocks are nested more than 64 deep, because the calls A -> B -> A repeat without end',
+        ['2:10', '5:10', '9:14'],
+      ],
+    ];
+    for (const [name, blocks, call, message, notes] of cases) {
+      it(`reports ${name} once`, () => {
+        const source = `${blocks}network N() {\n  input x: [2, 4]\n  output y = ${call}\n}`;
+        const [diagnostic, ...rest] = diagnostics(source);
+        assert.equal(rest.length, 0);
+        assert.equal(diagnostic!.message, message);
+        const places = diagnostic!.notes!.map((note) => `${note.span.line}:${note.span.column}`);
+        assert.deepEqual([...places].sort(), [...notes].sort());
+      });
+    }
+  });
+
   it('rejects a call of a network', () => {
     const source = 'import "m.net"\nnetwork N() {\n  input x: [2]\n  output y = M(x)\n}';
     const [diagnostic] = diagnostics(source, [], { 'm.net': 'network M() {\n}' });
