@@ -36,16 +36,25 @@ export function rootNetworks(program: LoadedProgram): Decl[] {
 function pickNetwork(program: LoadedProgram, name: string | undefined): Decl | Diagnostic {
   const networks = rootNetworks(program);
   const names = networks.map((decl) => decl.name);
+  // An error about the whole file points at its start.
+  const span = { file: program.root, line: 1, column: 1, length: 1 };
+  if (networks.length === 0) {
+    const message = "the file declares no network; add one with 'network Name(...) { ... }'";
+    return { span, message };
+  }
   if (name === undefined) {
     if (networks.length === 1) return networks[0]!;
-    const which = names.length === 0 ? 'no network' : `networks ${names.join(', ')}`;
-    return { message: `'${program.root}' declares ${which}; name the one to build` };
+    const message =
+      `the file declares networks ${names.join(', ')}; ` +
+      'choose one with the network option (--network on the command line)';
+    return { span, message };
   }
   const found = networks.find((decl) => decl.name === name);
   if (found) return found;
   const suggestion = closestName(name, names);
   const diagnostic: Diagnostic = {
-    message: `'${program.root}' has no network '${name}'; it declares ${names.join(', ') || 'none'}`,
+    span,
+    message: `the file has no network '${name}'; it declares ${names.join(', ')}`,
   };
   if (suggestion !== undefined) diagnostic.suggestion = suggestion;
   return diagnostic;

@@ -416,6 +416,50 @@ describe('dsl elaboration', () => {
     }
   });
 
+  describe('network choice', () => {
+    const two = 'network A() {\n  input x: [2]\n  output y = x\n}\nnetwork B() {\n}\n';
+    // [name, source, network option, message, suggestion]
+    const cases: [string, string, string | undefined, string, string?][] = [
+      [
+        'an empty file',
+        '',
+        undefined,
+        "the file declares no network; add one with 'network Name(...) { ... }'",
+      ],
+      [
+        'a file of blocks only',
+        'block B(x: tensor) {\n  return x\n}\n',
+        undefined,
+        "the file declares no network; add one with 'network Name(...) { ... }'",
+      ],
+      [
+        'two networks and no choice',
+        two,
+        undefined,
+        'the file declares networks A, B; choose one with the network option ' +
+          '(--network on the command line)',
+      ],
+      ['an unknown network', two, 'Bb', "the file has no network 'Bb'; it declares A, B", 'B'],
+    ];
+    for (const [name, source, network, message, suggestion] of cases) {
+      it(`reports ${name} at the file`, () => {
+        const host = memoryHost({ 'main.net': source });
+        let thrown: unknown;
+        try {
+          compileNetFile(host, 'main.net', network === undefined ? {} : { network });
+        } catch (error) {
+          thrown = error;
+        }
+        assert.ok(thrown instanceof DslError, String(thrown));
+        const [diagnostic, ...rest] = thrown.diagnostics;
+        assert.equal(rest.length, 0);
+        assert.deepEqual(at(diagnostic!), ['main.net', 1, 1]);
+        assert.equal(diagnostic!.message, message);
+        assert.equal(diagnostic!.suggestion, suggestion);
+      });
+    }
+  });
+
   describe('recursion', () => {
     // [name, blocks, call in the network, message, notes as line:column]
     const cases: [string, string, string, string, string[]][] = [
