@@ -83,11 +83,13 @@ function rows(gpu: Gpu): Row[] {
         steps: [{ plan: forward, buffers: [input, weight, channels, output] }],
       });
     }
-    const dgrad = planConvInputGrad(geometry, gpu.limits);
-    result.push({
-      name: `${name} input grad`,
-      steps: [{ plan: dgrad, buffers: [output, weight, 1, input] }],
-    });
+    for (const algorithm of ['gemm', 'direct'] as const) {
+      const dgrad = planConvInputGrad(geometry, gpu.limits, algorithm);
+      result.push({
+        name: `${name} input grad (${algorithm})`,
+        steps: [{ plan: dgrad, buffers: [output, weight, 1, input] }],
+      });
+    }
     for (const algorithm of ['gemm', 'direct'] as const) {
       const wgrad = planConvWeightGrad(geometry, gpu.limits, undefined, undefined, algorithm);
       result.push({

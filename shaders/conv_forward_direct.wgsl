@@ -17,6 +17,10 @@
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
 const HAS_BIAS = {{HAS_BIAS}};
+// True when this kernel computes the input gradient of a stride-1 convolution as a forward
+// convolution of dy. `weight` is then the original convolution's weight, read with input and
+// output channels swapped and every kernel axis reversed.
+const TRANSPOSED_WEIGHT = {{TRANSPOSED_WEIGHT}};
 const M_BLOCK = {{M_BLOCK}};
 const W_RUN = {{W_RUN}};
 const RUNS = (OUT_W + W_RUN - 1u) / W_RUN;
@@ -24,6 +28,17 @@ const THREADS = {{THREADS}};
 // True when STRIDE_W and DILATION_W are 1: the inputs of a run then form one span along w.
 const CONTIGUOUS_W = STRIDE_W == 1u && DILATION_W == 1u;
 const SPAN = select(1u, W_RUN + KERNEL_W - 1u, CONTIGUOUS_W);
+
+// Index into `weight` of output channel `m`, input channel `c` of its group and tap kd, kh, kw.
+fn weight_index(m: u32, c: u32, kd: u32, kh: u32, kw: u32) -> u32 {
+  if (TRANSPOSED_WEIGHT) {
+    let group = m / GROUP_OUT;
+    let flipped_row = (KERNEL_D - 1u - kd) * KERNEL_H + KERNEL_H - 1u - kh;
+    let flipped = flipped_row * KERNEL_W + KERNEL_W - 1u - kw;
+    return ((group * GROUP_IN + c) * GROUP_OUT + m % GROUP_OUT) * KERNEL_VOLUME + flipped;
+  }
+  return ((m * GROUP_IN + c) * KERNEL_D + kd) * KERNEL_H * KERNEL_W + kh * KERNEL_W + kw;
+}
 
 // 64 threads: neighbouring threads own neighbouring runs of one row, so their loads of x and
 // stores of y are close in memory; 64 fills lavapipe's 8-wide SIMD lanes and a GPU's warps.
@@ -44,44 +59,45 @@ fn main(
   let group = m0 / GROUP_OUT;
 
   var acc: array<f32, M_BLOCK * W_RUN>;
-  for (var c = 0u; c < GROUP_IN; c++) {
+  // One loop over (channel, kd, kh). Its bound comes through arrayLength (the weight holds at
+  // least this many values), so the compiler cannot unroll it and the kernel stays small. The
+  // loops inside have constant bounds and unroll, which keeps acc in registers.
+  let kernel_rows = min(GROUP_IN * KERNEL_D * KERNEL_H, arrayLength(&weight));
+  for (var tap_row = 0u; tap_row < kernel_rows; tap_row++) {
+    let kh = tap_row % KERNEL_H;
+    let kd = (tap_row / KERNEL_H) % KERNEL_D;
+    let c = tap_row / (KERNEL_H * KERNEL_D);
     let x_channel = (b * IN_CHANNELS + group * GROUP_IN + c) * IN_D;
-    for (var kd = 0u; kd < KERNEL_D; kd++) {
-      let xd = i32(od * STRIDE_D + kd * DILATION_D) - PAD_D;
-      if (xd < 0 || xd >= i32(IN_D)) { continue; }
-      for (var kh = 0u; kh < KERNEL_H; kh++) {
-        let xh = i32(oh * STRIDE_H + kh * DILATION_H) - PAD_H;
-        if (xh < 0 || xh >= i32(IN_H)) { continue; }
-        let x_row = ((x_channel + u32(xd)) * IN_H + u32(xh)) * IN_W;
-        let tap_row = (c * KERNEL_D + kd) * KERNEL_H + kh;
-        // With unit stride and dilation along w, the run's taps read one span of inputs,
-        // loaded once and reused by every kw.
-        var span: array<f32, SPAN>;
+    let xd = i32(od * STRIDE_D + kd * DILATION_D) - PAD_D;
+    let xh = i32(oh * STRIDE_H + kh * DILATION_H) - PAD_H;
+    if (xd < 0 || xd >= i32(IN_D) || xh < 0 || xh >= i32(IN_H)) { continue; }
+    let x_row = ((x_channel + u32(xd)) * IN_H + u32(xh)) * IN_W;
+    // With unit stride and dilation along w, the run's taps read one span of inputs,
+    // loaded once and reused by every kw.
+    var span: array<f32, SPAN>;
+    if (CONTIGUOUS_W) {
+      for (var j = 0u; j < SPAN; j++) {
+        let xw = i32(ow0 + j) - PAD_W;
+        let ok = xw >= 0 && xw < i32(IN_W);
+        span[j] = select(0.0, x[x_row + u32(select(0, xw, ok))], ok);
+      }
+    }
+    for (var kw = 0u; kw < KERNEL_W; kw++) {
+      var w: array<f32, M_BLOCK>;
+      for (var m = 0u; m < M_BLOCK; m++) {
+        w[m] = weight[weight_index(m0 + m, c, kd, kh, kw)];
+      }
+      for (var r = 0u; r < W_RUN; r++) {
+        var value: f32;
         if (CONTIGUOUS_W) {
-          for (var j = 0u; j < SPAN; j++) {
-            let xw = i32(ow0 + j) - PAD_W;
-            let ok = xw >= 0 && xw < i32(IN_W);
-            span[j] = select(0.0, x[x_row + u32(select(0, xw, ok))], ok);
-          }
+          value = span[r + kw];
+        } else {
+          let xw = i32((ow0 + r) * STRIDE_W + kw * DILATION_W) - PAD_W;
+          let ok = xw >= 0 && xw < i32(IN_W);
+          value = select(0.0, x[x_row + u32(select(0, xw, ok))], ok);
         }
-        for (var kw = 0u; kw < KERNEL_W; kw++) {
-          var w: array<f32, M_BLOCK>;
-          for (var m = 0u; m < M_BLOCK; m++) {
-            w[m] = weight[((m0 + m) * GROUP_IN * KERNEL_D * KERNEL_H + tap_row) * KERNEL_W + kw];
-          }
-          for (var r = 0u; r < W_RUN; r++) {
-            var value: f32;
-            if (CONTIGUOUS_W) {
-              value = span[r + kw];
-            } else {
-              let xw = i32((ow0 + r) * STRIDE_W + kw * DILATION_W) - PAD_W;
-              let ok = xw >= 0 && xw < i32(IN_W);
-              value = select(0.0, x[x_row + u32(select(0, xw, ok))], ok);
-            }
-            for (var m = 0u; m < M_BLOCK; m++) {
-              acc[m * W_RUN + r] = fma(w[m], value, acc[m * W_RUN + r]);
-            }
-          }
+        for (var m = 0u; m < M_BLOCK; m++) {
+          acc[m * W_RUN + r] = fma(w[m], value, acc[m * W_RUN + r]);
         }
       }
     }

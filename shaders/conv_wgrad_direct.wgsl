@@ -66,7 +66,10 @@ fn main(
       x_rows[t] = select(-1, base * i32(IN_W), xh >= 0 && xh < i32(IN_H));
     }
     let dy_row = ((b * OUT_CHANNELS + m0) * OUT_D + od) * OUT_H + oh;
-    for (var ow = 0u; ow < OUT_W; ow++) {
+    // The bound comes through arrayLength (dy holds at least OUT_W values), so the compiler
+    // cannot unroll this loop and the kernel stays small.
+    let row_length = min(OUT_W, arrayLength(&dy));
+    for (var ow = 0u; ow < row_length; ow++) {
       var g: array<f32, M_BLOCK>;
       for (var m = 0u; m < M_BLOCK; m++) {
         g[m] = dy[(dy_row + m * OUT_D * OUT_H) * OUT_W + ow];

@@ -6,6 +6,7 @@ import dgradSource from '../../shaders/conv_dgrad.wgsl';
 import stridedSource from '../../shaders/conv_dgrad_strided.wgsl';
 import geometrySource from '../../shaders/conv_geometry.wgsl';
 import { checkTensor } from './common.js';
+import { DIRECT_MAX_TERMS, planDirectForward } from './conv-forward.js';
 import { convConstants, convFlops, convTensorSizes, resolveConv, volume } from './conv.js';
 import type { AxisPadding, Conv3d, ConvGeometry } from './conv.js';
 import {
@@ -17,6 +18,7 @@ import {
   type GemmLimits,
   type GemmShape,
 } from './matmul-tile.js';
+import type { ConvForwardAlgorithm } from './conv-forward.js';
 import type { Epilogue, KernelPlan } from './plan.js';
 import { wgslNumber } from './template.js';
 
@@ -60,11 +62,53 @@ function dgradGemm(conv: Conv3d): {
   return { shape, source: stridedSource, extra };
 }
 
-function planDgrad(conv: Conv3d, epilogue: Epilogue, limits: GemmLimits, name: string): KernelPlan {
+/**
+ * Returns the forward convolution of dy that gives dx when `conv` has stride 1 and its
+ * padding before is at most the dilated kernel span: the same kernel, reversed, over dy padded
+ * by span - padding on each side. Returns undefined for other convolutions.
+ */
+function gradientAsForward(conv: Conv3d): Conv3d | undefined {
+  const spans = conv.kernel.map((k, axis) => conv.dilation[axis]! * (k - 1));
+  const fits = spans.every(
+    (span, axis) => conv.stride[axis] === 1 && conv.padBefore[axis]! <= span,
+  );
+  if (!fits) return undefined;
+  return {
+    ...conv,
+    inChannels: conv.outChannels,
+    outChannels: conv.inChannels,
+    input: conv.output,
+    output: conv.input,
+    padBefore: spans.map((span, axis) => span - conv.padBefore[axis]!),
+    padAfter: spans.map((span, axis) => span - conv.padAfter[axis]!),
+  };
+}
+
+function planDgrad(
+  conv: Conv3d,
+  epilogue: Epilogue,
+  limits: GemmLimits,
+  name: string,
+  algorithm?: ConvForwardAlgorithm,
+): KernelPlan {
   const sizes = convTensorSizes(conv);
   checkTensor(limits, 'convolution input gradient', sizes.input);
   checkTensor(limits, 'convolution weight', sizes.weight);
   checkTensor(limits, 'convolution output gradient', sizes.output);
+
+  const asForward = gradientAsForward(conv);
+  const terms = (conv.outChannels / conv.groups) * volume(conv.kernel);
+  if (algorithm === 'direct' && !asForward) {
+    throw new UserError(
+      `The direct input gradient needs stride 1 and padding before <= dilation * ` +
+        `(kernelSize - 1) on every axis, got stride [${conv.stride}] and padding ` +
+        `[${conv.padBefore}]; use the 'gemm' algorithm.`,
+    );
+  }
+  if (asForward && (algorithm === 'direct' || (!algorithm && terms <= DIRECT_MAX_TERMS))) {
+    return planDirectForward(asForward, epilogue, true, `${name}_direct`);
+  }
+
   const { shape, source: operandSource, extra } = dgradGemm(conv);
   const tile = chooseTile(shape, limits);
   const { constants, workgroups } = tileConstants(shape, tile);
@@ -94,11 +138,17 @@ function planDgrad(conv: Conv3d, epilogue: Epilogue, limits: GemmLimits, name: s
 // loaded dy value feeds one output and the product is bound by its index arithmetic.
 /**
  * Plans dx, the gradient of a convolution with respect to its input. Bindings: dy, weight,
- * any buffer (no bias), dx ([batch, inChannels, ...inputSize]).
+ * any buffer (no bias), dx ([batch, inChannels, ...inputSize]). `algorithm` defaults to
+ * 'direct' (the direct forward kernel over dy) for stride 1 and up to DIRECT_MAX_TERMS
+ * output channels per group x kernel taps, and to 'gemm' otherwise.
  */
-export function planConvInputGrad(geometry: ConvGeometry, limits: GemmLimits): KernelPlan {
+export function planConvInputGrad(
+  geometry: ConvGeometry,
+  limits: GemmLimits,
+  algorithm?: ConvForwardAlgorithm,
+): KernelPlan {
   const conv = resolveConv(geometry);
-  return planDgrad(conv, {}, limits, `conv${conv.spatialDims}d_input_grad`);
+  return planDgrad(conv, {}, limits, `conv${conv.spatialDims}d_input_grad`, algorithm);
 }
 
 /**

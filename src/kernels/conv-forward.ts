@@ -26,11 +26,13 @@ import { specialize, wgslNumber } from './template.js';
 export type ConvForwardAlgorithm = 'gemm' | 'direct';
 
 /**
- * Reduction length (input channels per group x kernel volume) up to which 'direct' is chosen.
- * On lavapipe (bench/kernels.ts, loaded 2-core machine) it ran the reference CNN's layers with
- * 27, 216 and 432 terms 2x to 3x faster than the GEMM. NOTE: longer reductions were not measured.
+ * Reduction length (input channels per group x kernel volume) up to which 'direct' is chosen,
+ * for the forward pass and the stride-1 input gradient. On lavapipe (bench/kernels.ts, loaded
+ * 2-core machine) it ran the reference CNN's forward passes (27 to 432 terms) 2x to 3x and
+ * its input gradients (216 to 864 terms) 2.7x to 3x faster than the GEMM.
+ * NOTE: reductions over 864 terms were not measured.
  */
-const DIRECT_MAX_TERMS = 512;
+export const DIRECT_MAX_TERMS = 1024;
 
 /** Outputs along w per thread of the direct kernel. */
 const DIRECT_W_RUN = 8;
@@ -54,7 +56,7 @@ export function planConvForward(
   checkTensor(limits, 'convolution output', sizes.output);
   const terms = (conv.inChannels / conv.groups) * volume(conv.kernel);
   if (algorithm === 'direct' || (algorithm === undefined && !tile && terms <= DIRECT_MAX_TERMS)) {
-    return planDirectForward(conv, epilogue);
+    return planDirectForward(conv, epilogue, false);
   }
 
   const shape = {
@@ -82,7 +84,16 @@ export function planConvForward(
   };
 }
 
-function planDirectForward(conv: Conv3d, epilogue: Epilogue): KernelPlan {
+/**
+ * Plans the direct forward kernel for `conv`. With `transposedWeight`, the weight binding is
+ * that of the convolution whose input gradient `conv` computes (see planConvInputGrad).
+ */
+export function planDirectForward(
+  conv: Conv3d,
+  epilogue: Epilogue,
+  transposedWeight: boolean,
+  name = `conv${conv.spatialDims}d_forward_direct`,
+): KernelPlan {
   const sizes = convTensorSizes(conv);
   const groupOut = conv.outChannels / conv.groups;
   const block = [8, 4, 2, 1].find((m) => groupOut % m === 0)!;
@@ -90,7 +101,6 @@ function planDirectForward(conv: Conv3d, epilogue: Epilogue): KernelPlan {
   const threads =
     conv.batch * (conv.outChannels / block) * outD * outH * Math.ceil(outW / DIRECT_W_RUN);
   const u32 = (value: number) => wgslNumber(value, 'u32');
-  const name = `conv${conv.spatialDims}d_forward_direct`;
   const parts = [directSource, geometrySource, epilogueSource, WGSL_LINEAR_WORKGROUP];
   const source = specialize(name, parts.join('\n'), {
     ...convConstants(conv),
@@ -98,6 +108,7 @@ function planDirectForward(conv: Conv3d, epilogue: Epilogue): KernelPlan {
     M_BLOCK: u32(block),
     W_RUN: u32(DIRECT_W_RUN),
     THREADS: u32(threads),
+    TRANSPOSED_WEIGHT: transposedWeight,
   });
   const biasElements = epilogue.bias ? conv.outChannels : 0;
   return {

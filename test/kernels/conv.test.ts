@@ -206,12 +206,24 @@ describe('convolution kernels', () => {
       assertClose(actual, expected, tolerance(groupIn * kernelVolume), name);
     });
 
-    it(`input gradient matches float64: ${name}`, async () => {
-      const plan = planConvInputGrad(geometry, gpu.limits);
-      const actual = await runPlan(gpu, plan, [dy, weight, bias], sizes.input);
-      const { dx } = convReferenceGrad(geometry, x, weight, dy);
-      assertClose(actual, dx, tolerance(groupOut * kernelVolume), name);
-    });
+    const unitStride = conv.stride.every((s) => s === 1);
+    for (const algorithm of ['gemm', 'direct', undefined] as const) {
+      const label = algorithm ?? 'automatic';
+      if (algorithm === 'direct' && !unitStride) {
+        it(`input gradient (direct) rejects strides: ${name}`, () => {
+          const isStrideError = (error: unknown) =>
+            error instanceof UserError && /needs stride 1/.test(error.message);
+          assert.throws(() => planConvInputGrad(geometry, gpu.limits, 'direct'), isStrideError);
+        });
+        continue;
+      }
+      it(`input gradient (${label}) matches float64: ${name}`, async () => {
+        const plan = planConvInputGrad(geometry, gpu.limits, algorithm);
+        const actual = await runPlan(gpu, plan, [dy, weight, bias], sizes.input);
+        const { dx } = convReferenceGrad(geometry, x, weight, dy);
+        assertClose(actual, dx, tolerance(groupOut * kernelVolume), name);
+      });
+    }
 
     for (const algorithm of ['gemm', 'direct', undefined] as const) {
       it(`weight gradient (${algorithm ?? 'automatic'}) matches float64: ${name}`, async () => {
