@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { catalogueNetworks, nodeHost } from '../dsl/catalogue.js';
 import { compileNetFile, type CompiledNetwork } from '../dsl/compile.js';
+import { DslError } from '../dsl/diagnostics.js';
 import { UserError } from '../errors.js';
 import { formatShape } from '../graph/ir.js';
 import { closestName } from '../graph/suggest.js';
@@ -91,8 +92,19 @@ function resolveTarget(request: InspectRequest): { file: string; network?: strin
   return { file, network: request.target };
 }
 
+/**
+ * Rounds a count to an integer and writes it in full digits. A number of 1e21 or more prints
+ * in exponent notation, so the digits come from a BigInt.
+ */
+function integerText(value: number, grouped = false): string {
+  if (!Number.isFinite(value)) return String(value);
+  const integer = BigInt(Math.round(value));
+  return grouped ? integer.toLocaleString('en-US') : integer.toString();
+}
+
+/** Writes a count with thousands separators, as the table shows it. */
 function formatCount(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
+  return integerText(value, true);
 }
 
 function table(rows: string[][]): string {
@@ -133,8 +145,9 @@ export function formatInspection(compiled: CompiledNetwork, file: string): strin
     '',
     table(rows),
     '',
-    `Total params: ${summary.totalParams}`,
-    `Total FLOPs: ${Math.round(summary.flopsPerSample)}`,
+    // The totals keep plain digits because scripts read them as `Total FLOPs: N`.
+    `Total params: ${integerText(summary.totalParams)}`,
+    `Total FLOPs: ${integerText(summary.flopsPerSample)}`,
     '',
   ].join('\n');
 }
@@ -156,7 +169,9 @@ export function runInspect(args: readonly string[], io: InspectIO): number {
     return 0;
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
-    io.stderr.write(`${error.message}\n`);
+    // A DslError's message already starts each diagnostic with "file:line:column: error:".
+    const prefix = error instanceof DslError ? '' : 'error: ';
+    io.stderr.write(`${prefix}${error.message}\n`);
     return 1;
   }
 }

@@ -73,6 +73,19 @@ describe('cli inspect', () => {
     assert.match(result.stdout, /^Outputs: y \[1, 2, 4\]$/m);
   });
 
+  it('writes totals above 1e21 in full digits', () => {
+    const file = join(folder, 'huge.net');
+    const body = '  input x: [10000000, 10000000, 10000000]\n  output y = relu(x)\n';
+    writeFileSync(file, `network Huge() {\n${body}}\n`);
+    const result = run([file]);
+    assert.equal(result.status, 0, result.stderr);
+    // relu costs one FLOP per element: 10^21 elements.
+    const flops = 10n ** 21n;
+    assert.match(result.stdout, new RegExp(`^Total FLOPs: ${flops}$`, 'm'));
+    assert.match(result.stdout, new RegExp(`\\s${flops.toLocaleString('en-US')}$`, 'm'));
+    assert.doesNotMatch(result.stdout, /e\+/);
+  });
+
   it('prints diagnostics and returns 1 for a broken file', () => {
     const file = join(folder, 'broken.net');
     writeFileSync(file, 'network B() {\n  input x: [2, 5]\n  output y = linaer(x, 4)\n}\n');
@@ -91,11 +104,11 @@ describe('cli inspect', () => {
   const mistakes: [string[], string][] = [
     [
       ['ResNet81'],
-      "'ResNet81' is neither a .net file nor a catalogue network; did you mean 'ResNet18'?",
+      "error: 'ResNet81' is neither a .net file nor a catalogue network; did you mean 'ResNet18'?",
     ],
-    [['CNN', '--sett', 'a=1'], "unknown option '--sett'; did you mean '--set'?"],
-    [['CNN', '--set'], '--set needs a value'],
-    [[], 'inspect takes one .net file or catalogue name, got 0'],
+    [['CNN', '--sett', 'a=1'], "error: unknown option '--sett'; did you mean '--set'?"],
+    [['CNN', '--set'], 'error: --set needs a value'],
+    [[], 'error: inspect takes one .net file or catalogue name, got 0'],
     [
       ['CNN', '--set', 'numOutput=3'],
       "--set numOutput:1:1: error: network 'CNN' has no parameter 'numOutput'",
