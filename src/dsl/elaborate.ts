@@ -7,7 +7,7 @@ import type { Graph } from '../graph/ir.js';
 import { TYPE_NAMES, type Decl, type Param, type Stmt } from './ast.js';
 import { CallResolver } from './calls.js';
 import { DiagnosticError, DslError, type Diagnostic, type SourceSpan } from './diagnostics.js';
-import { Env, Evaluator, fail } from './evaluate.js';
+import { Env, Evaluator, FailedNameError, fail } from './evaluate.js';
 import type { LoadedProgram } from './modules.js';
 import {
   checkType,
@@ -48,12 +48,20 @@ export class Elaborator {
     );
   }
 
-  /** Builds the graph of network `decl`; throws DiagnosticError on the first mistake. */
+  /**
+   * Builds the graph of network `decl`. A parameter error throws DiagnosticError at once. A
+   * failed statement of the body is recorded and the next one runs, so independent mistakes
+   * are thrown together as one DslError.
+   */
   network(decl: Decl, settings: Settings): Graph {
     const env = new Env();
     this.bindNetworkParams(decl, settings, env);
-    const completion = this.run(decl.body, env, 'network');
-    if (completion.returned) fail(decl.span, `network '${decl.name}' cannot 'return'`);
+    const errors: Diagnostic[] = [];
+    for (const stmt of decl.body) {
+      const completion = this.runRecording(stmt, env, errors);
+      if (completion.returned) fail(stmt.span, `network '${decl.name}' cannot 'return'`);
+    }
+    if (errors.length > 0) throw new DslError(errors, this.program.sources);
     const graph = this.calls.builder.graph;
     if (graph.outputs.length === 0) {
       fail(decl.span, `network '${decl.name}' has no output: add 'output name = ...'`);
@@ -99,6 +107,23 @@ export class Elaborator {
       if (problem !== undefined) fail(span, `parameter '${param.name}': ${problem}`);
     }
     env.set(param.name, value);
+  }
+
+  /**
+   * Runs one statement of a network body. Its error goes to `errors`, and the names it sets
+   * are marked failed so that statements using them are skipped without a second error.
+   */
+  private runRecording(stmt: Stmt, env: Env, errors: Diagnostic[]): Completion {
+    try {
+      return this.run([stmt], env, 'network');
+    } catch (error) {
+      const failed = error instanceof DiagnosticError || error instanceof FailedNameError;
+      // Past the statement limit every further statement would fail the same way.
+      if (!failed || this.statements > MAX_STATEMENTS) throw error;
+      if (error instanceof DiagnosticError) errors.push(error.diagnostic);
+      for (const name of assignedNames(stmt)) env.markFailed(name);
+      return {};
+    }
   }
 
   /** Runs statements; stops at a `return` and passes its values up. */
@@ -223,7 +248,30 @@ export class Elaborator {
   }
 }
 
-/** Runs elaboration; its first error becomes a DslError, and a bug is rethrown unchanged. */
+/** Returns the names that a statement sets, in its nested bodies too. */
+function assignedNames(stmt: Stmt): string[] {
+  switch (stmt.kind) {
+    case 'input':
+    case 'output':
+      return [stmt.name];
+    case 'assign':
+      return stmt.targets.map((target) => target.name);
+    case 'for':
+      return [
+        stmt.item.name,
+        ...(stmt.index ? [stmt.index.name] : []),
+        ...stmt.body.flatMap(assignedNames),
+      ];
+    case 'if':
+      return [...stmt.then, ...stmt.otherwise].flatMap(assignedNames);
+    case 'scope':
+      return stmt.body.flatMap(assignedNames);
+    default:
+      return [];
+  }
+}
+
+/** Runs elaboration; its errors become a DslError, and a bug is rethrown unchanged. */
 export function elaborateNetwork(
   program: LoadedProgram,
   decl: Decl,

@@ -17,11 +17,24 @@ import {
   type RecordValue,
 } from './values.js';
 
+/**
+ * Thrown when an expression reads a name whose statement failed. That statement's error is
+ * already reported, so the statement that reads the name is skipped without a second one.
+ */
+export class FailedNameError extends Error {
+  constructor(readonly variable: string) {
+    super(`'${variable}' was not set because its statement failed`);
+  }
+}
+
 /** Variables of one network or block body; loops and conditionals share their body's scope. */
 export class Env {
   private readonly vars = new Map<string, NetValue>();
+  /** Names that a failed statement should have set. */
+  private readonly failed = new Set<string>();
 
   get(name: string): NetValue | undefined {
+    if (this.failed.has(name)) throw new FailedNameError(name);
     return this.vars.get(name);
   }
 
@@ -31,6 +44,13 @@ export class Env {
 
   set(name: string, value: NetValue): void {
     this.vars.set(name, value);
+    this.failed.delete(name);
+  }
+
+  /** Marks a name as set by a statement that failed, so later reads skip their statement. */
+  markFailed(name: string): void {
+    this.vars.delete(name);
+    this.failed.add(name);
   }
 
   delete(name: string): void {

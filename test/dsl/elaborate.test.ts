@@ -416,6 +416,49 @@ describe('dsl elaboration', () => {
     }
   });
 
+  describe('several elaboration errors', () => {
+    const net = (lines: string[]) =>
+      ['network N() {', '  input x: [2, 8, 8]', ...lines.map((line) => `  ${line}`), '}'].join(
+        '\n',
+      );
+    // [name, statements, [line, column, message] of each diagnostic]
+    const cases: [string, string[], [number, number, string][]][] = [
+      [
+        'two independent mistakes',
+        ['a = conv(x, 4, kernelSze: 3)', 'b = relu(zz)', 'output y = x'],
+        [
+          [3, 18, 'conv has no argument'],
+          [4, 12, "unknown name 'zz'"],
+        ],
+      ],
+      [
+        'a use of a failed name',
+        ['h = conv(x, 4, kernelSze: 3)', 'g = relu(h)', 'output y = add(g, h)'],
+        [[3, 18, 'conv has no argument']],
+      ],
+      [
+        'a loop with a failing body',
+        ['for c in [4, 8] {', '  x = cnov(x, c)', '}', 'k = 1 / 0', 'output y = x'],
+        [
+          [4, 9, "unknown layer 'cnov'"],
+          [6, 9, 'division by zero'],
+        ],
+      ],
+    ];
+    for (const [name, lines, expected] of cases) {
+      it(`reports ${name}`, () => {
+        const got = diagnostics(net(lines));
+        assert.deepEqual(
+          got.map((d) => [d.span!.line, d.span!.column]),
+          expected.map(([line, column]) => [line, column]),
+        );
+        got.forEach((diagnostic, i) => {
+          assert.ok(diagnostic.message.includes(expected[i]![2]), diagnostic.message);
+        });
+      });
+    }
+  });
+
   describe('network choice', () => {
     const two = 'network A() {\n  input x: [2]\n  output y = x\n}\nnetwork B() {\n}\n';
     // [name, source, network option, message, suggestion]
