@@ -171,8 +171,18 @@ interface Placement {
   resumeAt?: number;
 }
 
+/** Openers of the closing brackets that can be left over between statements. */
+const OPENERS: Record<string, string> = { ')': '(', ']': '[' };
+
 function place(tokens: IToken[], error: IRecognitionException, index: number): Placement {
   const plain = { located: { error, message: error.message }, unfinishedLine: false };
+  // Between statements the parser expects '}', but a ')' or ']' there is one too many.
+  const opener = OPENERS[error.token.image];
+  const between = error.context?.ruleStack.at(-1) === 'body';
+  if (between && opener !== undefined && error.message.startsWith("expected '}'")) {
+    const message = `unmatched '${error.token.image}': it closes no open '${opener}'`;
+    return { located: { error, message }, unfinishedLine: false };
+  }
   // An error found while nothing is open, such as stray text between declarations, stays put.
   if ((error.context?.ruleStack.length ?? 0) <= 1) return plain;
   if (index > 0 && isBoundary(tokens, index)) {

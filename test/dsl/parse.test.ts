@@ -222,7 +222,7 @@ describe('dsl parser', () => {
         'network A() {\n  h = conv(x, 4 kernelSize: 3)\n  h = relu(h))\n  g = [1, 2\n  output y = h\n}',
         [
           [2, 17, "expected ')' but found 'kernelSize'"],
-          [3, 14, "expected '}' but found ')'"],
+          [3, 14, "unmatched ')': it closes no open '('"],
           [4, 12, "expected ']' but found the end of the line"],
         ],
       ],
