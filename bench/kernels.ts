@@ -208,6 +208,8 @@ async function main(): Promise<void> {
       'lavapipe runs on the CPU, so on a machine shared with other processes the timings vary',
       'between runs (2-4x on a loaded machine); compare rows of one run, and read the load',
       'average above. "% of matmul 512^3" divides by a 512^3 matmul measured right after the row.',
+      'Rows marked (gemm) and (direct), or (gather) and (scatter), run both kernels of one',
+      'operation; the planners choose direct and scatter for these layers by default.',
     ];
     const text = [...header, ...lines, ...notes, ''].join('\n');
     if (args.includes('--write'))

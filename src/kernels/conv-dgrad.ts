@@ -1,5 +1,6 @@
 // Planners of the convolution input gradient and of transposed convolution, which is the same
-// product: an implicit GEMM per group from the output side back to the input side.
+// product: an implicit GEMM per group from the output side back to the input side, or, for
+// stride 1, the direct forward kernel over the output side with the kernel reversed.
 
 import { UserError } from '../errors.js';
 import dgradSource from '../../shaders/conv_dgrad.wgsl';
