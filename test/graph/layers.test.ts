@@ -358,7 +358,12 @@ describe('layer registry', () => {
 const BAD_ARGUMENTS: [string, number[], LayerArgs, string][] = [
   ['conv', [1, 1, 8], { outChannels: 2, kernelSize: 3, strid: 2 }, "Did you mean 'stride'?"],
   ['conv', [1, 1, 8], { kernelSize: 3 }, "missing required argument 'outChannels'"],
-  ['conv', [1, 1, 8], { outChannels: 2.5, kernelSize: 3 }, "'outChannels' must be integers"],
+  [
+    'conv',
+    [1, 1, 8],
+    { outChannels: 2.5, kernelSize: 3 },
+    "'outChannels' must be an integer, got 2.5",
+  ],
   ['conv', [1, 1, 8], { outChannels: 0, kernelSize: 3 }, "'outChannels' must be >= 1, got 0"],
   ['conv', [1, 1, 8], { outChannels: 2, kernelSize: 3, padding: 'sam' }, "Did you mean 'same'?"],
   [

@@ -40,7 +40,7 @@ function checkNumbers(layer: string, spec: ParamSpec, numbers: readonly number[]
   for (const item of numbers) {
     if (!Number.isFinite(item) || (integral && !Number.isInteger(item))) {
       throw new ArgumentError(
-        `${layer}: argument '${spec.name}' must be ${integral ? 'integers' : 'finite numbers'}, ` +
+        `${layer}: argument '${spec.name}' must be ${expectedText(spec)}, ` +
           `got ${describe(value)}`,
         spec.name,
       );
