@@ -38,13 +38,17 @@ export function parseConfig<T extends z.ZodType>(
   const problems = result.error.issues.map((issue) => {
     const field = [configName, ...issue.path.map(String)].join('.');
     if (issue.code === 'unrecognized_keys') {
+      // Suggestions come from the top-level fields, so nested keys only get their path.
+      const candidates = issue.path.length === 0 ? known : [];
       return issue.keys
         .map((key) => {
-          const suggestion = closestName(key, known);
+          const suggestion = closestName(key, candidates);
           const hint = suggestion
             ? ` Did you mean '${suggestion}'?`
-            : ` Known fields: ${known.join(', ')}.`;
-          return `${configName}: unknown field '${key}'.${hint}`;
+            : candidates.length > 0
+              ? ` Known fields: ${candidates.join(', ')}.`
+              : '';
+          return `${field}: unknown field '${key}'.${hint}`;
         })
         .join('\n');
     }
