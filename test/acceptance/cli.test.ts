@@ -2,7 +2,9 @@
 // user's .net file, and the `demo` command that `npm start` runs.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { runCli } from '../cli/helpers.js';
@@ -30,11 +32,18 @@ describe('acceptance: inspect a user network', () => {
   });
 });
 
-// Defect: package.json's `npm start` runs `clinicadl-webgpu demo`, but the program has no demo
-// command, so the README's first command ends with "unknown command 'demo'" after the build.
-describe.skip('acceptance: npm start (defect: no demo command)', () => {
-  it('runs the demo', async () => {
-    const run = await runCli('demo');
-    assert.equal(run.status, 0, run.stderr);
+// package.json's `npm start` runs `clinicadl-webgpu demo`; its quick form runs the same job
+// on tiny sizes.
+describe('acceptance: npm start', () => {
+  it('runs the quick demo', async () => {
+    const output = mkdtempSync(join(tmpdir(), 'acceptance-demo-'));
+    try {
+      const run = await runCli('demo', '--quick', '--output', output);
+      assert.equal(run.status, 0, run.stderr);
+      assert.ok(existsSync(join(output, 'maps', 'report.html')), run.stdout);
+      assert.match(run.stdout, /^  balancedAccuracy +\d/m);
+    } finally {
+      rmSync(output, { recursive: true, force: true });
+    }
   });
 });
