@@ -41,7 +41,7 @@ describe('acceptance: npm start', () => {
       const run = await runCli('demo', '--quick', '--output', output);
       assert.equal(run.status, 0, run.stderr);
       assert.ok(existsSync(join(output, 'maps', 'report.html')), run.stdout);
-      assert.match(run.stdout, /^  balancedAccuracy +\d/m);
+      assert.match(run.stdout, /^ {2}balancedAccuracy +\d/m);
     } finally {
       rmSync(output, { recursive: true, force: true });
     }
