@@ -2,18 +2,18 @@
 // CompressionStream must give the same volumes as the Node reader. Skipped without Chromium.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'mocha';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 
 import { bundleBrowser, ROOT } from '../../../scripts/build.mjs';
 import { readNifti } from '../../../src/data/nifti/node.js';
 import type { BrowserReading, NiftiPageApi } from './browser-entry.js';
 import { digestOf } from './digest.js';
+import { launchChromium, skipWithoutChromium } from '../../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const FIXTURES = join(ROOT, 'test/fixtures/nifti');
 
 function base64Of(bytes: Uint8Array): string {
@@ -26,17 +26,14 @@ describe('NIfTI module in Chromium', function () {
   let page: Page;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(`    skipped: ${CHROMIUM} is missing`);
-      this.skip();
-    }
+    skipWithoutChromium(this);
     const bundle = await bundleBrowser({
       entryPoints: [join(ROOT, 'test/data/nifti/browser-entry.ts')],
       outdir: join(ROOT, 'build/nifti-browser-test'),
       write: false,
     });
     const script = bundle.outputFiles!.find((file) => file.path.endsWith('.js'))!.text;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
     page = await browser.newPage();
     await page.setContent(
       `<script type="module">${script.replaceAll('</script', '<\\/script')}</script>`,

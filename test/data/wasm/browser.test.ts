@@ -1,18 +1,23 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 
 import { bundleBrowser, ROOT } from '../../../scripts/build.mjs';
 import { runPipeline, type PreprocessStep } from '../../../src/data/transforms/pipeline.js';
 import { affineFromRows, Volume } from '../../../src/data/volume.js';
 import { loadImageKernels } from '../../../src/data/wasm/loader.js';
+import {
+  addBundle,
+  launchChromium,
+  serveFiles,
+  skipWithoutChromium,
+  type ServedFile,
+} from '../../helpers/browser.js';
 import type { BrowserInput, BrowserResult } from './browser-page.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PAGE =
   '<!doctype html><meta charset="utf-8"><script type="module" src="./browser-page.js"></script>';
 const STEPS: PreprocessStep[] = [
@@ -25,7 +30,7 @@ const STEPS: PreprocessStep[] = [
 ];
 
 /** Bundles the test page and the Web Worker and serves them with the Wasm module on 127.0.0.1. */
-async function servePage(): Promise<Server> {
+async function servePage() {
   const bundle = await bundleBrowser({
     entryPoints: [
       join(ROOT, 'test/data/wasm/browser-page.ts'),
@@ -34,26 +39,14 @@ async function servePage(): Promise<Server> {
     outdir: join(ROOT, 'build/wasm-browser-test'),
     write: false,
   });
-  const files = new Map<string, { type: string; body: string | Uint8Array }>();
+  const files = new Map<string, ServedFile>();
   files.set('/', { type: 'text/html', body: PAGE });
   files.set('/clinicadl.wasm', {
     type: 'application/wasm',
     body: readFileSync(join(ROOT, 'build/clinicadl.wasm')),
   });
-  for (const file of bundle.outputFiles ?? []) {
-    const name = `/${file.path.split('/').at(-1)}`;
-    files.set(name, {
-      type: name.endsWith('.js') ? 'text/javascript' : 'application/json',
-      body: file.contents,
-    });
-  }
-  const server = createServer((request, response) => {
-    const file = files.get(new URL(request.url ?? '/', 'http://127.0.0.1').pathname);
-    response.writeHead(file ? 200 : 404, { 'content-type': file?.type ?? 'text/plain' });
-    response.end(file?.body ?? 'not found');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
+  addBundle(files, bundle.outputFiles ?? []);
+  return serveFiles(files);
 }
 
 describe('wasm kernels in a browser', function () {
@@ -62,12 +55,7 @@ describe('wasm kernels in a browser', function () {
   let browser: Browser | undefined;
 
   before(function () {
-    if (!existsSync(CHROMIUM)) {
-      console.log(
-        `    skipped: ${CHROMIUM} is missing; \`npm run setup\` installs Debian's chromium`,
-      );
-      this.skip();
-    }
+    skipWithoutChromium(this);
   });
 
   after(async () => {
@@ -85,13 +73,13 @@ describe('wasm kernels in a browser', function () {
     const data = Array.from({ length: 12 * 10 * 8 }, (_, v) => Math.sin(v * 0.37) * 40 + (v % 12));
     const input: BrowserInput = { data, shape: dims, affine: Array.from(affine), steps: STEPS };
 
-    server = await servePage();
-    const { port } = server.address() as AddressInfo;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const served = await servePage();
+    server = served.server;
+    browser = await launchChromium();
     const page = await browser.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.goto(served.url);
     await page.waitForFunction(() => typeof window.runPreprocessing === 'function');
     const inPage: BrowserResult = await page.evaluate(
       (value) => window.runPreprocessing(value),
