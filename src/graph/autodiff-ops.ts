@@ -81,7 +81,7 @@ function sameShape(a: Shape, b: Shape, what: string): void {
   }
 }
 
-/** The gradient has the shape of the forward input the attribute names. */
+/** Infers a gradient's shape from the forward input shape its attributes record. */
 function shapeFromAttr(count: number, layout: string) {
   return (inputs: readonly Shape[], attrs: { inputShape: Shape }): Shape[] => {
     expectInputs(inputs, [count], layout);
@@ -89,7 +89,7 @@ function shapeFromAttr(count: number, layout: string) {
   };
 }
 
-/** The gradient has the shape of input `index` (the forward input passed along). */
+/** Infers a gradient's shape as that of input `index` (the forward input passed along). */
 function shapeOfInput(count: number, index: number, layout: string) {
   return (inputs: readonly Shape[]): Shape[] => {
     expectInputs(inputs, [count], layout);

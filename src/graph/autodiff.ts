@@ -25,7 +25,10 @@ export interface BackwardOptions {
   inputs?: readonly string[];
 }
 
-/** The values whose gradient the loss needs: those computed from a trainable parameter. */
+/**
+ * Collects the values whose gradient the loss needs: those computed from a trained
+ * parameter or a requested input.
+ */
 function valuesNeedingGrad(
   graph: Graph,
   trainable: (name: string) => boolean,
@@ -131,7 +134,7 @@ export function appendBackward(
 
 /**
  * Removes the backward nodes that no parameter gradient depends on. Rules emit the gradient
- * of every input, and this drops those nobody needs, such as the input gradient of the
+ * of every input, and this drops the unused ones, such as the input gradient of the
  * first convolution.
  */
 function pruneBackward(graph: Graph, forwardCount: number, roots: readonly Value[]): void {

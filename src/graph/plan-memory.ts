@@ -4,7 +4,7 @@
 // others are packed by liveness. The plan is computed once per compiled program and reused
 // by every step, so nothing is allocated inside the training loop.
 
-/** One tensor as the planner sees it. */
+/** A tensor as the planner models it. */
 export interface PlannedTensor {
   id: number;
   /** Size in bytes. */
@@ -28,7 +28,7 @@ export interface MemoryPlan {
   assignment: Map<number, number>;
   /** Sum of the buffer sizes: the program's device memory for tensors. */
   totalBytes: number;
-  /** What the same tensors would take with one buffer each, for reports. */
+  /** Bytes the same tensors would take with one buffer each, for reports. */
   unsharedBytes: number;
 }
 
@@ -65,10 +65,10 @@ function liveIntervals(
 
 /**
  * Plans buffers for `tensors` used by `steps` in order. A transient tensor's buffer is free
- * again after the last step that touches it; a later tensor takes the smallest free buffer
- * that fits (growing the largest free one when none fits would change earlier bindings, so
- * a new buffer is made instead). A tensor never shares a buffer with another tensor of the
- * same step, because WebGPU rejects a buffer bound writable twice in one dispatch.
+ * again after the last step that touches it, and a later tensor takes the smallest free
+ * buffer that fits. When none fits, a new buffer is made, because growing a free one would
+ * change earlier bindings. A tensor never shares a buffer with another tensor of the same
+ * step, because WebGPU rejects a buffer bound writable twice in one dispatch.
  */
 export function planMemory(
   tensors: readonly PlannedTensor[],

@@ -1,6 +1,6 @@
-// The compiler from graph IR to a GPU program: lower every node to kernel dispatches, plan
-// buffers by liveness, allocate them once, create all pipelines in parallel, and record the
-// dispatches into a Program that each run encodes into one command buffer.
+// The compiler from graph IR to a GPU program. It lowers every node to kernel dispatches,
+// plans buffers by liveness and allocates them once, then creates all pipelines in parallel.
+// The dispatches are recorded into a Program that each run encodes into one command buffer.
 
 import { UserError } from '../errors.js';
 import { initialise } from '../graph/init.js';

@@ -18,7 +18,7 @@ import { planReduce } from './reduce.js';
 import { planSoftmax, planSoftmaxBackward } from './softmax.js';
 import { unarySaves, type UnaryOp, type UnaryOpName } from './unary-ops.js';
 
-/** The kernels' description of a unary op from the IR op name and attributes. */
+/** Converts an IR unary op name and its attributes into the kernels' description. */
 function unaryOp(op: string, attrs: Readonly<Record<string, unknown>>): UnaryOp {
   return { ...(attrs as Omit<UnaryOp, 'op'>), op: op as UnaryOpName };
 }
@@ -62,8 +62,8 @@ registerLowering('unaryGrad', (node, context) => {
   const dx = value(node.outputs[0]!);
   const saves = unarySaves(op);
   if (saves === 'none') return [{ plan, operands: [value(dy!), dx] }];
-  // When fusion removed the input, the output stands in: fuse.ts fuses only activations whose
-  // derivative reads the same from either (relu's and leakyRelu's depend only on the sign).
+  // When fusion removed the input, the kernel reads the output instead. fuse.ts fuses only
+  // activations whose derivative is the same from either, because it depends on the sign.
   const saved = saves === 'output' || !context.materialized(x!) ? y! : x!;
   return [{ plan, operands: [value(saved), value(dy!), dx] }];
 });

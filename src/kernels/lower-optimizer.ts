@@ -26,7 +26,7 @@ export interface ParameterUpdate {
   grad: Value;
 }
 
-/** The kernel options of `config` for one parameter, with its per-group values resolved. */
+/** Returns the kernel options of `config` for one parameter, with per-group values resolved. */
 function optionsFor(config: OptimizerConfig, name: string, lrFactor: number) {
   const lr = valueForParam('lr', config.lr, name) * lrFactor;
   const weightDecay = valueForParam('weightDecay', config.weightDecay, name);
@@ -72,7 +72,7 @@ function optionsFor(config: OptimizerConfig, name: string, lrFactor: number) {
 const hyperKey = (name: string) => `hyper:${name}`;
 
 /**
- * The update dispatches of every parameter, in order. `gradientOf` names the tensor holding
+ * Lowers the update of every parameter, in order. `gradientOf` names the tensor holding
  * each parameter's gradient: by default its IR value, or an accumulator.
  */
 export function lowerOptimizer(
@@ -145,7 +145,7 @@ function hyperparameters(config: OptimizerConfig, name: string, step: number, lr
 }
 
 /**
- * The hyper-parameter uniforms of every parameter for step `step` (1 for the first), with
+ * Computes the hyper-parameter uniforms of every parameter for step `step` (1 for the first), with
  * the learning rate scaled by `lrFactor` (the schedule's current learning rate over its base).
  */
 export function optimizerUniforms(

@@ -1,5 +1,5 @@
-// Lowerings of pooling, upsampling and the cross-entropy loss, the ops whose gradient kernels read a
-// tensor their forward kernel saved: max pooling's argmax and the loss totals.
+// Lowerings of pooling, upsampling and the cross-entropy loss. The gradient kernels of max
+// pooling and of the loss read a tensor their forward kernel saved: the argmax, the totals.
 
 import type { GradOpAttrs } from '../graph/autodiff-ops.js';
 import { numElements, type Value } from '../graph/ir.js';

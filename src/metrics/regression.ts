@@ -38,7 +38,7 @@ export function regressionMetrics(
   let total = 0;
   for (let i = 0; i < n; i++) total += (yTrue[i]! - mean) ** 2;
   const mse = squared / n;
-  // scikit-learn's r2_score: 1 for a perfect fit of constant targets, else 0 when they are constant.
+  // As scikit-learn's r2_score: with constant targets, 1 for a perfect fit, else 0.
   const r2 = total === 0 ? (squared === 0 ? 1 : 0) : 1 - squared / total;
   return { mae: absolute / n, mse, rmse: Math.sqrt(mse), r2 };
 }

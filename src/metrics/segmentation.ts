@@ -70,8 +70,9 @@ function surface(mask: ArrayLike<number>, shape: Grid): Uint8Array {
 }
 
 /**
- * One axis of the exact squared Euclidean distance transform (Felzenszwalb and Huttenlocher,
- * "Distance Transforms of Sampled Functions", 2012): the lower envelope of parabolas.
+ * Computes one axis of the exact squared Euclidean distance transform, the lower envelope
+ * of parabolas (Felzenszwalb and Huttenlocher, "Distance Transforms of Sampled Functions",
+ * 2012).
  */
 function transformLine(f: Float64Array, spacing: number, out: Float64Array): void {
   const n = f.length;
@@ -145,7 +146,7 @@ function percentile(values: number[], p: number): number {
 }
 
 /**
- * The `percentile`-th Hausdorff distance in mm between the surfaces of masks A and B: the
+ * Computes the `percentile`-th Hausdorff distance in mm between the surfaces of masks A and B: the
  * larger of the two directed percentiles of surface-to-surface distances, as MONAI's
  * compute_hausdorff_distance with percentile=95. NaN when either mask is empty.
  */

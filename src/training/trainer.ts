@@ -153,7 +153,9 @@ export class Trainer {
     return state.history;
   }
 
-  /** What the model compiles for: the same in training and evaluation, so it compiles once. */
+  /**
+   * Returns the model's compile target: the same in training and evaluation, so it compiles once.
+   */
   private compileTarget(): CompileTarget {
     const { batchSize, seed, accumulationSteps, clipGradNorm, clipGradValue } = this.config;
     const clip: ClipOptions = {};
