@@ -17,6 +17,7 @@ import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { UserError } from '../errors.js';
 import { getLogLevel, setLogLevel, setLogSink, isLogEnabled, type LogLevel } from '../log.js';
+import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerGenerate } from './generate.js';
 import { INSPECT_USAGE, runInspect } from './inspect.js';
@@ -46,6 +47,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerInspect,
   registerTrain,
   registerDemo,
+  registerBench,
 ];
 
 const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug', 'wgsl'];
