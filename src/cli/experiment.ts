@@ -118,6 +118,7 @@ export async function runExperiment(
       gpu,
       config: settings,
       callbacks: [new ProgressCallback((line) => out.write(`  ${line}\n`))],
+      data: dataSection(config, data),
     });
     const history = await explainLimits(
       trainer.train({ train: data.train, validation: data.validation }),
@@ -133,6 +134,15 @@ export async function runExperiment(
     gpu.destroy();
     await closeLoaders(data);
   }
+}
+
+/**
+ * Returns the data section recorded in experiment.json: the data configuration with the class
+ * names in index order (sorted label values when the configuration gives none), so inference
+ * can preprocess new images and name the classes without the training dataset.
+ */
+export function dataSection(config: ExperimentConfig, data: ExperimentData): unknown {
+  return { ...config.data, classes: [...data.classes], inShape: [...data.inShape] };
 }
 
 async function closeLoaders(data: ExperimentData): Promise<void> {

@@ -1,0 +1,100 @@
+// The data side of an experiment as inference needs it: the transforms, the extraction, the
+// label and its classes. experiment.json records it under 'data'; folders written before the
+// CLI passed it there have it only in train-config.json. preprocessImage runs it on one volume
+// exactly as the training loader did, without the augmentations.
+
+import { parseTransformsConfig, type TransformsConfig } from '../data/dataset-config.js';
+import { extractVolumes, sampleShape } from '../data/sample.js';
+import { runPipeline, type PreprocessStep } from '../data/transforms/pipeline.js';
+import type { Volume } from '../data/volume.js';
+import type { ImageBackend } from '../data/wasm/backend.js';
+import { UserError } from '../errors.js';
+import type { ExperimentFiles } from './files.js';
+
+export interface Preprocessing {
+  /** Image transforms, extraction and sample transforms; augmentations are dropped. */
+  transforms: TransformsConfig;
+  /** Column of participants.tsv holding the class at training; undefined for reconstruction. */
+  label?: string;
+  /** Class names in index order; empty when none were recorded. */
+  classes: string[];
+  /** The file the section was read from: 'experiment.json' or 'train-config.json'. */
+  source: string;
+}
+
+/** Reads the data section: experiment.json's, else train-config.json's; undefined if neither. */
+export async function readPreprocessing(
+  files: ExperimentFiles,
+  experiment: Record<string, unknown>,
+): Promise<Preprocessing | undefined> {
+  if (isRecord(experiment.data)) return parseDataSection(experiment.data, files, 'experiment.json');
+  if (!files.has('train-config.json')) return undefined;
+  let config: unknown;
+  try {
+    config = JSON.parse(await files.readText('train-config.json'));
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(
+      `${files.name}: train-config.json is not valid JSON (${(error as Error).message}).`,
+    );
+  }
+  const data = isRecord(config) ? config.data : undefined;
+  return isRecord(data) ? parseDataSection(data, files, 'train-config.json') : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function parseDataSection(
+  data: Record<string, unknown>,
+  files: ExperimentFiles,
+  source: string,
+): Preprocessing {
+  let transforms: TransformsConfig;
+  try {
+    transforms = parseTransformsConfig(data.transforms ?? {});
+  } catch (error) {
+    throw new UserError(`${files.name}/${source} data.transforms: ${(error as Error).message}`);
+  }
+  delete transforms.augmentation;
+  const classes = Array.isArray(data.classes) ? data.classes.map(String) : [];
+  const label = typeof data.label === 'string' ? data.label : undefined;
+  return { transforms, classes, source, ...(label !== undefined ? { label } : {}) };
+}
+
+/** One sample cut from a preprocessed image, as the network takes it. */
+export interface PreprocessedSample {
+  /** Channels-first data without a batch axis. */
+  data: Float32Array;
+  /** `[C, D, H, W]` for an image or patch, `[C, H, W]` for a slice. */
+  shape: number[];
+  /** The sample as a volume with its own affine (a patch or slice keeps its position). */
+  volume: Volume;
+}
+
+export interface PreprocessedImage {
+  /** The image after the image transforms: the grid the network's samples come from. */
+  volume: Volume;
+  samples: PreprocessedSample[];
+}
+
+/** Runs the image transforms, the extraction and the sample transforms on `volume`. */
+export function preprocessImage(
+  backend: ImageBackend,
+  volume: Volume,
+  preprocessing: Pick<Preprocessing, 'transforms'>,
+): PreprocessedImage {
+  const { transforms } = preprocessing;
+  const image = runPipeline(backend, volume, transforms.image as PreprocessStep[]);
+  const parts = extractVolumes(backend, image, transforms.extraction);
+  const samples = parts.map((part) => {
+    const sample = runPipeline(backend, part, transforms.sample as PreprocessStep[]);
+    return {
+      data: sample.data,
+      shape: sampleShape(sample, transforms.extraction),
+      volume: sample,
+    };
+  });
+  return { volume: image, samples };
+}
