@@ -22,6 +22,7 @@ import { registerDemo } from './demo.js';
 import { registerGenerate } from './generate.js';
 import { INSPECT_USAGE, runInspect } from './inspect.js';
 import { registerTrain } from './train.js';
+import { registerWeb } from './web.js';
 import type { CliIO } from './io.js';
 
 export type { CliIO } from './io.js';
@@ -48,6 +49,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerTrain,
   registerDemo,
   registerBench,
+  registerWeb,
 ];
 
 const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug', 'wgsl'];
