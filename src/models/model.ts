@@ -88,6 +88,14 @@ export abstract class Model {
     return undefined;
   }
 
+  /**
+   * Returns the files the .net source imports, by path relative to its folder, so that an
+   * experiment folder can store them beside it; empty for other networks.
+   */
+  networkImports(): Record<string, string> {
+    return {};
+  }
+
   /** Releases GPU resources; the model compiles again on the next use. */
   abstract release(): void;
 }

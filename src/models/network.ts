@@ -1,22 +1,31 @@
 // The `network` argument of a model: a network config instance, its JSON, a `.net` file or
 // `.net` source. Each becomes a graph builder for a batch size and a JSON description that
-// rebuilds it.
+// rebuilds it. Reading a `.net` file by path needs Node; `.net` source with its imports in
+// `netImports` needs nothing else, so a model built from it runs in browsers.
 
-import { readFileSync } from 'node:fs';
-import { nodeHost } from '../dsl/catalogue.js';
 import { compileNetFile } from '../dsl/compile.js';
-import { memoryHost, type SourceHost } from '../dsl/modules.js';
+import { resolveImport, type SourceHost } from '../dsl/modules.js';
 import { UserError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { NetworkConfig } from '../networks/config.js';
 import { networkFromJSON } from '../networks/registry.js';
+import { isNode, nodeFs } from '../training/node-builtins.js';
 
 /** A `.net` network: a file (imports resolved from its folder) or source text. */
 export interface NetNetwork {
-  /** Path of a .net file. */
+  /** Path of a .net file (Node only). */
   netFile?: string;
-  /** .net source, used instead of netFile; imports are resolved as for a file in the cwd. */
+  /**
+   * .net source, used instead of netFile. Its imports are looked up in netImports first, then
+   * (in Node) on disk relative to the working directory.
+   */
   netSource?: string;
+  /**
+   * Sources of the files netSource imports, directly or through other imports, by path
+   * relative to netSource's folder as the import statements write it ({ 'common.net': ... });
+   * default none.
+   */
+  netImports?: Record<string, string>;
   /** The network to build, when the file declares several. */
   network?: string;
   /** Parameter settings as `name=value`, as the CLI's --set. */
@@ -32,29 +41,85 @@ export interface ResolvedNetwork {
   toJSON(): unknown;
   /** Source of a `.net` network, written to the experiment folder; undefined otherwise. */
   source?: string;
+  /**
+   * The files a `.net` network imports, by path relative to its own file's folder; empty for
+   * other networks. Throws a UserError when an import lies outside that folder, because an
+   * experiment folder could then not hold it under the same relative name.
+   */
+  imports(): Record<string, string>;
 }
 
 const SOURCE_PATH = 'network.net';
 
-function sourceHost(source: string): SourceHost {
-  const memory = memoryHost({ [SOURCE_PATH]: source });
+/** Reads files from disk (Node only); paths are used as given, relative to the cwd. */
+const fileHost: SourceHost = {
+  readFile(path) {
+    try {
+      return nodeFs(`Reading the .net file '${path}'`).readFileSync(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  },
+};
+
+function sourceHost(source: string, imports: Record<string, string>): SourceHost {
+  const memory = new Map([[SOURCE_PATH, source]]);
+  for (const [path, text] of Object.entries(imports)) {
+    memory.set(resolveImport(SOURCE_PATH, path), text);
+  }
   return {
-    readFile: (path) => (path === SOURCE_PATH ? memory.readFile(path) : nodeHost.readFile(path)),
+    readFile: (path) => memory.get(path) ?? (isNode() ? fileHost.readFile(path) : undefined),
   };
 }
 
 function resolveNet(spec: NetNetwork): ResolvedNetwork {
+  checkImports(spec.netImports);
+  const fromSource = spec.netSource !== undefined;
   const source = spec.netSource ?? readNetFile(spec.netFile);
-  const host = spec.netSource !== undefined ? sourceHost(spec.netSource) : nodeHost;
-  const path = spec.netSource !== undefined ? SOURCE_PATH : spec.netFile!;
+  const host = fromSource ? sourceHost(spec.netSource!, spec.netImports ?? {}) : fileHost;
+  const path = fromSource ? SOURCE_PATH : spec.netFile!;
   const options = { network: spec.network, set: spec.set };
   // Compile once now, so mistakes in the file surface when the model is created.
-  compileNetFile(host, path, options);
+  const { program } = compileNetFile(host, path, options);
   return {
     source,
     toJSON: () => ({ ...spec }),
     toGraph: (batchSize) => compileNetFile(host, path, { ...options, batchSize }).graph,
+    imports: () => importedFiles(path, program.sources),
   };
+}
+
+function checkImports(imports: unknown): void {
+  if (imports === undefined) return;
+  const valid =
+    imports !== null &&
+    typeof imports === 'object' &&
+    !Array.isArray(imports) &&
+    Object.values(imports).every((text) => typeof text === 'string');
+  if (valid) return;
+  throw new UserError(
+    `netImports must map import paths to .net source text ({ "common.net": "..." }), got ` +
+      `${JSON.stringify(imports)?.slice(0, 80)}.`,
+  );
+}
+
+/** Returns the loaded files other than `root`, by path relative to the root's folder. */
+function importedFiles(root: string, sources: ReadonlyMap<string, string>) {
+  const folder = root.replace(/\\/g, '/').replace(/[^/]*$/, '');
+  const files: Record<string, string> = {};
+  for (const [path, text] of sources) {
+    if (path === root) continue;
+    if (!path.startsWith(folder) || path.slice(folder.length).split('/').includes('..')) {
+      throw new UserError(
+        `The network ${root} imports '${path}', which lies outside its folder '${folder}'. An ` +
+          'experiment folder stores the imports beside the network under the same relative ' +
+          'names, so move the imported file into that folder or below it.',
+      );
+    }
+    files[path.slice(folder.length)] = text;
+  }
+  return files;
 }
 
 function readNetFile(path: string | undefined): string {
@@ -62,8 +127,9 @@ function readNetFile(path: string | undefined): string {
     throw new UserError('A .net network needs netFile (a path) or netSource (the source text).');
   }
   try {
-    return readFileSync(path, 'utf8');
+    return nodeFs(`Reading the .net file '${path}'`).readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof UserError) throw error;
     throw new UserError(`Cannot read the .net file '${path}': ${(error as Error).message}.`);
   }
 }
@@ -71,7 +137,11 @@ function readNetFile(path: string | undefined): string {
 /** Resolves a model's `network` argument. Throws a UserError for an unusable one. */
 export function resolveNetwork(spec: NetworkSpec): ResolvedNetwork {
   if (spec instanceof NetworkConfig) {
-    return { toGraph: (batchSize) => spec.toGraph({ batchSize }), toJSON: () => spec.toJSON() };
+    return {
+      toGraph: (batchSize) => spec.toGraph({ batchSize }),
+      toJSON: () => spec.toJSON(),
+      imports: () => ({}),
+    };
   }
   if (spec === null || typeof spec !== 'object') {
     throw new UserError(

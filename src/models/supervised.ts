@@ -375,6 +375,10 @@ export class SupervisedModel extends Model {
     return this.network.source;
   }
 
+  override networkImports(): Record<string, string> {
+    return this.network.imports();
+  }
+
   release(): void {
     this.programs = undefined;
   }

@@ -1,17 +1,20 @@
 // Writes a file so that a crash or a kill never leaves a partly written file under its name:
 // the bytes go to a temporary file in the same folder, are flushed to disk, and the file is
-// then renamed over the target, which POSIX file systems do atomically.
+// then renamed over the target, which POSIX file systems do atomically. Node only: the modules
+// come from node-builtins.ts, so importing this file does not stop a browser bundle.
 
-import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { nodeCrypto, nodeFsPromises, nodePath } from './node-builtins.js';
+
+const PURPOSE = 'Writing a file on disk';
 
 /** Writes `chunks` to `path` atomically; the temporary file is removed on failure. */
 export async function writeFileAtomic(
   path: string,
   chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
 ): Promise<void> {
-  const suffix = `${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const { open, rename, rm } = nodeFsPromises(PURPOSE);
+  const { basename, dirname, join } = nodePath(PURPOSE);
+  const suffix = `${process.pid}.${nodeCrypto(PURPOSE).randomBytes(4).toString('hex')}.tmp`;
   const temporary = join(dirname(path), `.${basename(path)}.${suffix}`);
   try {
     const handle = await open(temporary, 'wx');

@@ -1,21 +1,18 @@
 // checkpoints/last: the model's weights (model.safetensors), the optimizer's moments and
 // gradient accumulators (optimizer.safetensors) and the trainer's state (trainer.json: epoch,
 // optimizer steps, history, best values, early stopping, RNG seed).
-// The folder is replaced as a whole, so a kill leaves the previous checkpoint or the new one.
+//
+// A kill at any moment leaves one complete checkpoint, the previous or the new one. MapsStorage
+// has no rename, so the new files are first written to last.next/ with trainer.json last (its
+// presence marks last.next/ complete), then copied over last/, then last.next/trainer.json is
+// removed before the rest of last.next/. A reader takes last.next/ while it is complete, else
+// last/. Each file is itself written atomically by the storage.
 
-import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Model } from '../models/model.js';
 import type { EpochRecord } from './callbacks.js';
-import {
-  MAPS_VERSION,
-  readJson,
-  readWeights,
-  replaceFolder,
-  resolveFolder,
-  writeJson,
-  writeWeights,
-} from './maps.js';
+import { encodeWeights, MAPS_VERSION, type Maps } from './maps.js';
+import { joinPath } from './storage.js';
 
 export interface TrainerState {
   mapsVersion: number;
@@ -36,49 +33,102 @@ export interface TrainerState {
   rng: { seed: number; nextEpoch: number };
 }
 
-export async function saveCheckpoint(folder: string, model: Model, state: TrainerState) {
+const STATE_FILE = 'trainer.json';
+/** The files of a checkpoint, trainer.json last because it marks a complete copy. */
+const FILES = ['model.safetensors', 'optimizer.safetensors', STATE_FILE];
+
+/** Writes the checkpoint of `model` and `state` into `folder` (relative to the experiment). */
+export async function saveCheckpoint(
+  maps: Maps,
+  folder: string,
+  model: Model,
+  state: TrainerState,
+) {
   const weights = await model.readState();
-  const shapes = model.stateShapes();
   const optimizer = await model.readOptimizerState();
   const optimizerShapes = new Map(
     [...optimizer.tensors].map(([key, data]) => [key, [data.length]]),
   );
-  await replaceFolder(folder, async (next) => {
-    await writeWeights(join(next, 'model.safetensors'), weights, shapes);
-    await writeWeights(join(next, 'optimizer.safetensors'), optimizer.tensors, optimizerShapes);
-    await writeJson(join(next, 'trainer.json'), { ...state, microSteps: optimizer.microSteps });
-  });
+  const json = { ...state, microSteps: optimizer.microSteps };
+  const contents = [
+    encodeWeights(weights, model.stateShapes()),
+    encodeWeights(optimizer.tensors, optimizerShapes),
+    `${JSON.stringify(json, null, 2)}\n`,
+  ];
+  const { storage } = maps;
+  const next = `${folder}.next`;
+  await settle(maps, folder);
+  for (const [index, name] of FILES.entries()) {
+    await storage.writeFile(joinPath(next, name), contents[index]!);
+  }
+  for (const [index, name] of FILES.entries()) {
+    await storage.writeFile(joinPath(folder, name), contents[index]!);
+  }
+  await storage.remove(joinPath(next, STATE_FILE));
+  await storage.remove(next);
+}
+
+/**
+ * Finishes a copy that a kill interrupted: a complete `<folder>.next` is copied over `folder`,
+ * then removed, so the next save can reuse `<folder>.next`.
+ */
+async function settle(maps: Maps, folder: string): Promise<void> {
+  const { storage } = maps;
+  const next = `${folder}.next`;
+  if (await storage.exists(joinPath(next, STATE_FILE))) {
+    for (const name of FILES) {
+      await storage.writeFile(joinPath(folder, name), await storage.readFile(joinPath(next, name)));
+    }
+    await storage.remove(joinPath(next, STATE_FILE));
+  }
+  await storage.remove(next);
+}
+
+/**
+ * Returns the folder holding the last complete checkpoint: `<folder>.next` while a copy is
+ * unfinished, else `folder`, else `<folder>.old` (where earlier versions left the previous
+ * checkpoint after a crash between two renames); undefined when there is none.
+ */
+export async function resolveCheckpoint(maps: Maps, folder: string): Promise<string | undefined> {
+  for (const candidate of [`${folder}.next`, folder, `${folder}.old`]) {
+    if (await maps.storage.exists(joinPath(candidate, STATE_FILE))) return candidate;
+  }
+  return undefined;
 }
 
 /** Loads the checkpoint into `model` (compiled) and returns the trainer state. */
-export async function loadCheckpoint(folder: string, model: Model): Promise<TrainerState> {
-  const found = await resolveFolder(folder);
+export async function loadCheckpoint(
+  maps: Maps,
+  folder: string,
+  model: Model,
+): Promise<TrainerState> {
+  const found = await resolveCheckpoint(maps, folder);
   if (!found) {
     throw new UserError(
-      `No checkpoint in '${folder}'. Train with checkpoints first, or start without resume.`,
+      `No checkpoint in ${maps.describe(folder)}. Train with checkpoints first, or start ` +
+        'without resume.',
     );
   }
-  const path = join(found, 'trainer.json');
-  const state = (await readJson(path)) as TrainerState;
+  const path = joinPath(found, STATE_FILE);
+  const state = (await maps.readJson(path)) as TrainerState;
   if (state?.mapsVersion !== MAPS_VERSION) {
     throw new UserError(
-      `'${path}' has mapsVersion ${JSON.stringify(state?.mapsVersion)}; this version reads ` +
-        `${MAPS_VERSION}. Resume with the version that wrote it, or train again.`,
+      `${maps.describe(path)} has mapsVersion ${JSON.stringify(state?.mapsVersion)}; this ` +
+        `version reads ${MAPS_VERSION}. Resume with the version that wrote it, or train again.`,
     );
   }
-  const weights = await readWeights(join(found, 'model.safetensors'));
-  const shapes = model.stateShapes();
-  for (const name of shapes.keys()) {
+  const weightsPath = joinPath(found, 'model.safetensors');
+  const weights = await maps.readWeights(weightsPath);
+  for (const name of model.stateShapes().keys()) {
     if (!weights.has(name)) {
       throw new UserError(
-        `'${join(found, 'model.safetensors')}' lacks '${name}'; the checkpoint belongs to ` +
-          `another network. Resume with the experiment's own network.`,
+        `${maps.describe(weightsPath)} lacks '${name}'; the checkpoint belongs to another ` +
+          "network. Resume with the experiment's own network.",
       );
     }
   }
   model.writeState(weights);
-  const optimizerPath = join(found, 'optimizer.safetensors');
-  const tensors = await readWeights(optimizerPath);
+  const tensors = await maps.readWeights(joinPath(found, 'optimizer.safetensors'));
   model.writeOptimizerState({
     steps: state.steps,
     microSteps: state.microSteps ?? state.steps,

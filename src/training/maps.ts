@@ -1,77 +1,97 @@
 // The experiment folder (ClinicaDL's MAPS): experiment.json, the network source, and per split
-// training.tsv, best-<metric>/model.safetensors, checkpoints/last/ and <set>/ results. Every
-// file is written atomically (temporary name, then rename).
+// training.tsv, best-<metric>/model.safetensors, checkpoints/last/ and <set>/ results. Files
+// are read and written through a MapsStorage, so the folder can be on disk (Node) or in memory
+// (browsers). Paths are relative to the folder's root.
 
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from './atomic-write.js';
 import { decodeSafetensors, encodeSafetensors, type NamedTensor } from './safetensors.js';
+import { joinPath, type MapsStorage } from './storage.js';
 
 /** Version of the folder layout; readers reject other versions. */
 export const MAPS_VERSION = 1;
 
-const encoder = new TextEncoder();
-
-export async function writeText(path: string, text: string): Promise<void> {
-  await writeFileAtomic(path, [encoder.encode(text)]);
-}
-
-export async function writeJson(path: string, json: unknown): Promise<void> {
-  await writeText(path, `${JSON.stringify(json, null, 2)}\n`);
-}
-
-export async function readJson(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UserError(`Cannot read '${path}': ${(error as Error).message}.`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UserError(`'${path}' is not valid JSON (${(error as Error).message}).`);
-  }
-}
-
-export async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
+const decoder = new TextDecoder();
 
 export class Maps {
-  constructor(readonly root: string) {}
+  /**
+   * @param storage the folder's files
+   * @param name names the folder in messages (its path on disk, or 'the experiment folder')
+   */
+  constructor(
+    readonly storage: MapsStorage,
+    readonly name: string,
+  ) {}
 
-  get experimentPath(): string {
-    return join(this.root, 'experiment.json');
-  }
+  readonly experimentPath = 'experiment.json';
 
   split(k: number): string {
-    return join(this.root, `split-${k}`);
+    return `split-${k}`;
   }
 
   best(k: number, metric: string): string {
-    return join(this.split(k), `best-${metric}`);
+    return joinPath(this.split(k), `best-${metric}`);
   }
 
   checkpoint(k: number): string {
-    return join(this.split(k), 'checkpoints', 'last');
+    return joinPath(this.split(k), 'checkpoints', 'last');
+  }
+
+  /** Names `path` in messages: the folder's name followed by the relative path. */
+  describe(path: string): string {
+    return `'${joinPath(this.name, path)}'`;
+  }
+
+  async writeText(path: string, text: string): Promise<void> {
+    await this.storage.writeFile(path, text);
+  }
+
+  async writeJson(path: string, json: unknown): Promise<void> {
+    await this.writeText(path, `${JSON.stringify(json, null, 2)}\n`);
+  }
+
+  async readJson(path: string): Promise<unknown> {
+    const text = decoder.decode(await this.read(path));
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new UserError(
+        `${this.describe(path)} is not valid JSON (${(error as Error).message}).`,
+      );
+    }
+  }
+
+  async writeWeights(
+    path: string,
+    state: Map<string, Float32Array>,
+    shapes: Map<string, number[]>,
+  ): Promise<void> {
+    await this.storage.writeFile(path, encodeWeights(state, shapes));
+  }
+
+  async readWeights(path: string): Promise<Map<string, Float32Array>> {
+    return decodeWeights(await this.read(path), joinPath(this.name, path));
   }
 
   /** Reads experiment.json, rejecting a folder written with another layout version. */
   async readExperiment(): Promise<Record<string, unknown>> {
-    const json = (await readJson(this.experimentPath)) as Record<string, unknown>;
+    const json = (await this.readJson(this.experimentPath)) as Record<string, unknown>;
     if (json?.mapsVersion !== MAPS_VERSION) {
       throw new UserError(
-        `'${this.experimentPath}' has mapsVersion ${JSON.stringify(json?.mapsVersion)}, but this ` +
-          `version of clinicadl-webgpu reads version ${MAPS_VERSION}. Train again into a new ` +
-          `folder, or use the clinicadl-webgpu version that wrote it.`,
+        `${this.describe(this.experimentPath)} has mapsVersion ` +
+          `${JSON.stringify(json?.mapsVersion)}, but this version of clinicadl-webgpu reads ` +
+          `version ${MAPS_VERSION}. Train again into a new folder, or use the ` +
+          'clinicadl-webgpu version that wrote it.',
       );
     }
     return json;
+  }
+
+  private async read(path: string): Promise<Uint8Array> {
+    try {
+      return await this.storage.readFile(path);
+    } catch (error) {
+      throw new UserError(`Cannot read ${this.describe(path)}: ${(error as Error).message}`);
+    }
   }
 }
 
@@ -87,50 +107,18 @@ export function encodeWeights(
   return encodeSafetensors(tensors);
 }
 
-export async function writeWeights(
-  path: string,
-  state: Map<string, Float32Array>,
-  shapes: Map<string, number[]>,
-): Promise<void> {
-  await writeFileAtomic(path, [encodeWeights(state, shapes)]);
-}
-
-export async function readWeights(path: string): Promise<Map<string, Float32Array>> {
-  const bytes = await readFile(path).catch((error: Error) => {
-    throw new UserError(`Cannot read the weights '${path}': ${error.message}.`);
-  });
+/** Decodes f32 safetensors weights by state_dict name; `source` names the file in errors. */
+export function decodeWeights(bytes: Uint8Array, source: string): Map<string, Float32Array> {
   const state = new Map<string, Float32Array>();
-  for (const [name, tensor] of decodeSafetensors(bytes, path).tensors) {
+  for (const [name, tensor] of decodeSafetensors(bytes, source).tensors) {
     if (tensor.dtype !== 'F32') {
-      throw new UserError(`'${path}': tensor '${name}' is ${tensor.dtype}; expected F32 weights.`);
+      throw new UserError(
+        `'${source}': tensor '${name}' is ${tensor.dtype}; expected F32 weights.`,
+      );
     }
     state.set(name, tensor.data as Float32Array);
   }
   return state;
-}
-
-/**
- * Replaces the folder `path` by one that `fill` writes: a crash leaves either the old folder,
- * the new one, or (between the two renames) the old one under `<path>.old`, which
- * `resolveFolder` finds.
- */
-export async function replaceFolder(path: string, fill: (folder: string) => Promise<void>) {
-  const next = `${path}.next`;
-  const old = `${path}.old`;
-  await rm(next, { recursive: true, force: true });
-  await mkdir(next, { recursive: true });
-  await fill(next);
-  await rm(old, { recursive: true, force: true });
-  if (await exists(path)) await rename(path, old);
-  await rename(next, path);
-  await rm(old, { recursive: true, force: true });
-}
-
-/** Finds the folder replaceFolder last completed: `path`, or `<path>.old` after a crash. */
-export async function resolveFolder(path: string): Promise<string | undefined> {
-  if (await exists(path)) return path;
-  if (await exists(`${path}.old`)) return `${path}.old`;
-  return undefined;
 }
 
 /** Formats one TSV row; numbers keep full precision. */

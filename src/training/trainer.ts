@@ -1,9 +1,10 @@
 // The generic Trainer: epochs over a BatchSource, validation every N epochs with metrics,
 // best-model selection, early stopping, checkpoints and resume, written to an experiment folder
 // (experiment.json, split-<k>/training.tsv, best-<metric>/, checkpoints/last/, <set>/).
+// It has no Node imports: the folder is a MapsStorage, on disk in Node (a path) or in memory
+// in browsers (memoryStorage() from storage.ts, saved with toZip()).
 
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import packageJson from '../../package.json' with { type: 'json' };
 import type { BatchSource } from '../data/batch.js';
 import { UserError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -15,24 +16,27 @@ import { describeAdapter } from '../runtime/device.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { LrSchedule, scheduleConfig } from '../optim/schedules.js';
 import type { Callback, EpochRecord } from './callbacks.js';
-import { loadCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
 import {
-  MAPS_VERSION,
-  Maps,
-  readWeights,
-  tsvRow,
-  writeJson,
-  writeText,
-  writeWeights,
-} from './maps.js';
+  loadCheckpoint,
+  resolveCheckpoint,
+  saveCheckpoint,
+  type TrainerState,
+} from './checkpoint.js';
+import { MAPS_VERSION, Maps } from './maps.js';
 import { collectResults, computeMetrics, metricMode } from './metrics.js';
+import { historyTsv, predictionsTsv } from './results.js';
+import { nodeStorage } from './storage-node.js';
+import { joinPath, type MapsStorage } from './storage.js';
 import { trainerConfig, type TrainerConfig } from './trainer-config.js';
 
 const log = createLogger('trainer');
 
 export interface TrainerOptions {
-  /** The experiment folder. */
-  maps: string;
+  /**
+   * The experiment folder: a path (Node, written through nodeStorage) or a MapsStorage such as
+   * memoryStorage() in browsers.
+   */
+  maps: string | MapsStorage;
   model: Model;
   gpu: Gpu;
   config?: Partial<TrainerConfig>;
@@ -52,9 +56,22 @@ export interface TrainOptions {
   resume?: boolean;
 }
 
-const PACKAGE_VERSION = await readFile(new URL('../../package.json', import.meta.url), 'utf8')
-  .then((text) => (JSON.parse(text) as { version: string }).version)
-  .catch(() => 'unknown');
+/** Opens the experiment folder `maps` names, a path on disk or a storage. */
+function openMaps(maps: string | MapsStorage): Maps {
+  if (typeof maps === 'string') return new Maps(nodeStorage(maps), maps);
+  return new Maps(maps, 'the experiment folder');
+}
+
+/** Versions recorded in experiment.json: the package, and Node or the browser's user agent. */
+function runtimeVersions(): Record<string, string> {
+  const versions: Record<string, string> = { clinicadlWebgpu: packageJson.version };
+  if (typeof process !== 'undefined' && process.versions?.node) {
+    versions.node = process.versions.node;
+  } else if (typeof navigator !== 'undefined') {
+    versions.userAgent = navigator.userAgent;
+  }
+  return versions;
+}
 
 export class Trainer {
   readonly maps: Maps;
@@ -67,7 +84,7 @@ export class Trainer {
   readonly data: unknown;
 
   constructor(options: TrainerOptions) {
-    this.maps = new Maps(options.maps);
+    this.maps = openMaps(options.maps);
     this.model = options.model;
     this.gpu = options.gpu;
     this.config = trainerConfig(options.config ?? {});
@@ -92,34 +109,39 @@ export class Trainer {
     }
   }
 
-  /** Rebuilds a Trainer from an experiment folder's experiment.json. */
+  /** Rebuilds a Trainer from an experiment folder's experiment.json (a path or a storage). */
   static async fromMaps(
-    path: string,
+    maps: string | MapsStorage,
     gpu: Gpu,
     options: { customLosses?: CustomLoss[]; callbacks?: Callback[] } = {},
   ): Promise<Trainer> {
-    const experiment = await new Maps(path).readExperiment();
+    const experiment = await openMaps(maps).readExperiment();
     const model = modelFromJSON(experiment.model, options.customLosses);
     const config = experiment.trainer as Partial<TrainerConfig>;
     const { callbacks } = options;
-    return new Trainer({ maps: path, model, gpu, config, callbacks, data: experiment.data });
+    return new Trainer({ maps, model, gpu, config, callbacks, data: experiment.data });
   }
 
+  /**
+   * Writes experiment.json and the network: networks/<name>.net with every file it imports
+   * under the same relative names, or networks/<name>.json for a network config.
+   */
   private async writeExperiment(): Promise<void> {
-    await mkdir(this.maps.root, { recursive: true });
     const source = this.model.networkSource();
     const networkName = String(
       (this.model.toJSON().network as { name?: string })?.name ?? 'network',
     );
-    await mkdir(join(this.maps.root, 'networks'), { recursive: true });
-    const networkFile = join('networks', source ? `${networkName}.net` : `${networkName}.json`);
-    await writeText(
-      join(this.maps.root, networkFile),
+    const networkFile = joinPath('networks', source ? `${networkName}.net` : `${networkName}.json`);
+    for (const [path, text] of Object.entries(this.model.networkImports())) {
+      await this.maps.writeText(joinPath('networks', path), text);
+    }
+    await this.maps.writeText(
+      networkFile,
       source ?? `${JSON.stringify(this.model.toJSON().network, null, 2)}\n`,
     );
-    await writeJson(this.maps.experimentPath, {
+    await this.maps.writeJson(this.maps.experimentPath, {
       mapsVersion: MAPS_VERSION,
-      versions: { clinicadlWebgpu: PACKAGE_VERSION, node: process.versions.node },
+      versions: runtimeVersions(),
       adapter: describeAdapter(this.gpu.adapterInfo),
       seed: this.config.seed,
       model: this.model.toJSON(),
@@ -190,12 +212,11 @@ export class Trainer {
     };
     if (options.resume) {
       await this.maps.readExperiment();
-      state = await loadCheckpoint(this.maps.checkpoint(split), this.model);
+      state = await loadCheckpoint(this.maps, this.maps.checkpoint(split), this.model);
       if (this.schedule && state.schedule) this.schedule.restore(state.schedule);
     } else {
       await this.writeExperiment();
     }
-    await mkdir(this.maps.split(split), { recursive: true });
     return state;
   }
 
@@ -219,7 +240,7 @@ export class Trainer {
     const stop = this.checkEarlyStopping(record, state);
     const last = stop || record.epoch === this.config.epochs - 1;
     if (last || (record.epoch + 1) % this.config.checkpointInterval === 0) {
-      await saveCheckpoint(this.maps.checkpoint(split), this.model, state);
+      await saveCheckpoint(this.maps, this.maps.checkpoint(split), this.model, state);
     }
     return stop;
   }
@@ -281,13 +302,15 @@ export class Trainer {
       if (value === undefined || !this.improved(metric, value, state.best[metric])) continue;
       state.best[metric] = value;
       const folder = this.maps.best(split, metric);
-      await mkdir(folder, { recursive: true });
-      await writeWeights(
-        join(folder, 'model.safetensors'),
+      await this.maps.writeWeights(
+        joinPath(folder, 'model.safetensors'),
         await this.model.readState(),
         this.model.stateShapes(),
       );
-      await writeJson(join(folder, 'metrics.json'), { epoch: record.epoch, ...record.validation });
+      await this.maps.writeJson(joinPath(folder, 'metrics.json'), {
+        epoch: record.epoch,
+        ...record.validation,
+      });
     }
   }
 
@@ -306,21 +329,8 @@ export class Trainer {
   }
 
   private async writeHistory(split: number, history: readonly EpochRecord[]) {
-    const trainNames = Object.keys(history[0]?.train ?? {});
-    const header = ['epoch', ...trainNames.map((name) => `train_${name}`)];
-    header.push(...this.config.metrics.map((name) => `validation_${name}`), 'lr_factor');
-    header.push('seconds', 'samples_per_second');
-    const rows = history.map((record) =>
-      tsvRow([
-        record.epoch,
-        ...trainNames.map((name) => record.train[name] ?? ''),
-        ...this.config.metrics.map((name) => record.validation[name] ?? ''),
-        record.lrFactor,
-        record.seconds.toFixed(3),
-        record.samplesPerSecond.toFixed(2),
-      ]),
-    );
-    await writeText(join(this.maps.split(split), 'training.tsv'), tsvRow(header) + rows.join(''));
+    const text = historyTsv(history, this.config.metrics);
+    await this.maps.writeText(joinPath(this.maps.split(split), 'training.tsv'), text);
   }
 
   /**
@@ -336,47 +346,19 @@ export class Trainer {
     const checkpoint = options.checkpoint ?? `best-${this.config.selection[0] ?? 'loss'}`;
     const folder =
       checkpoint === 'last'
-        ? this.maps.checkpoint(split)
-        : join(this.maps.split(split), checkpoint);
+        ? await resolveCheckpoint(this.maps, this.maps.checkpoint(split))
+        : joinPath(this.maps.split(split), checkpoint);
+    if (folder === undefined) {
+      throw new UserError(
+        `No checkpoint in ${this.maps.describe(this.maps.checkpoint(split))}; train first.`,
+      );
+    }
     await this.model.compile(this.compileTarget());
-    this.model.writeState(await readWeights(join(folder, 'model.safetensors')));
+    this.model.writeState(await this.maps.readWeights(joinPath(folder, 'model.safetensors')));
     const { evaluated, metrics } = await this.evaluateSource(source);
-    const out = join(this.maps.split(split), set);
-    await mkdir(out, { recursive: true });
-    await writeText(join(out, 'predictions.tsv'), predictionsTsv(evaluated));
-    await writeJson(join(out, 'metrics.json'), { checkpoint, ...metrics });
+    const out = joinPath(this.maps.split(split), set);
+    await this.maps.writeText(joinPath(out, 'predictions.tsv'), predictionsTsv(evaluated));
+    await this.maps.writeJson(joinPath(out, 'metrics.json'), { checkpoint, ...metrics });
     return metrics;
   }
-}
-
-/** Formats one row per sample: ids, per-sample losses, and the outputs if at most 16. */
-function predictionsTsv(evaluated: readonly EvaluatedBatch[]): string {
-  const first = evaluated[0];
-  if (!first) return tsvRow(['participant_id', 'session_id']);
-  const lossNames = Object.keys(first.losses);
-  const perRow = first.output.length / first.batch.size;
-  const outputs = perRow <= 16 ? Array.from({ length: perRow }, (_, i) => `output_${i}`) : [];
-  const header = [
-    'participant_id',
-    'session_id',
-    'index',
-    ...lossNames.map((n) => `loss_${n}`),
-    ...outputs,
-  ];
-  let text = tsvRow(header);
-  for (const { batch, output, losses } of evaluated) {
-    for (let row = 0; row < batch.size; row++) {
-      const id = batch.ids[row]!;
-      const values =
-        outputs.length > 0 ? [...output.subarray(row * perRow, (row + 1) * perRow)] : [];
-      text += tsvRow([
-        id.participant_id,
-        id.session_id,
-        id.index ?? '',
-        ...lossNames.map((name) => losses[name]![row]!),
-        ...values,
-      ]);
-    }
-  }
-  return text;
 }

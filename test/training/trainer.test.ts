@@ -9,7 +9,7 @@ import type { BatchSource } from '../../src/data/batch.js';
 import { AdamConfig } from '../../src/optim/optimizers.js';
 import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
 import { ProgressCallback, type EpochRecord } from '../../src/training/callbacks.js';
-import { readWeights } from '../../src/training/maps.js';
+import { readWeights } from '../../src/training/storage-node.js';
 import { Trainer } from '../../src/training/trainer.js';
 import { CNN, patchSource, readPatches, type Patches } from '../models/patches.js';
 import { CONFIG, killTestModel as model } from './kill-setup.js';
