@@ -13,6 +13,6 @@ describe('experiment loader bundle', () => {
       logLevel: 'silent',
     });
     assert.deepEqual(result.errors, []);
-    assert.ok(result.outputFiles.some((file) => file.path.endsWith('index.js')));
+    assert.ok((result.outputFiles ?? []).some((file) => file.path.endsWith('index.js')));
   });
 });
