@@ -1,7 +1,8 @@
 // Convolution forward as an implicit GEMM, one GEMM per group z (no im2col buffer):
 // M = GROUP_OUT output channels, N = batch x output voxels, K = GROUP_IN x kernel volume.
 // A is the weight, B the input gathered through the kernel window, zero in the padding.
-// Concatenated with conv_geometry.wgsl, matmul_epilogue.wgsl and matmul_tile.wgsl.
+// Concatenated with conv_geometry.wgsl, matmul_epilogue.wgsl, conv_epilogue_*.wgsl (which
+// defines `finish`) and matmul_tile.wgsl.
 
 // Input x: [N, IN_CHANNELS, IN_D, IN_H, IN_W].
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -22,7 +23,7 @@ fn k_context(k: u32) -> KContext {
 }
 
 fn load_a(z: u32, m: u32, kc: KContext) -> f32 {
-  return weight[(z * GROUP_OUT + m) * GEMM_K + kc.k];
+  return weight[(OUT_CHANNEL_BASE + z * GROUP_OUT + m) * GEMM_K + kc.k];
 }
 
 // n = batch x output voxel: the window origin in padded input coordinates.
@@ -44,6 +45,7 @@ fn load_b(column: BColumn, kc: KContext) -> f32 {
 fn store_c(z: u32, split: u32, m: u32, n: u32, value: f32) {
   let channel = z * GROUP_OUT + m;
   var v = value;
-  if (HAS_BIAS) { v += bias[channel]; }
-  y[((n / OUT_VOXELS) * OUT_CHANNELS + channel) * OUT_VOXELS + n % OUT_VOXELS] = activate(v);
+  if (HAS_BIAS) { v += bias[OUT_CHANNEL_BASE + channel]; }
+  let index = ((n / OUT_VOXELS) * OUT_CHANNELS + channel) * OUT_VOXELS + n % OUT_VOXELS;
+  y[index] = finish(v, channel, index);
 }

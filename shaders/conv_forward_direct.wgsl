@@ -5,7 +5,7 @@
 // and kernel tap it loads M_BLOCK weights and W_RUN inputs (fewer with unit stride along w)
 // for M_BLOCK x W_RUN multiply-adds. The sums run in a fixed order (channel, kd, kh, kw),
 // then the bias is added and the activation applied.
-// Concatenated with conv_geometry.wgsl and matmul_epilogue.wgsl.
+// Concatenated with conv_geometry.wgsl, matmul_epilogue.wgsl and conv_epilogue_*.wgsl.
 
 // Input x: [N, IN_CHANNELS, IN_D, IN_H, IN_W].
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -37,7 +37,8 @@ fn weight_index(m: u32, c: u32, kd: u32, kh: u32, kw: u32) -> u32 {
     let flipped = flipped_row * KERNEL_W + KERNEL_W - 1u - kw;
     return ((group * GROUP_IN + c) * GROUP_OUT + m % GROUP_OUT) * KERNEL_VOLUME + flipped;
   }
-  return ((m * GROUP_IN + c) * KERNEL_D + kd) * KERNEL_H * KERNEL_W + kh * KERNEL_W + kw;
+  let row = m + OUT_CHANNEL_BASE;
+  return ((row * GROUP_IN + c) * KERNEL_D + kd) * KERNEL_H * KERNEL_W + kh * KERNEL_W + kw;
 }
 
 // 64 threads: neighbouring threads own neighbouring runs of one row, so their loads of x and
@@ -105,10 +106,11 @@ fn main(
 
   for (var m = 0u; m < M_BLOCK; m++) {
     var shift = 0.0;
-    if (HAS_BIAS) { shift = bias[m0 + m]; }
+    if (HAS_BIAS) { shift = bias[OUT_CHANNEL_BASE + m0 + m]; }
     let y_row = (((b * OUT_CHANNELS + m0 + m) * OUT_D + od) * OUT_H + oh) * OUT_W;
     for (var r = 0u; r < W_RUN; r++) {
-      if (ow0 + r < OUT_W) { y[y_row + ow0 + r] = activate(acc[m * W_RUN + r] + shift); }
+      let index = y_row + ow0 + r;
+      if (ow0 + r < OUT_W) { y[index] = finish(acc[m * W_RUN + r] + shift, m0 + m, index); }
     }
   }
 }

@@ -4,6 +4,8 @@
 
 import { WGSL_LINEAR_WORKGROUP } from '../runtime/index.js';
 import directSource from '../../shaders/conv_forward_direct.wgsl';
+import fusedEpilogueSource from '../../shaders/conv_epilogue_fused.wgsl';
+import plainEpilogueSource from '../../shaders/conv_epilogue_plain.wgsl';
 import forwardSource from '../../shaders/conv_forward.wgsl';
 import geometrySource from '../../shaders/conv_geometry.wgsl';
 import { checkTensor } from './common.js';
@@ -20,7 +22,8 @@ import {
 } from './matmul-tile.js';
 import type { Conv3d } from './conv.js';
 import type { Epilogue, KernelPlan } from './plan.js';
-import { specialize, wgslNumber } from './template.js';
+import type { BindingKind } from '../runtime/index.js';
+import { specialize, wgslNumber, type TemplateValue } from './template.js';
 
 /** The forward kernel: 'gemm' (implicit GEMM) or 'direct' (conv_forward_direct.wgsl). */
 export type ConvForwardAlgorithm = 'gemm' | 'direct';
@@ -39,7 +42,8 @@ const DIRECT_W_RUN = 8;
 
 /**
  * Plans y = activation(conv(x, weight) + bias). Bindings: x, weight, bias ([outChannels]; any
- * buffer when the epilogue has no bias), y. `tile` overrides the tile that chooseTile picks
+ * buffer when the epilogue has no bias), y, and four more when the epilogue folds a norm or
+ * residual (see foldedEpilogue). `tile` overrides the tile that chooseTile picks
  * and `algorithm` the kernel (default: 'direct' for short reductions without a tile).
  */
 export function planConvForward(
@@ -66,21 +70,24 @@ export function planConvForward(
     k: (conv.inChannels / conv.groups) * volume(conv.kernel),
   };
   const { constants, workgroups } = tileConstants(shape, tile ?? chooseTile(shape, limits));
-  const source = gemmSource('conv_forward', [forwardSource, geometrySource, epilogueSource], {
+  const folded = foldedEpilogue(epilogue);
+  const parts = [forwardSource, geometrySource, epilogueSource, folded.source];
+  const source = gemmSource('conv_forward', parts, {
     ...constants,
     ...convConstants(conv),
     ...epilogueConstants(epilogue),
+    ...folded.constants,
   });
   const biasElements = epilogue.bias ? conv.outChannels : 0;
   return {
     spec: {
       name: `conv${conv.spatialDims}d_forward`,
       source,
-      bindings: ['read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
+      bindings: [...FORWARD_BINDINGS, ...folded.bindings],
     },
     workgroups,
     flops: convFlops(conv),
-    bytes: 4 * (sizes.input + sizes.weight + sizes.output + biasElements),
+    bytes: 4 * (sizes.input + sizes.weight + sizes.output + biasElements) + folded.bytes(conv),
   };
 }
 
@@ -101,10 +108,12 @@ export function planDirectForward(
   const threads =
     conv.batch * (conv.outChannels / block) * outD * outH * Math.ceil(outW / DIRECT_W_RUN);
   const u32 = (value: number) => wgslNumber(value, 'u32');
-  const parts = [directSource, geometrySource, epilogueSource, WGSL_LINEAR_WORKGROUP];
+  const folded = foldedEpilogue(epilogue);
+  const parts = [directSource, geometrySource, epilogueSource, folded.source, WGSL_LINEAR_WORKGROUP];
   const source = specialize(name, parts.join('\n'), {
     ...convConstants(conv),
     ...epilogueConstants(epilogue),
+    ...folded.constants,
     M_BLOCK: u32(block),
     W_RUN: u32(DIRECT_W_RUN),
     THREADS: u32(threads),
@@ -112,13 +121,39 @@ export function planDirectForward(
   });
   const biasElements = epilogue.bias ? conv.outChannels : 0;
   return {
-    spec: {
-      name,
-      source,
-      bindings: ['read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
-    },
+    spec: { name, source, bindings: [...FORWARD_BINDINGS, ...folded.bindings] },
     workgroups: Math.ceil(threads / 64),
     flops: convFlops(conv),
-    bytes: 4 * (sizes.input + sizes.weight + sizes.output + biasElements),
+    bytes: 4 * (sizes.input + sizes.weight + sizes.output + biasElements) + folded.bytes(conv),
   };
+}
+
+const FORWARD_BINDINGS: BindingKind[] = [
+  'read-only-storage',
+  'read-only-storage',
+  'read-only-storage',
+  'storage',
+];
+
+/**
+ * The end of the epilogue: the activation alone, or with an eval-mode batch norm and a
+ * residual folded in (conv_epilogue_fused.wgsl), which adds four bindings after y: the norm's
+ * statistics, its weight and bias, and the residual (any buffers where unread).
+ */
+function foldedEpilogue(epilogue: Epilogue) {
+  const norm = epilogue.norm ?? 'none';
+  const residual = epilogue.residual === true;
+  if (norm === 'none' && !residual) {
+    return { source: plainEpilogueSource, constants: {}, bindings: [], bytes: () => 0 };
+  }
+  const constants: Record<string, TemplateValue> = {
+    HAS_NORM: norm !== 'none',
+    NORM_AFFINE: norm === 'affine',
+    HAS_RESIDUAL: residual,
+  };
+  const bindings: BindingKind[] = new Array(4).fill('read-only-storage');
+  const bytes = (conv: Conv3d) =>
+    4 * ((norm === 'none' ? 0 : 3 + (norm === 'affine' ? 2 : 0)) * conv.outChannels) +
+    (residual ? 4 * convTensorSizes(conv).output : 0);
+  return { source: fusedEpilogueSource, constants, bindings, bytes };
 }

@@ -7,14 +7,21 @@
 // (whose gradients read the output anyway).
 
 import type { Graph, Node, Value } from '../graph/ir.js';
+import type { Operand } from './lower.js';
 import type { Activation } from './plan.js';
 
 export interface FusedActivation {
   activation: Activation;
   /** leakyRelu's slope. */
   parameter?: number;
-  /** The activation node, which the producer's kernel replaces. */
+  /** The last fused node, whose output the producer's kernel writes. */
   node: Node;
+  /** An eval-mode batch norm folded into a convolution: with or without weight and bias. */
+  norm?: 'plain' | 'affine';
+  /** The other addend of a residual addition folded into a convolution. */
+  residual?: Value;
+  /** Bound after the output when norm or residual is set: stats, weight, bias, residual. */
+  operands?: Operand[];
 }
 
 const PRODUCERS = new Set(['conv', 'convTranspose', 'linear']);

@@ -34,27 +34,33 @@ function convGeometry(input: Shape, weight: Shape, attrs: ConvAttrs): ConvGeomet
   };
 }
 
-/** The epilogue of a producer node and the value its kernel writes (fused or not). */
+/**
+ * The epilogue of a producer node, the value its kernel writes (fused or not), and the
+ * operands bound after it when a norm or residual is folded in (see fuse.ts).
+ */
 function epilogue(node: Node, context: LowerContext, bias: Value | undefined) {
   const fused = context.fusedActivation(node);
   const settings: Epilogue = { bias: bias !== undefined };
   if (fused) {
     settings.activation = fused.activation;
     if (fused.parameter !== undefined) settings.activationParameter = fused.parameter;
+    if (fused.norm !== undefined) settings.norm = fused.norm;
+    if (fused.residual !== undefined) settings.residual = true;
   }
-  return { settings, output: fused ? fused.node.outputs[0]! : node.outputs[0]! };
+  const output = fused ? fused.node.outputs[0]! : node.outputs[0]!;
+  return { settings, output, extra: fused?.operands ?? [] };
 }
 
 registerLowering('conv', (node, context) => {
   const [x, weight, bias] = node.inputs;
-  const { settings, output } = epilogue(node, context, bias);
+  const { settings, output, extra } = epilogue(node, context, bias);
   const plan = planConvForward(
     convGeometry(x!.shape, weight!.shape, node.attrs as ConvAttrs),
     settings,
     context.limits,
   );
   const operands = [value(x!), value(weight!), bias ? value(bias) : UNUSED, value(output)];
-  return [{ plan, operands }];
+  return [{ plan, operands: [...operands, ...extra] }];
 });
 
 registerLowering('convTranspose', (node, context) => {

@@ -25,6 +25,13 @@ export interface Epilogue {
   activation?: Activation;
   /** Slope of leakyRelu for negative inputs (default 0.01), or alpha of elu (default 1). */
   activationParameter?: number;
+  /**
+   * Convolution forward only: an eval-mode batch norm applied after the bias, as
+   * (v - mean) * invstd, then * weight + bias when 'affine'. Default 'none'.
+   */
+  norm?: 'none' | 'plain' | 'affine';
+  /** Convolution forward only: adds a tensor of the output's shape before the activation. */
+  residual?: boolean;
 }
 
 const ACTIVATION_CODES: Record<Activation, number> = {
