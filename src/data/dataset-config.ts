@@ -170,6 +170,11 @@ export const datasetSchema = z.strictObject({
   /** The field a supervised model trains on; it must be a label or a mask. Default none. */
   labelKey: z.string().min(1).optional(),
   transforms: transformsSchema.default({ image: [], extraction: { mode: 'image' }, sample: [] }),
+  /**
+   * Largest image the loader decodes, in bytes of float32 (4 per voxel), checked against each
+   * file's header before its voxels are read; default the NIfTI reader's 2^31 (2 GiB).
+   */
+  maxBytes: z.number().positive().optional(),
 });
 export type DatasetConfig = z.output<typeof datasetSchema>;
 export type DatasetConfigInput = z.input<typeof datasetSchema>;

@@ -10,9 +10,11 @@ import { TensorCache, type CachedSample } from './cache.js';
 import type { Dataset } from './dataset.js';
 import { augmentSample, prepareImage } from './loader-prepare.js';
 import { createRunner, type PipelineRunner } from './loader-runner.js';
+import { identityOrder, sampleSeed, shuffledOrder } from './loader-order.js';
 import { collate, type Sample } from './sample.js';
-import { Xoshiro128 } from './transforms/random.js';
 import type { WorkerPool } from './wasm/pool.js';
+
+export { sampleSeed, shuffledOrder } from './loader-order.js';
 
 const log = createLogger('loader');
 
@@ -72,7 +74,9 @@ export class DataLoader implements BatchSource {
         `Dataset ${dataset.config.tsv} has no rows; a loader needs at least one image.`,
       );
     }
-    const runner = await createRunner(options.workers ?? 0);
+    const runner = await createRunner(options.workers ?? 0, {
+      maxBytes: dataset.config.maxBytes,
+    });
     const cache = options.cacheFolder === undefined ? null : new TensorCache(options.cacheFolder);
     try {
       const first = await prepareImage(
@@ -269,32 +273,4 @@ function checkOptions(options: LoaderOptions): DataLoader['options'] {
   }
   log.debug(`loader settings ${JSON.stringify(settings)}`);
   return settings;
-}
-
-function identityOrder(length: number): number[] {
-  return Array.from({ length }, (_, index) => index);
-}
-
-/** Returns a permutation of 0..length-1 that depends only on `seed` and `epoch` (Fisher-Yates). */
-export function shuffledOrder(length: number, seed: number, epoch: number): number[] {
-  const random = new Xoshiro128(mixSeeds(seed, epoch));
-  const order = identityOrder(length);
-  for (let last = length - 1; last > 0; last--) {
-    const other = random.nextU32() % (last + 1);
-    [order[last], order[other]] = [order[other]!, order[last]!];
-  }
-  return order;
-}
-
-/** Returns the augmentation seed of one sample in one epoch. */
-export function sampleSeed(seed: number, epoch: number, index: number): number {
-  return mixSeeds(mixSeeds(seed, epoch), index);
-}
-
-/** Combines two integers into one 32-bit seed with MurmurHash3's fmix32 finaliser. */
-function mixSeeds(a: number, b: number): number {
-  let z = (Math.imul(a >>> 0, 0x9e3779b1) ^ (b >>> 0)) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
 }

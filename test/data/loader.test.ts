@@ -276,6 +276,30 @@ describe('DataLoader', () => {
     });
   }
 
+  for (const workers of [0, 1]) {
+    it(`limits image size with maxBytes, ${workers} workers`, async () => {
+      const path = (await Dataset.open(config())).records[0]!.paths.image!;
+      const bytes = 4 * (await readNifti(path)).data.length;
+      const withLimit = async (maxBytes: number) => {
+        const dataset = await Dataset.open({ ...config(), maxBytes });
+        const loader = await DataLoader.create(dataset, { batchSize: 2, workers });
+        loaders.push(loader);
+        return loader;
+      };
+      const loader = await withLimit(bytes);
+      assert.equal((await collect(loader, 0, false)).length, 3);
+      await assert.rejects(
+        withLimit(bytes - 4),
+        (error: Error) =>
+          error instanceof UserError &&
+          error.message.startsWith(`Preprocessing ${path} failed: `) &&
+          error.message.includes(`${bytes} bytes as float32, more than`) &&
+          error.message.includes(`${bytes - 4} bytes`) &&
+          error.message.includes('maxBytes'),
+      );
+    });
+  }
+
   it('rejects a fractional epoch', async () => {
     const loader = await open({}, { batchSize: 2 });
     await assert.rejects(collect(loader, 1.5, true), /Epoch 1.5 is invalid/);
