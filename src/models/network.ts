@@ -4,7 +4,7 @@
 // `netImports` needs nothing else, so a model built from it runs in browsers.
 
 import { compileNetFile } from '../dsl/compile.js';
-import { resolveImport, type SourceHost } from '../dsl/modules.js';
+import { resolveImport, type LoadedProgram, type SourceHost } from '../dsl/modules.js';
 import { UserError } from '../errors.js';
 import type { Graph } from '../graph/ir.js';
 import { NetworkConfig } from '../networks/config.js';
@@ -86,7 +86,7 @@ function resolveNet(spec: NetNetwork): ResolvedNetwork {
     source,
     toJSON: () => ({ ...spec }),
     toGraph: (batchSize) => compileNetFile(host, path, { ...options, batchSize }).graph,
-    imports: () => importedFiles(path, program.sources),
+    imports: () => importedFiles(path, program),
   };
 }
 
@@ -104,11 +104,15 @@ function checkImports(imports: unknown): void {
   );
 }
 
-/** Returns the loaded files other than `root`, by path relative to the root's folder. */
-function importedFiles(root: string, sources: ReadonlyMap<string, string>) {
-  const folder = root.replace(/\\/g, '/').replace(/[^/]*$/, '');
+/** Returns the loaded .net files other than `root`, by path relative to the root's folder. */
+function importedFiles(root: string, program: LoadedProgram) {
+  // Imports resolve to normalised paths ('./dsl/' becomes 'dsl/'), so the folder is too.
+  const base = resolveImport(root, '.');
+  const folder = base === '' || base.endsWith('/') ? base : `${base}/`;
   const files: Record<string, string> = {};
-  for (const [path, text] of sources) {
+  // program.sources also holds the --set settings' text, so the parsed files are listed instead.
+  for (const path of program.files.keys()) {
+    const text = program.sources.get(path)!;
     if (path === root) continue;
     if (!path.startsWith(folder) || path.slice(folder.length).split('/').includes('..')) {
       throw new UserError(

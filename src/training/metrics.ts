@@ -3,7 +3,7 @@
 
 import { UserError } from '../errors.js';
 import { closestName } from '../graph/suggest.js';
-import { classificationMetrics, regressionMetrics, rocAuc } from '../metrics/index.js';
+import { classificationMetrics, psnr, regressionMetrics, rocAuc, ssim } from '../metrics/index.js';
 import { dice } from '../metrics/segmentation.js';
 import type { EvaluatedBatch } from '../models/model.js';
 
@@ -17,6 +17,10 @@ export interface EvaluationResults {
   labels: (Float32Array | Int32Array)[] | undefined;
   /** Per-sample losses by loss name. */
   losses: Record<string, number[]>;
+  /** Shape of one output row, without the batch axis ([C, D, H, W] for an image). */
+  rowShape: number[];
+  /** Input image rows, kept only without a label field (a reconstruction model's target). */
+  inputs: Float32Array[] | undefined;
 }
 
 interface MetricDefinition {
@@ -64,6 +68,35 @@ const regression = (key: 'mae' | 'mse' | 'rmse' | 'r2'): MetricDefinition => ({
   },
 });
 
+/**
+ * Returns the target of each output row for image metrics: the label rows when the batches
+ * have labels, else the input images (a reconstruction model's target).
+ */
+function imageTargets(results: EvaluationResults): ArrayLike<number>[] {
+  const targets = results.labels ?? results.inputs;
+  if (!targets) {
+    throw new UserError(
+      'PSNR and SSIM compare the output with the label or, without a label field, with the ' +
+        'input image, and the batches have neither.',
+    );
+  }
+  return targets;
+}
+
+/** Returns the [D, H, W] grid of one channel of an output row, padding missing axes with 1. */
+function channelGrid(rowShape: readonly number[]): { channels: number; grid: number[] } {
+  const [channels = 1, ...spatial] = rowShape;
+  if (spatial.length === 0 || spatial.length > 3) {
+    throw new UserError(
+      `SSIM needs outputs of shape [N, C, D, H, W], [N, C, H, W] or [N, C, L], got rows of ` +
+        `shape [${rowShape.join(', ')}].`,
+    );
+  }
+  return { channels, grid: [...spatial, 1, 1].slice(0, 3) };
+}
+
+const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+
 const METRICS: Record<string, MetricDefinition> = {
   accuracy: classification('accuracy'),
   balancedAccuracy: classification('balancedAccuracy'),
@@ -88,6 +121,43 @@ const METRICS: Record<string, MetricDefinition> = {
   mse: regression('mse'),
   rmse: regression('rmse'),
   r2: regression('r2'),
+  /**
+   * Mean over samples of the PSNR in dB of each output row against its target, with the data
+   * range of that target (max - min).
+   */
+  psnr: {
+    mode: 'max',
+    compute(results) {
+      const targets = imageTargets(results);
+      return mean(results.outputs.map((row, index) => psnr(targets[index]!, row)));
+    },
+  },
+  /**
+   * Mean over samples and channels of the SSIM (Gaussian window of sigma 1.5, side up to 11)
+   * of each output channel against its target, with the data range of that target channel.
+   */
+  ssim: {
+    mode: 'max',
+    compute(results) {
+      const targets = imageTargets(results);
+      const { channels, grid } = channelGrid(results.rowShape);
+      const voxels = grid[0]! * grid[1]! * grid[2]!;
+      const scores = results.outputs.flatMap((row, index) => {
+        const target = Float32Array.from(targets[index]!);
+        if (target.length !== row.length) {
+          throw new UserError(
+            `SSIM needs a target of the output's size: sample ${index} has ${row.length} ` +
+              `output values and ${target.length} target values.`,
+          );
+        }
+        return Array.from({ length: channels }, (_, c) => {
+          const part = (data: Float32Array) => data.subarray(c * voxels, (c + 1) * voxels);
+          return ssim(part(target), part(row), grid);
+        });
+      });
+      return mean(scores);
+    },
+  },
   /** Mean Dice of the foreground (label > 0) against argmax of the output over channels. */
   dice: {
     mode: 'max',
@@ -150,15 +220,35 @@ export function computeMetrics(
   return values;
 }
 
-/** Collects evaluated batches into per-sample rows. */
-export function collectResults(batches: EvaluatedBatch[], labelKey: string | undefined) {
-  const results: EvaluationResults = { outputs: [], labels: labelKey ? [] : undefined, losses: {} };
+/**
+ * Collects evaluated batches into per-sample rows. Without a `labelKey`, the `imageKey` field
+ * is kept as the target of PSNR and SSIM.
+ */
+export function collectResults(
+  batches: EvaluatedBatch[],
+  labelKey: string | undefined,
+  imageKey = 'image',
+) {
+  const results: EvaluationResults = {
+    outputs: [],
+    labels: labelKey ? [] : undefined,
+    losses: {},
+    rowShape: batches[0]?.outputShape.slice(1) ?? [],
+    inputs: labelKey ? undefined : [],
+  };
   for (const evaluated of batches) {
     const { batch, output, outputShape, losses } = evaluated;
     const perRow = output.length / Math.max(1, outputShape[0]!);
     for (let row = 0; row < batch.size; row++) {
       results.outputs.push(output.slice(row * perRow, (row + 1) * perRow));
     }
+    const image = results.inputs ? batch.fields[imageKey] : undefined;
+    if (results.inputs && image instanceof Float32Array) {
+      const perImage = image.length / batch.size;
+      for (let row = 0; row < batch.size; row++) {
+        results.inputs.push(image.subarray(row * perImage, (row + 1) * perImage));
+      }
+    } else results.inputs = undefined;
     const label = labelKey ? batch.fields[labelKey] : undefined;
     if (results.labels && label) {
       const perLabel = label.length / batch.size;

@@ -285,8 +285,8 @@ export class Trainer {
     for await (const batch of source.batches(0, false)) {
       evaluated.push(await this.model.evaluationStep(batch));
     }
-    const labelKey = (this.model.toJSON() as { labelKey?: string }).labelKey;
-    const results = collectResults(evaluated, labelKey);
+    const { labelKey, imageKey } = this.model.toJSON() as { labelKey?: string; imageKey?: string };
+    const results = collectResults(evaluated, labelKey, imageKey);
     return { evaluated, metrics: computeMetrics(this.config.metrics, results) };
   }
 

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { zipExperimentFiles } from '../../src/experiment/files.js';
+import type { Model } from '../../src/models/model.js';
+import {
+  loadCheckpoint,
+  resolveCheckpoint,
+  saveCheckpoint,
+  type TrainerState,
+} from '../../src/training/checkpoint.js';
+import { Maps } from '../../src/training/maps.js';
+import { nodeStorage } from '../../src/training/storage-node.js';
+import { memoryStorage, type MapsStorage } from '../../src/training/storage.js';
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+describe('MapsStorage', () => {
+  let folder: string;
+  before(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'storage-'));
+  });
+  after(async () => {
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  const backends: [string, () => MapsStorage][] = [
+    ['memoryStorage', () => memoryStorage()],
+    ['nodeStorage', () => nodeStorage(join(folder, `root-${Math.random().toString(36)}`))],
+  ];
+  for (const [name, create] of backends) {
+    it(`${name} reads what it wrote`, async () => {
+      const storage = create();
+      assert.deepEqual(await storage.list(), []);
+      await storage.writeFile('split-0/best-loss/metrics.json', '{"loss": 1}');
+      await storage.writeFile('./experiment.json', Uint8Array.of(123, 125));
+      await storage.writeFile('split-0\\training.tsv', 'epoch\n');
+      assert.equal(text(await storage.readFile('split-0/best-loss/metrics.json')), '{"loss": 1}');
+      assert.equal(text(await storage.readFile('experiment.json')), '{}');
+      assert.deepEqual(await storage.list(), [
+        'experiment.json',
+        'split-0/best-loss/metrics.json',
+        'split-0/training.tsv',
+      ]);
+      assert.equal(await storage.exists('split-0'), true);
+      assert.equal(await storage.exists('split-0/best-loss/metrics.json'), true);
+      assert.equal(await storage.exists('split-0/best'), false);
+      await storage.remove('split-0/best-loss');
+      await storage.remove('not-there');
+      assert.deepEqual(await storage.list(), ['experiment.json', 'split-0/training.tsv']);
+      await storage.writeFile('experiment.json', 'replaced');
+      assert.equal(text(await storage.readFile('experiment.json')), 'replaced');
+    });
+
+    const badPaths: [string, RegExp][] = [
+      ['../outside.json', /must not contain '\.\.'/],
+      ['/etc/passwd', /must be relative/],
+      ['C:/x.json', /must be relative/],
+      ['./', /is empty/],
+    ];
+    for (const [path, message] of badPaths) {
+      it(`${name} rejects path '${path}'`, async () => {
+        await assert.rejects(create().writeFile(path, 'x'), message);
+      });
+    }
+
+    it(`${name} names a missing file`, async () => {
+      await assert.rejects(create().readFile('split-0/x.json'), /split-0\/x\.json/);
+    });
+  }
+
+  it('memoryStorage copies written bytes', async () => {
+    const storage = memoryStorage({ 'a.txt': 'first' });
+    const bytes = Uint8Array.of(1, 2, 3);
+    await storage.writeFile('b.bin', bytes);
+    bytes[0] = 9;
+    assert.deepEqual([...storage.files.get('b.bin')!], [1, 2, 3]);
+    assert.equal(text(storage.files.get('a.txt')!), 'first');
+  });
+
+  it('memoryStorage zips for the experiment reader', async () => {
+    const storage = memoryStorage();
+    await storage.writeFile('experiment.json', '{"mapsVersion": 1}');
+    await storage.writeFile('split-0/checkpoints/last/model.safetensors', Uint8Array.of(7, 8));
+    const files = zipExperimentFiles(storage.toZip());
+    assert.equal(await files.readText('experiment.json'), '{"mapsVersion": 1}');
+    const weights = await files.readBytes('split-0/checkpoints/last/model.safetensors');
+    assert.deepEqual([...weights], [7, 8]);
+  });
+
+  it('nodeStorage leaves no temporary files', async () => {
+    const root = join(folder, 'atomic');
+    const storage = nodeStorage(root);
+    await storage.writeFile('split-0/training.tsv', 'epoch\n');
+    await storage.writeFile('split-0/training.tsv', 'epoch\n0\n');
+    assert.deepEqual(await readdir(join(root, 'split-0')), ['training.tsv']);
+    assert.equal(await readFile(join(root, 'split-0', 'training.tsv'), 'utf8'), 'epoch\n0\n');
+  });
+});
+
+/** A stand-in model whose weights are one tensor filled with `value`. */
+function fakeModel(value: number) {
+  let written: Map<string, Float32Array> | undefined;
+  const model = {
+    readState: async () => new Map([['w', Float32Array.of(value, value)]]),
+    stateShapes: () => new Map([['w', [2]]]),
+    readOptimizerState: async () => ({
+      steps: value,
+      microSteps: value,
+      tensors: new Map([['w.moment', Float32Array.of(value)]]),
+    }),
+    writeState: (state: Map<string, Float32Array>) => {
+      written = state;
+    },
+    writeOptimizerState: () => {},
+  };
+  return { model: model as unknown as Model, written: () => written };
+}
+
+const state = (epoch: number): TrainerState => ({
+  mapsVersion: 1,
+  epoch,
+  steps: epoch,
+  history: [],
+  best: {},
+  earlyStopping: { best: null, badValidations: 0 },
+  schedule: null,
+  rng: { seed: 0, nextEpoch: epoch + 1 },
+});
+
+describe('checkpoints on a MapsStorage', () => {
+  const folder = 'split-0/checkpoints/last';
+
+  /** Returns the epoch and weight of the checkpoint a reader finds. */
+  async function found(maps: Maps) {
+    const { model, written } = fakeModel(0);
+    const loaded = await loadCheckpoint(maps, folder, model);
+    return [loaded.epoch, written()!.get('w')![0]];
+  }
+
+  it('replaces the checkpoint whole', async () => {
+    const storage = memoryStorage();
+    const maps = new Maps(storage, 'memory');
+    await saveCheckpoint(maps, folder, fakeModel(1).model, state(1));
+    await saveCheckpoint(maps, folder, fakeModel(2).model, state(2));
+    assert.deepEqual(await storage.list(), [
+      `${folder}/model.safetensors`,
+      `${folder}/optimizer.safetensors`,
+      `${folder}/trainer.json`,
+    ]);
+    assert.deepEqual(await found(maps), [2, 2]);
+  });
+
+  // Each case stops a save of epoch 2 over a checkpoint of epoch 1 after `writes` file writes
+  // (3 into last.next, then 3 over last), as a kill would, and names the checkpoint found.
+  const kills: [number, number][] = [
+    [0, 1],
+    [2, 1],
+    [3, 2],
+    [4, 2],
+    [6, 2],
+  ];
+  for (const [writes, epoch] of kills) {
+    it(`recovers from a kill after ${writes} writes`, async () => {
+      const storage = memoryStorage();
+      const maps = new Maps(storage, 'memory');
+      await saveCheckpoint(maps, folder, fakeModel(1).model, state(1));
+      let count = 0;
+      const killing: MapsStorage = {
+        ...storage,
+        async writeFile(path, data) {
+          if (count++ === writes) throw new Error('killed');
+          await storage.writeFile(path, data);
+        },
+        async remove(path) {
+          if (count >= writes) throw new Error('killed');
+          await storage.remove(path);
+        },
+      };
+      const killed = new Maps(killing, 'memory');
+      await assert.rejects(saveCheckpoint(killed, folder, fakeModel(2).model, state(2)), /killed/);
+      assert.deepEqual(await found(maps), [epoch, epoch]);
+      // The next save completes whatever the kill left.
+      await saveCheckpoint(maps, folder, fakeModel(3).model, state(3));
+      assert.deepEqual(await found(maps), [3, 3]);
+      assert.equal(await storage.exists(`${folder}.next`), false);
+    });
+  }
+
+  it('reads the .old folder of earlier versions', async () => {
+    const storage = memoryStorage();
+    const maps = new Maps(storage, 'memory');
+    await saveCheckpoint(maps, `${folder}.old`, fakeModel(4).model, state(4));
+    assert.equal(await resolveCheckpoint(maps, folder), `${folder}.old`);
+    assert.deepEqual(await found(maps), [4, 4]);
+  });
+
+  it('rejects a missing checkpoint', async () => {
+    const maps = new Maps(memoryStorage(), 'memory');
+    assert.equal(await resolveCheckpoint(maps, folder), undefined);
+    await assert.rejects(
+      loadCheckpoint(maps, folder, fakeModel(0).model),
+      /No checkpoint in 'memory\/split-0\/checkpoints\/last'/,
+    );
+  });
+});
