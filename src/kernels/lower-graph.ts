@@ -3,8 +3,8 @@
 // (reshape) share their base's tensor; operands with the same key share one tensor.
 
 import { UserError } from '../errors.js';
-import { numElements, type Graph, type Value } from '../graph/ir.js';
-import { findEpilogueFusions, type FusedActivation } from './fuse.js';
+import { numElements, type Graph, type Node, type Value } from '../graph/ir.js';
+import { findEpilogueFusions, lowerFoldedEpilogue, type EpilogueFusions } from './fuse.js';
 import { getLowering, type LowerContext, type LoweredDispatch, type Operand } from './lower.js';
 
 /** A tensor of the compiled program: an IR value (after aliasing) or an internal tensor. */
@@ -42,7 +42,10 @@ export type ExtraLowering = (context: LowerContext) => LoweredDispatch[];
 type BaseContext = Pick<LowerContext, 'limits' | 'training'>;
 
 export interface LowerGraphOptions {
-  /** Apply activations in the producing kernel's epilogue (default true). */
+  /**
+   * Apply element-wise chains (eval-mode batch norm, residual addition, activation) in the
+   * producing kernel's epilogue (default true). See fuse.ts.
+   */
   fuse?: boolean;
   /**
    * Dispatches of later phases, each run as a program of its own on the same buffers (an
@@ -52,6 +55,17 @@ export interface LowerGraphOptions {
   phases?: ExtraLowering[];
 }
 
+function lowerNode(node: Node, context: LowerContext): LoweredDispatch[] {
+  const lowering = getLowering(node.op);
+  if (!lowering) {
+    throw new UserError(
+      `Op '${node.op}' (layer '${node.scope}') has no GPU kernel yet, so this network ` +
+        'cannot run on WebGPU.',
+    );
+  }
+  return lowering(node, context);
+}
+
 export function lowerGraph(
   graph: Graph,
   base: BaseContext,
@@ -59,14 +73,21 @@ export function lowerGraph(
   extra?: ExtraLowering,
   options: LowerGraphOptions = {},
 ): LoweredGraph {
-  const fusion =
+  const fusion: EpilogueFusions =
     options.fuse === false
-      ? { byProducer: new Map<number, FusedActivation>(), fused: new Set<number>() }
-      : findEpilogueFusions(graph, keep);
-  // Pre-activation outputs of fused producers: their kernels write the activation's output.
+      ? { byProducer: new Map(), fused: new Set() }
+      : findEpilogueFusions(graph, keep, base.training);
+  // Outputs inside fused chains: the producer's kernel writes only the chain's last output.
   const removed = new Set<number>();
+  // A fused producer is lowered where its chain ends, because a residual may be computed
+  // after the producer (a ResNet shortcut) and all of the producer's inputs exist by then.
+  const producerOfLast = new Map<number, Node>();
   for (const node of graph.nodes) {
-    if (fusion.byProducer.has(node.id)) removed.add(node.outputs[0]!.id);
+    const chain = fusion.byProducer.get(node.id);
+    if (!chain) continue;
+    removed.add(node.outputs[0]!.id);
+    for (const fused of chain.nodes.slice(0, -1)) removed.add(fused.outputs[0]!.id);
+    producerOfLast.set(chain.node.id, node);
   }
   const tensors = new Map<number, Tensor>();
   const uniforms = new Map<number, { key: string; bytes: number }>();
@@ -170,15 +191,14 @@ export function lowerGraph(
     }
   };
   for (const node of graph.nodes) {
-    if (fusion.fused.has(node.id)) continue;
-    const lowering = getLowering(node.op);
-    if (!lowering) {
-      throw new UserError(
-        `Op '${node.op}' (layer '${node.scope}') has no GPU kernel yet, so this network ` +
-          'cannot run on WebGPU.',
-      );
+    if (fusion.byProducer.has(node.id)) continue;
+    const producer = producerOfLast.get(node.id);
+    if (producer) {
+      add(lowerFoldedEpilogue(fusion.byProducer.get(producer.id)!, context));
+      add(lowerNode(producer, context));
+    } else if (!fusion.fused.has(node.id)) {
+      add(lowerNode(node, context));
     }
-    add(lowering(node, context));
   }
   if (extra) add(extra(context));
   (options.phases ?? []).forEach((phase, index) => add(phase(context), index + 1));

@@ -1,0 +1,160 @@
+// Fused and unfused programs on the GPU: the same values from fewer dispatches.
+
+import assert from 'node:assert/strict';
+import { appendBackward } from '../../src/graph/autodiff.js';
+import { Graph, numElements, type Value } from '../../src/graph/ir.js';
+import { compileGraph, type CompiledGraph } from '../../src/kernels/compile.js';
+import { ResNetConfig } from '../../src/networks/resnet.js';
+import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
+import { CONV, LOSS } from '../helpers/small-cnn.js';
+
+/** Values in [low, high) from a fixed linear congruential sequence. */
+function seeded(count: number, seed: number, low = -1, high = 1): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length: count }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return low + ((high - low) * state) / 2 ** 32;
+  });
+}
+
+/** Writes seeded values to every input and state tensor; variances stay positive. */
+function fill(compiled: CompiledGraph, graph: Graph, labels?: Int32Array): void {
+  graph.inputs.forEach(({ name, value }, index) => {
+    if (value.dtype === 'i32') compiled.write(name, labels!);
+    else compiled.write(name, seeded(numElements(value.shape), 100 + index));
+  });
+  graph.stateValues().forEach((state, index) => {
+    if (state.dtype !== 'f32' || state.name!.endsWith('num_batches_tracked')) return;
+    const positive = state.name!.endsWith('running_var') || state.name!.endsWith('.weight');
+    const [low, high] = positive ? [0.5, 1.5] : [-0.5, 0.5];
+    compiled.writeState(state.name!, seeded(numElements(state.shape), 7 + index, low, high));
+  });
+}
+
+function addBatchNorm(graph: Graph, x: Value, name: string, affine: boolean): Value {
+  const channels = x.shape[1]!;
+  const constant = (value: number) => ({ kind: 'constant', value }) as const;
+  const parameters = affine
+    ? [
+        graph.addParam(`${name}.weight`, [channels], constant(1)),
+        graph.addParam(`${name}.bias`, [channels], constant(0)),
+      ]
+    : [];
+  const running = [
+    graph.addBuffer(`${name}.running_mean`, [channels], constant(0)),
+    graph.addBuffer(`${name}.running_var`, [channels], constant(1)),
+    graph.addBuffer(`${name}.num_batches_tracked`, [], constant(0)),
+  ];
+  const attrs = { eps: 1e-5, momentum: 0.1, affine, trackRunningStats: true };
+  return graph.addNode('batchNorm', [x, ...parameters, ...running], attrs, name)[0]!;
+}
+
+function addConv(graph: Graph, x: Value, name: string, outChannels: number, bias: boolean) {
+  const uniform = { kind: 'uniform', low: -0.3, high: 0.3 } as const;
+  const weight = graph.addParam(`${name}.weight`, [outChannels, x.shape[1]!, 3, 3, 3], uniform);
+  const biases = bias ? [graph.addParam(`${name}.bias`, [outChannels], uniform)] : [];
+  return graph.addNode('conv', [x, weight, ...biases], CONV, name)[0]!;
+}
+
+type Block = 'affine norm, relu' | 'plain norm' | 'norm, residual, relu' | 'residual, relu';
+
+/** A convolution followed by the chain under test, on a [2, 3, 5, 6, 4] input. */
+function block(kind: Block): Graph {
+  const graph = new Graph();
+  const x = graph.addInput('x', [2, 3, 5, 6, 4]);
+  let y = addConv(graph, x, 'conv', 4, kind !== 'plain norm');
+  if (kind !== 'residual, relu') y = addBatchNorm(graph, y, 'bn', kind !== 'plain norm');
+  if (kind.includes('residual')) {
+    // The shortcut is built after the main branch, as torchvision's BasicBlock does.
+    let shortcut = addConv(graph, x, 'shortcut', 4, false);
+    if (kind.startsWith('norm')) shortcut = addBatchNorm(graph, shortcut, 'shortcut_bn', true);
+    y = graph.addNode('add', [y, shortcut], {}, 'add')[0]!;
+  }
+  if (kind.endsWith('relu')) y = graph.addNode('relu', [y], {}, 'act')[0]!;
+  graph.setOutput('y', y);
+  return graph;
+}
+
+/** Largest absolute difference between two arrays of one length. */
+function maxDifference(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  return a.reduce((max, value, i) => Math.max(max, Math.abs(value - b[i]!)), 0);
+}
+
+describe('epilogue fusion on the GPU', () => {
+  let gpu: Gpu;
+  before(async () => {
+    gpu = await acquireGpu();
+  });
+  after(() => gpu?.destroy());
+
+  async function evaluate(graph: Graph, fuse: boolean) {
+    const compiled = await compileGraph(gpu, graph, { training: false, fuse });
+    fill(compiled, graph);
+    compiled.run();
+    const output = await compiled.read(graph.outputs[0]!.value);
+    return { output, dispatches: compiled.program.dispatches.length };
+  }
+
+  const evalCases: { kind: Block; saved: number }[] = [
+    // Each folded norm still runs bn-running, but not norm-apply.
+    { kind: 'affine norm, relu', saved: 2 },
+    { kind: 'plain norm', saved: 1 },
+    // The shortcut's norm folds into the shortcut's convolution.
+    { kind: 'norm, residual, relu', saved: 4 },
+    { kind: 'residual, relu', saved: 2 },
+  ];
+  for (const { kind, saved } of evalCases) {
+    it(`gives unfused values in eval: ${kind}`, async () => {
+      const graph = block(kind);
+      const fused = await evaluate(graph, true);
+      const unfused = await evaluate(graph, false);
+      assert.equal(unfused.dispatches - fused.dispatches, saved);
+      assert.ok(unfused.output.some((value) => value !== 0));
+      // The epilogue repeats norm-apply's arithmetic in the same order.
+      assert.equal(maxDifference(fused.output, unfused.output), 0);
+    });
+  }
+
+  it('gives unfused gradients in training: residual, relu', async () => {
+    const forward = block('residual, relu');
+    const scores = forward.addNode('mean', [forward.outputs[0]!.value], {
+      axes: [2, 3, 4],
+      keepDims: false,
+    })[0]!;
+    const labels = forward.addInput('label', [2], 'i32');
+    const loss = forward.addNode('crossEntropy', [scores, labels], LOSS, 'loss')[0]!;
+    const { graph, gradients } = appendBackward(forward, loss);
+    const keep = [loss, ...gradients.values()];
+    const results = [];
+    for (const fuse of [true, false]) {
+      const compiled = await compileGraph(gpu, graph, { training: true, fuse, keep });
+      fill(compiled, graph, Int32Array.from([1, 3]));
+      compiled.run();
+      const values = await Promise.all(keep.map((v) => compiled.read(v)));
+      results.push({ values, dispatches: compiled.program.dispatches.length });
+    }
+    const [fused, unfused] = results;
+    assert.equal(unfused!.dispatches - fused!.dispatches, 2);
+    keep.forEach((_, index) => {
+      assert.equal(maxDifference(fused!.values[index]!, unfused!.values[index]!), 0);
+    });
+  });
+
+  it('folds every norm and residual of a ResNet in eval', async () => {
+    const config = new ResNetConfig({
+      spatialDims: 3,
+      inChannels: 1,
+      numOutputs: 2,
+      nFeatures: [4, 8],
+      nResBlocks: [1, 1],
+      initConvSize: 3,
+    });
+    const graph = config.toGraph({ batchSize: 1, inputShape: [1, 8, 8, 8] });
+    const fused = await evaluate(graph, true);
+    const unfused = await evaluate(graph, false);
+    assert.equal(unfused.dispatches, 28);
+    assert.equal(fused.dispatches, 15);
+    assert.equal(maxDifference(fused.output, unfused.output), 0);
+  });
+});
