@@ -80,6 +80,13 @@ function imageTargets(results: EvaluationResults): ArrayLike<number>[] {
         'input image, and the batches have neither.',
     );
   }
+  results.outputs.forEach((row, index) => {
+    if (targets[index]!.length === row.length) return;
+    throw new UserError(
+      `PSNR and SSIM need a target of the output's size: sample ${index} has ${row.length} ` +
+        `output values and ${targets[index]!.length} target values.`,
+    );
+  });
   return targets;
 }
 
@@ -93,6 +100,23 @@ function channelGrid(rowShape: readonly number[]): { channels: number; grid: num
     );
   }
   return { channels, grid: [...spatial, 1, 1].slice(0, 3) };
+}
+
+/** Returns max - min over every target value; throws a UserError when it is not positive. */
+function dataRange(targets: readonly ArrayLike<number>[]): number {
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const target of targets) {
+    for (let i = 0; i < target.length; i++) {
+      low = Math.min(low, target[i]!);
+      high = Math.max(high, target[i]!);
+    }
+  }
+  if (high > low) return high - low;
+  throw new UserError(
+    `PSNR and SSIM need targets that are not all equal, and every target value is ${low}; ` +
+      'validate on images with contrast.',
+  );
 }
 
 const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
@@ -122,19 +146,20 @@ const METRICS: Record<string, MetricDefinition> = {
   rmse: regression('rmse'),
   r2: regression('r2'),
   /**
-   * Mean over samples of the PSNR in dB of each output row against its target, with the data
-   * range of that target (max - min).
+   * Mean over samples of the PSNR in dB of each output row against its target. The data range
+   * is that of all targets (max - min over the set), so one constant patch is no error.
    */
   psnr: {
     mode: 'max',
     compute(results) {
       const targets = imageTargets(results);
-      return mean(results.outputs.map((row, index) => psnr(targets[index]!, row)));
+      const range = dataRange(targets);
+      return mean(results.outputs.map((row, index) => psnr(targets[index]!, row, range)));
     },
   },
   /**
    * Mean over samples and channels of the SSIM (Gaussian window of sigma 1.5, side up to 11)
-   * of each output channel against its target, with the data range of that target channel.
+   * of each output channel against its target, with the data range of all targets.
    */
   ssim: {
     mode: 'max',
@@ -142,17 +167,12 @@ const METRICS: Record<string, MetricDefinition> = {
       const targets = imageTargets(results);
       const { channels, grid } = channelGrid(results.rowShape);
       const voxels = grid[0]! * grid[1]! * grid[2]!;
+      const options = { dataRange: dataRange(targets) };
       const scores = results.outputs.flatMap((row, index) => {
         const target = Float32Array.from(targets[index]!);
-        if (target.length !== row.length) {
-          throw new UserError(
-            `SSIM needs a target of the output's size: sample ${index} has ${row.length} ` +
-              `output values and ${target.length} target values.`,
-          );
-        }
         return Array.from({ length: channels }, (_, c) => {
           const part = (data: Float32Array) => data.subarray(c * voxels, (c + 1) * voxels);
-          return ssim(part(target), part(row), grid);
+          return ssim(part(target), part(row), grid, options);
         });
       });
       return mean(scores);

@@ -27,33 +27,57 @@ export interface Patches {
   size: number;
 }
 
-/** Cuts `count` cubes of `size` voxels on a regular grid through the brain. */
+/**
+ * Cuts `count` cubes of `size` voxels at evenly spread nodes of a grid over the central 40% of
+ * the volume along each axis, which lies inside the brain, so no patch is empty.
+ */
 export async function readPatches(count: number, size: number): Promise<Patches> {
   const volume = await readNifti(COLIN);
-  const [nx, ny, nz] = volume.spatialShape;
-  let max = 0;
-  for (const value of volume.data) max = Math.max(max, value);
+  const [nx, ny, nz] = volume.spatialShape as [number, number, number];
+  const perAxis = Math.ceil(Math.cbrt(count)) + 1;
+  const starts = (length: number) =>
+    Array.from({ length: perAxis }, (_, i) =>
+      Math.floor(0.3 * length + ((0.4 * length - size) * i) / (perAxis - 1)),
+    );
+  const nodes = starts(nz).flatMap((z) =>
+    starts(ny).flatMap((y) => starts(nx).map((x) => [x, y, z] as const)),
+  );
   const images: Float32Array[] = [];
-  const stepX = Math.floor((nx - 2 * size) / Math.cbrt(count));
-  let index = 0;
-  for (let x = size; images.length < count && x < nx - size; x += stepX) {
-    for (let y = Math.floor(ny / 3); images.length < count && y < ny - size; y += 2 * size) {
-      const z = Math.floor(nz / 2) - size + (index++ % 3) * size;
-      const patch = new Float32Array(size ** 3);
-      for (let k = 0; k < size; k++) {
-        for (let j = 0; j < size; j++) {
-          for (let i = 0; i < size; i++) {
-            const voxel = x + i + nx * (y + j + ny * (z + k));
-            patch[i + size * (j + size * k)] = volume.data[voxel]! / max;
-          }
+  for (let index = 0; index < count; index++) {
+    const [x, y, z] = nodes[Math.floor((index * nodes.length) / count)]!;
+    const patch = new Float32Array(size ** 3);
+    for (let k = 0; k < size; k++) {
+      for (let j = 0; j < size; j++) {
+        for (let i = 0; i < size; i++) {
+          const voxel = x + i + nx * (y + j + ny * (z + k));
+          patch[i + size * (j + size * k)] = volume.data[voxel]!;
         }
       }
-      images.push(patch);
     }
+    images.push(patch);
   }
+  // Standardised over all patches, so class differences are not small offsets on a large mean.
+  standardise(images);
   const means = images.map((patch) => patch.reduce((a, b) => a + b, 0) / patch.length);
   const median = [...means].sort((a, b) => a - b)[Math.floor(means.length / 2)]!;
   return { images, labels: means.map((mean) => (mean > median ? 1 : 0)), size };
+}
+
+function standardise(images: Float32Array[]): void {
+  const count = images.length * images[0]!.length;
+  let sum = 0;
+  let squares = 0;
+  for (const image of images) {
+    for (const value of image) {
+      sum += value;
+      squares += value * value;
+    }
+  }
+  const mean = sum / count;
+  const std = Math.sqrt(Math.max(squares / count - mean * mean, 1e-12));
+  for (const image of images) {
+    for (let i = 0; i < image.length; i++) image[i] = (image[i]! - mean) / std;
+  }
 }
 
 /** Serves `patches` in batches; shuffling is a permutation seeded by `seed` and the epoch. */

@@ -27,8 +27,8 @@ function evaluated(
 
 describe('Trainer metrics', () => {
   it('computes PSNR against the input', () => {
-    // Sample 0: MSE 1/4 over a range of 3, so 10 log10(9 / 0.25) = 10 log10(36) dB.
-    // Sample 1: MSE 1/2 over a range of 2, so 10 log10(8) dB.
+    // The targets range over [0, 3]. Sample 0: MSE 1/4, so 10 log10(9 / 0.25) = 10 log10(36)
+    // dB. Sample 1: MSE 1/2, so 10 log10(18) dB.
     const batch = evaluated(
       [
         [0, 1, 2, 4],
@@ -41,7 +41,7 @@ describe('Trainer metrics', () => {
     );
     const results = collectResults([batch], undefined);
     const { psnr } = computeMetrics(['psnr'], results);
-    assert.ok(Math.abs(psnr! - (10 * Math.log10(36) + 10 * Math.log10(8)) / 2) < 1e-9);
+    assert.ok(Math.abs(psnr! - (10 * Math.log10(36) + 10 * Math.log10(18)) / 2) < 1e-9);
   });
 
   it('computes PSNR against the label', () => {
@@ -109,11 +109,18 @@ describe('Trainer metrics', () => {
       /SSIM needs outputs of shape/,
     ],
     [
-      'PSNR of a constant target',
+      'PSNR of constant targets',
       'psnr',
-      evaluated([[1, 2]], [1, 2], { image: Float32Array.of(3, 3) }),
+      evaluated(
+        [
+          [1, 2],
+          [0, 0],
+        ],
+        [1, 2],
+        { image: Float32Array.of(3, 3, 3, 3) },
+      ),
       undefined,
-      /PSNR needs a positive data range/,
+      /every target value is 3/,
     ],
   ];
   for (const [title, name, batch, labelKey, message] of bad) {
