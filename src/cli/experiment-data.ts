@@ -1,13 +1,14 @@
-// The data side of `train`: opens the dataset folder, splits its participants into train,
-// validation and test sets (stratified by the label), and builds one loader per set.
+// The data side of the commands: `train` opens the dataset folder, splits its participants into
+// train, validation and test sets (stratified by the label) and builds one loader per set;
+// `predict` and `interpret` list the images of a dataset folder or of NIfTI files.
 
-import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 
 import { Dataset } from '../data/dataset.js';
 import type { DatasetConfigInput } from '../data/dataset-config.js';
 import { DataLoader } from '../data/loader.js';
-import type { Row, Table } from '../data/participants.js';
+import { parseTsv, type Row, type Table } from '../data/participants.js';
 import { makeSplit } from '../data/splits.js';
 import { UserError } from '../errors.js';
 import type { DataConfig } from './train-config.js';
@@ -96,4 +97,87 @@ export async function prepareData(
     inShape: first.shapes.image!,
     classes: dataset.classes[LABEL_FIELD] ?? [],
   };
+}
+
+// ---- Images to predict ----
+
+/** One image given to predict or interpret. */
+export interface PredictionImage {
+  participant_id: string;
+  session_id: string;
+  path: string;
+  /** Class index or value from the table's label column; undefined without one. */
+  label?: number;
+}
+
+const NIFTI_SUFFIXES = ['.nii', '.nii.gz', '.hdr', '.hdr.gz', '.img', '.img.gz'];
+
+/** Whether `path` has a NIfTI or Analyze file name. */
+export function isNiftiName(path: string): boolean {
+  const lower = path.toLowerCase();
+  return NIFTI_SUFFIXES.some((suffix) => lower.endsWith(suffix));
+}
+
+/**
+ * Lists the images of DATA: one dataset folder (participants.tsv, or `tsv`, and BIDS images),
+ * or NIfTI files, each its own participant named after the file with session 'n/a'. Labels are
+ * read when the table has the training label column.
+ */
+export async function listPredictionImages(
+  data: readonly string[],
+  options: { tsv?: string; label?: string; classes: readonly string[] },
+): Promise<PredictionImage[]> {
+  if (data.length === 0) throw new UserError('Give a dataset folder or NIfTI files to predict.');
+  const first = await stat(data[0]!).catch(() => null);
+  if (data.length === 1 && first?.isDirectory()) return datasetImages(data[0]!, options);
+  if (options.tsv !== undefined) {
+    throw new UserError('--tsv selects rows of a dataset folder; give DATA as one folder.');
+  }
+  const images: PredictionImage[] = [];
+  for (const path of data) {
+    const info = await stat(path).catch(() => null);
+    if (info === null) throw new UserError(`'${path}' does not exist.`);
+    if (info.isDirectory()) {
+      throw new UserError(
+        `'${path}' is a folder; give either one dataset folder or NIfTI files, not both.`,
+      );
+    }
+    if (!isNiftiName(path)) {
+      throw new UserError(
+        `'${path}' is not a NIfTI file (.nii, .nii.gz, .hdr or .img) nor a dataset folder.`,
+      );
+    }
+    const name = basename(path).replace(/\.(nii|hdr|img)(\.gz)?$/i, '');
+    images.push({ participant_id: name, session_id: 'n/a', path: resolve(path) });
+  }
+  return images;
+}
+
+async function datasetImages(
+  folder: string,
+  options: { tsv?: string; label?: string; classes: readonly string[] },
+): Promise<PredictionImage[]> {
+  const root = resolve(folder);
+  const tsv = resolve(options.tsv ?? join(root, 'participants.tsv'));
+  const text = await readFile(tsv, 'utf8').catch(() => {
+    throw new UserError(
+      `'${folder}' is not a dataset: ${tsv} cannot be read. Give a folder with ` +
+        'participants.tsv and BIDS images (as generate writes), or NIfTI files.',
+    );
+  });
+  const columns = parseTsv(text, tsv).columns;
+  const config: DatasetConfigInput = { tsv, image: { layout: 'bids', root } };
+  const label = options.label;
+  if (label !== undefined && columns.includes(label)) {
+    const classes = options.classes.length > 0 ? { classes: [...options.classes] } : {};
+    const kind = options.classes.length > 0 ? ('class' as const) : ('float' as const);
+    config.labels = { [LABEL_FIELD]: { column: label, kind, ...classes } };
+  }
+  const dataset = await Dataset.open(config);
+  return dataset.records.map((record) => ({
+    participant_id: record.participant_id,
+    session_id: record.session_id,
+    path: record.paths.image!,
+    ...(record.labels[LABEL_FIELD] !== undefined ? { label: record.labels[LABEL_FIELD] } : {}),
+  }));
 }

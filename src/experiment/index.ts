@@ -25,3 +25,17 @@ export {
 } from './preprocessing.js';
 export { checkWeights } from './weights.js';
 export { compileInference, type InferenceNetwork } from './inference.js';
+export {
+  labelMap,
+  predictImage,
+  requirePreprocessing,
+  softmax,
+  type ImagePrediction,
+  type SamplePrediction,
+} from './predict.js';
+export {
+  compileExperimentSaliency,
+  imageSaliency,
+  resolveTarget,
+  type ImageSaliency,
+} from './saliency.js';
