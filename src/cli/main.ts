@@ -21,6 +21,8 @@ import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerGenerate } from './generate.js';
 import { INSPECT_USAGE, runInspect } from './inspect.js';
+import { registerInterpret } from './interpret.js';
+import { registerPredict } from './predict.js';
 import { registerTrain } from './train.js';
 import { registerWeb } from './web.js';
 import type { CliIO } from './io.js';
@@ -47,6 +49,8 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerGenerate,
   registerInspect,
   registerTrain,
+  registerPredict,
+  registerInterpret,
   registerDemo,
   registerBench,
   registerWeb,
