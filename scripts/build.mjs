@@ -62,7 +62,8 @@ export function bundleNode({ entry, outfile, write = true, logLevel = 'warning' 
 }
 
 /**
- * Bundles browser entry points into `outdir` (ESM, WGSL as text, wasm embedded as bytes).
+ * Bundles browser entry points into `outdir` (ESM, WGSL and .net sources as text, wasm embedded
+ * as bytes, imported CSS gathered into one .css file per entry point).
  * With `write: false` the output stays in memory, in the result's outputFiles.
  */
 export function bundleBrowser({ entryPoints, outdir, write = true, logLevel = 'warning' }) {
@@ -75,17 +76,24 @@ export function bundleBrowser({ entryPoints, outdir, write = true, logLevel = 'w
     format: 'esm',
     target: 'es2022',
     sourcemap: true,
-    loader: { '.wgsl': 'text', '.wasm': 'binary' },
+    loader: { '.wgsl': 'text', '.net': 'text', '.wasm': 'binary' },
     plugins: [browserOnly],
     logLevel,
   });
 }
 
-// Files the page loads beside its bundle: the HTML and the wasm module, fetched at run time.
+// Files the page loads beside its bundle: the HTML, its style sheet and the wasm module.
 const WEB_ASSETS = [
   ['src/web/index.html', 'build/web/index.html'],
+  ['src/web/style.css', 'build/web/style.css'],
   ['build/clinicadl.wasm', 'build/web/clinicadl.wasm'],
 ];
+
+/** Bundles the web application into `outdir`: the page (main.js, main.css) and its worker. */
+function bundleWeb(outdir) {
+  const entryPoints = ['src/web/main.ts', 'src/web/worker.ts'].map((path) => join(ROOT, path));
+  return bundleBrowser({ entryPoints, outdir });
+}
 
 function copyWebAssets() {
   for (const [from, to] of WEB_ASSETS) {
@@ -122,7 +130,7 @@ async function main() {
   const webEntry = join(ROOT, 'src/web/main.ts');
   if (existsSync(webEntry)) {
     console.log('build: bundling build/web/');
-    await bundleBrowser({ entryPoints: [webEntry], outdir: join(ROOT, 'build/web') });
+    await bundleWeb(join(ROOT, 'build/web'));
     copyWebAssets();
   } else skip('build/web/', 'src/web/main.ts');
 }

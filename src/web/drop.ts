@@ -1,0 +1,85 @@
+// Files from the page's pickers and from drag and drop, sorted by what they are: an
+// experiment folder (a dropped or picked folder), an experiment zip, or NIfTI volumes.
+
+import type { ModelSource } from './protocol.js';
+
+/** What a set of picked or dropped files is taken to be. */
+export type DroppedInput =
+  { kind: 'model'; source: ModelSource } | { kind: 'volumes'; files: File[] };
+
+/** A NIfTI or Analyze file name, compressed or not. */
+export function isNiftiName(name: string): boolean {
+  return /\.(nii|hdr|img)(\.gz)?$/i.test(name);
+}
+
+/**
+ * Returns the files of a folder chosen with `<input webkitdirectory>`, by path inside the
+ * folder: the browser prefixes each webkitRelativePath with the folder's own name.
+ */
+export function folderSource(files: readonly File[]): ModelSource {
+  const first = files[0]?.webkitRelativePath ?? '';
+  const name = first.includes('/') ? first.slice(0, first.indexOf('/')) : 'the chosen folder';
+  const entries = files.map((file) => {
+    const path = file.webkitRelativePath || file.name;
+    return { path: path.startsWith(`${name}/`) ? path.slice(name.length + 1) : path, file };
+  });
+  return { kind: 'files', files: entries, name };
+}
+
+/**
+ * Sorts dropped items: a folder is an experiment folder, a .zip an experiment zip, and any
+ * other file a volume (the worker names a file that is not NIfTI when it reads it).
+ */
+export async function readDrop(transfer: DataTransfer): Promise<DroppedInput[]> {
+  const inputs: DroppedInput[] = [];
+  const volumes: File[] = [];
+  const entries = [...transfer.items]
+    .map((item) => (item.kind === 'file' ? item.webkitGetAsEntry() : null))
+    .filter((entry): entry is FileSystemEntry => entry !== null);
+  for (const entry of entries) {
+    if (entry.isDirectory) {
+      const files = await readFolder(entry as FileSystemDirectoryEntry, '');
+      inputs.push({ kind: 'model', source: { kind: 'files', files, name: entry.name } });
+      continue;
+    }
+    const file = await entryFile(entry as FileSystemFileEntry);
+    if (/\.zip$/i.test(file.name)) {
+      inputs.push({ kind: 'model', source: { kind: 'zip', file, name: file.name } });
+    } else volumes.push(file);
+  }
+  // Without entries (some browsers and synthetic drops), fall back to the plain file list.
+  if (entries.length === 0) volumes.push(...transfer.files);
+  if (volumes.length > 0) inputs.push({ kind: 'volumes', files: volumes });
+  return inputs;
+}
+
+async function readFolder(
+  folder: FileSystemDirectoryEntry,
+  prefix: string,
+): Promise<{ path: string; file: Blob }[]> {
+  const files: { path: string; file: Blob }[] = [];
+  for (const entry of await folderEntries(folder)) {
+    const path = `${prefix}${entry.name}`;
+    if (entry.isDirectory) {
+      files.push(...(await readFolder(entry as FileSystemDirectoryEntry, `${path}/`)));
+    } else files.push({ path, file: await entryFile(entry as FileSystemFileEntry) });
+  }
+  return files;
+}
+
+/** Reads every entry of a folder: readEntries returns them in batches until an empty one. */
+async function folderEntries(folder: FileSystemDirectoryEntry): Promise<FileSystemEntry[]> {
+  const reader = folder.createReader();
+  const all: FileSystemEntry[] = [];
+  for (;;) {
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) =>
+      reader.readEntries(resolve, reject),
+    );
+    if (batch.length === 0) return all;
+    all.push(...batch);
+  }
+}
+
+function entryFile(entry: FileSystemFileEntry): Promise<File> {
+  return new Promise((resolve, reject) => entry.file(resolve, reject));
+}

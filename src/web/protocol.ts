@@ -1,0 +1,112 @@
+// Messages between the page (main.ts) and its model worker (worker.ts). Every request carries
+// an id; the worker answers it with one 'done' or 'failed' message and, while it trains, with
+// 'progress' messages of the same id. Everything here survives structured cloning.
+
+import type { ExperimentTask } from '../experiment/load.js';
+
+/** Where the experiment folder comes from. */
+export type ModelSource =
+  /** A served folder: `<base>files.json` lists the files and `<base><path>` returns one. */
+  | { kind: 'url'; base: string; name: string }
+  /** Files of a picked or dropped folder, by path relative to the folder. */
+  | { kind: 'files'; files: { path: string; file: Blob }[]; name: string }
+  /** A zip of the folder. */
+  | { kind: 'zip'; file: Blob; name: string };
+
+/** One labelled image to train on. */
+export interface TrainingImage {
+  name: string;
+  file: Blob;
+  /** Index into `classes`. */
+  label: number;
+}
+
+export interface TrainRequest {
+  images: TrainingImage[];
+  classes: string[];
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Start from the loaded model's weights (fine-tuning) instead of a new initialisation. */
+  fineTune: boolean;
+  seed: number;
+}
+
+export type Request =
+  | { id: number; type: 'load'; source: ModelSource }
+  | { id: number; type: 'predict'; file: Blob; name: string }
+  | { id: number; type: 'train'; options: TrainRequest }
+  | { id: number; type: 'save' };
+
+/** The loaded model, as the page shows it. */
+export interface ModelInfo {
+  /** The folder or archive the model came from. */
+  source: string;
+  modelName: string;
+  network: string;
+  task: ExperimentTask;
+  inShape: number[];
+  outShape: number[];
+  classes: string[];
+  selection: string;
+  weightsPath: string;
+  adapter: string;
+}
+
+/** A NIfTI-1 image for the viewer, with a file name that tells niivue its format. */
+export interface ViewerImage {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface Prediction {
+  task: ExperimentTask;
+  /** The network's raw output for the sample, row-major over `outShape`. */
+  output: Float32Array;
+  outShape: number[];
+  /** Softmax of the class scores, for classification. */
+  probabilities?: number[];
+  /** Index of the most probable class, for classification. */
+  predictedClass?: number;
+  classes: string[];
+  /** The preprocessed image (the network's input grid). */
+  image: ViewerImage;
+  /** The overlay: a saliency map, label map or reconstruction on the image's grid. */
+  overlay?: ViewerImage & {
+    kind: 'saliency' | 'labels' | 'reconstruction';
+    /** Values shown, from transparent to full colour; default the viewer's robust range. */
+    displayRange?: [number, number];
+  };
+  /** Wall time of preprocessing and of inference, in milliseconds. */
+  preprocessMs: number;
+  inferenceMs: number;
+}
+
+/** One epoch of training, sent while the worker trains. */
+export interface TrainingProgress {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  validationLoss?: number;
+}
+
+export interface TrainingResult {
+  model: ModelInfo;
+  history: TrainingProgress[];
+}
+
+export interface SavedExperiment {
+  name: string;
+  zip: Uint8Array;
+}
+
+/** What the page learns of a failure: the error's class name and message. */
+export interface FailureInfo {
+  name: string;
+  message: string;
+}
+
+export type Response =
+  | { id: number; type: 'done'; result: unknown }
+  | { id: number; type: 'failed'; error: FailureInfo }
+  | { id: number; type: 'progress'; progress: TrainingProgress };

@@ -1,0 +1,204 @@
+// The model worker's state: one GPU device, the Wasm image kernels, and the loaded experiment
+// compiled for inference. load() reads an experiment folder, predict() runs one NIfTI volume
+// through the experiment's preprocessing and network and builds what the page shows.
+
+import { readNiftiBytes } from '../data/nifti/web.js';
+import type { ImageKernels } from '../data/wasm/kernels.js';
+import { loadEmbeddedKernels } from '../data/wasm/embedded.js';
+import { GpuLimitError, UserError } from '../errors.js';
+import { compileInference, type InferenceNetwork } from '../experiment/inference.js';
+import { loadExperiment, type LoadedExperiment } from '../experiment/load.js';
+import { preprocessImage, type PreprocessedImage } from '../experiment/preprocessing.js';
+import { numElements } from '../graph/ir.js';
+import { acquireGpu, describeAdapter } from '../runtime/device.js';
+import type { Gpu } from '../runtime/gpu.js';
+import { bundledCatalogue } from './catalogue.js';
+import { experimentFiles } from './experiment-source.js';
+import { argMax, labelMap, percentile, softmax, viewerImage } from './outputs.js';
+import type { ModelInfo, ModelSource, Prediction } from './protocol.js';
+import { saliencyOverlay } from './saliency.js';
+
+export class ModelSession {
+  private gpu: Promise<Gpu> | undefined;
+  private kernels: Promise<ImageKernels> | undefined;
+  experiment: LoadedExperiment | undefined;
+  private network: InferenceNetwork | undefined;
+  private adapter = '';
+
+  /** Acquires the device once; a failure is retried on the next call. */
+  device(): Promise<Gpu> {
+    this.gpu ??= acquireGpu().catch((error: unknown) => {
+      this.gpu = undefined;
+      throw error;
+    });
+    return this.gpu;
+  }
+
+  private imageKernels(): Promise<ImageKernels> {
+    this.kernels ??= loadEmbeddedKernels();
+    return this.kernels;
+  }
+
+  /** Loads the experiment of `source` and compiles its network for batches of one. */
+  async load(source: ModelSource): Promise<ModelInfo> {
+    const files = await experimentFiles(source);
+    const experiment = await loadExperiment(files, { imports: bundledCatalogue });
+    await this.use(experiment);
+    return this.describe();
+  }
+
+  /** Makes `experiment` the current model, compiling it on this worker's device. */
+  async use(experiment: LoadedExperiment): Promise<void> {
+    const gpu = await this.device();
+    const network = await explainLimits(compileInference(gpu, experiment), experiment);
+    this.adapter = describeAdapter(gpu.adapterInfo);
+    this.experiment = experiment;
+    this.network = network;
+  }
+
+  describe(): ModelInfo {
+    const experiment = this.requireModel();
+    return {
+      source: experiment.files.name,
+      modelName: experiment.modelName,
+      network: experiment.network.name ?? experiment.network.net?.root ?? 'network',
+      task: experiment.task,
+      inShape: experiment.inShape,
+      outShape: experiment.outShape,
+      classes: experiment.preprocessing?.classes ?? [],
+      selection: experiment.selection,
+      weightsPath: experiment.weightsPath,
+      adapter: this.adapter,
+    };
+  }
+
+  private requireModel(): LoadedExperiment {
+    if (this.experiment === undefined) {
+      throw new UserError('No model is loaded: choose an experiment folder or its zip first.');
+    }
+    return this.experiment;
+  }
+
+  /** Reads, preprocesses and runs one NIfTI volume. */
+  async predict(file: Blob, name: string): Promise<Prediction> {
+    const experiment = this.requireModel();
+    const network = this.network!;
+    const started = performance.now();
+    const volume = await readNiftiBytes(file, { name });
+    const prepared = preprocess(await this.imageKernels(), volume, experiment, name);
+    const sample = prepared.samples[0]!;
+    const preprocessed = performance.now();
+    const output = await network.forward(sample.data);
+    const inferenceMs = performance.now() - preprocessed;
+    const prediction: Prediction = {
+      task: experiment.task,
+      output,
+      outShape: experiment.outShape,
+      classes: experiment.preprocessing?.classes ?? [],
+      image: viewerImage(sample.volume, sample.volume.data, 'input.nii'),
+      preprocessMs: preprocessed - started,
+      inferenceMs,
+    };
+    await this.addOverlay(prediction, sample.volume, sample.data);
+    return prediction;
+  }
+
+  private async addOverlay(
+    prediction: Prediction,
+    grid: PreprocessedImage['volume'],
+    input: Float32Array,
+  ): Promise<void> {
+    const { output } = prediction;
+    const voxels = numElements(grid.shape.slice(0, 3));
+    switch (prediction.task) {
+      case 'classification': {
+        prediction.probabilities = softmax(output);
+        prediction.predictedClass = argMax(output);
+        const saliency = await saliencyOverlay(
+          await this.device(),
+          this.requireModel(),
+          input,
+          prediction.predictedClass,
+        );
+        prediction.overlay = {
+          ...viewerImage(grid, saliency, 'saliency.nii'),
+          kind: 'saliency',
+          displayRange: saliencyRange(saliency),
+        };
+        return;
+      }
+      case 'segmentation':
+        prediction.overlay = {
+          ...viewerImage(grid, labelMap(output, voxels), 'labels.nii'),
+          kind: 'labels',
+        };
+        return;
+      case 'reconstruction':
+        prediction.overlay = {
+          ...viewerImage(grid, output.slice(0, voxels), 'reconstruction.nii'),
+          kind: 'reconstruction',
+        };
+        return;
+      case 'regression':
+        return;
+    }
+  }
+}
+
+/** The share of voxels the saliency overlay colours: those of the largest gradients. */
+const SALIENCY_SHOWN = 0.1;
+
+/** Shows the top SALIENCY_SHOWN of the voxels, so the overlay marks regions, not the head. */
+function saliencyRange(saliency: Float32Array): [number, number] {
+  const low = percentile(saliency, 1 - SALIENCY_SHOWN);
+  const high = percentile(saliency, 1);
+  return [low, high > low ? high : low + 1];
+}
+
+/**
+ * Runs the experiment's preprocessing on `volume`. The page runs whole-image models: an
+ * experiment that cuts each image into several patches or slices needs an Inferer to blend
+ * them, which `clinicadl-webgpu predict` runs.
+ */
+function preprocess(
+  kernels: ImageKernels,
+  volume: Parameters<typeof preprocessImage>[1],
+  experiment: LoadedExperiment,
+  name: string,
+): PreprocessedImage {
+  const transforms = experiment.preprocessing?.transforms ?? {
+    image: [],
+    extraction: { mode: 'image' as const },
+    sample: [],
+  };
+  const prepared = preprocessImage(kernels, volume, { transforms });
+  const sample = prepared.samples[0];
+  if (prepared.samples.length !== 1 || sample === undefined) {
+    throw new UserError(
+      `${name} gives ${prepared.samples.length} samples (${transforms.extraction.mode} ` +
+        'extraction), but the page runs models on whole images only. Use ' +
+        '`clinicadl-webgpu predict` for patch and slice models.',
+    );
+  }
+  if (sample.shape.join() !== experiment.inShape.join()) {
+    throw new UserError(
+      `${name} preprocesses to shape [${sample.shape.join(', ')}], but the network takes ` +
+        `[${experiment.inShape.join(', ')}]. Give an image with the same size and voxel ` +
+        'spacing as the training images, or add a cropOrPad step to the training transforms.',
+    );
+  }
+  return prepared;
+}
+
+/** Adds the model and what to do to an error about the adapter's limits. */
+async function explainLimits<T>(work: Promise<T>, experiment: LoadedExperiment): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!(error instanceof GpuLimitError)) throw error;
+    throw new GpuLimitError(
+      `This GPU's limits are too small for the model of ${experiment.files.name} (input ` +
+        `[${experiment.inShape.join(', ')}]): ${error.message}`,
+    );
+  }
+}
