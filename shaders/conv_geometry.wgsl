@@ -6,6 +6,9 @@ const OUT_CHANNELS = {{OUT_CHANNELS}};
 // Channels per group on the input and the output side.
 const GROUP_IN = {{GROUP_IN}};
 const GROUP_OUT = {{GROUP_OUT}};
+// First output channel of the weight and bias rows that this dispatch computes: non-zero
+// when a convolution too large for one binding runs as one dispatch per channel group.
+const OUT_CHANNEL_BASE = {{OUT_CHANNEL_BASE}};
 const IN_D = {{IN_D}};
 const IN_H = {{IN_H}};
 const IN_W = {{IN_W}};

@@ -1,13 +1,20 @@
 // Adds the SPLITS partial weight gradients of conv_wgrad.wgsl in split order, one thread per
-// weight, so the sum has the same rounding on every run.
+// weight, so the sum has the same rounding on every run. A split op (split.ts) also sums the
+// partials of each run of samples here, writing from OUT_BASE on and adding to what earlier
+// runs wrote (ACCUMULATE), so the runs' sums are added in run order.
 
-// Partial sums: [SPLITS, COUNT].
+// Partial sums: value s of element i at s * SPLIT_STRIDE + i * ELEMENT_STRIDE.
 @group(0) @binding(0) var<storage, read> partial: array<f32>;
-// Weight gradient: [COUNT].
+// Weight gradient: elements [OUT_BASE, OUT_BASE + COUNT) are written.
 @group(0) @binding(1) var<storage, read_write> dw: array<f32>;
 
 const SPLITS = {{SPLITS}};
 const COUNT = {{COUNT}};
+const SPLIT_STRIDE = {{SPLIT_STRIDE}};
+const ELEMENT_STRIDE = {{ELEMENT_STRIDE}};
+const OUT_BASE = {{OUT_BASE}};
+// Adds the sum to dw's value instead of overwriting it.
+const ACCUMULATE = {{ACCUMULATE}};
 
 // 256 threads: one value each, so the workgroup size only needs to fill the SIMD units.
 @compute @workgroup_size(256)
@@ -20,7 +27,11 @@ fn main(
   if (i >= COUNT) { return; }
   var sum = 0.0;
   for (var s = 0u; s < SPLITS; s++) {
-    sum += partial[s * COUNT + i];
+    sum += partial[s * SPLIT_STRIDE + i * ELEMENT_STRIDE];
   }
-  dw[i] = sum;
+  if (ACCUMULATE) {
+    dw[OUT_BASE + i] = dw[OUT_BASE + i] + sum;
+  } else {
+    dw[OUT_BASE + i] = sum;
+  }
 }

@@ -2,7 +2,7 @@
 // plans buffers by liveness and allocates them once, then creates all pipelines in parallel.
 // The dispatches are recorded into a Program that each run encodes into one command buffer.
 
-import { UserError } from '../errors.js';
+import { GpuLimitError, UserError } from '../errors.js';
 import { initialise } from '../graph/init.js';
 import { numElements, type Graph, type Value } from '../graph/ir.js';
 import { planMemory } from '../graph/plan-memory.js';
@@ -16,6 +16,7 @@ import './lower-norm.js';
 import './lower-pool.js';
 import './lower-shape.js';
 import { lowerGraph, type ExtraLowering, type LoweredGraph } from './lower-graph.js';
+import type { LowerLimits, Operand } from './lower.js';
 
 export interface CompileOptions {
   /** Names the program in errors and profiles. */
@@ -37,6 +38,12 @@ export interface CompileOptions {
   phases?: ExtraLowering[];
   /** Apply activations in the producing kernel's epilogue. Default true. */
   fuse?: boolean;
+  /**
+   * Plans every binding to at most this many bytes, when below the adapter's
+   * maxStorageBufferBindingSize, so that tests exercise the splitting of large tensors on
+   * small ones. Default: the adapter's limit.
+   */
+  maxBindingBytes?: number;
 }
 
 /** A graph compiled for one device: its buffers, its Program, and typed access by value. */
@@ -146,6 +153,49 @@ export class CompiledGraph {
   }
 }
 
+function lowerLimits(gpu: Gpu, maxBindingBytes: number | undefined): LowerLimits {
+  const limits = gpu.limits;
+  if (
+    maxBindingBytes !== undefined &&
+    !(Number.isInteger(maxBindingBytes) && maxBindingBytes >= 4)
+  ) {
+    throw new UserError(`maxBindingBytes must be an integer >= 4, got ${maxBindingBytes}.`);
+  }
+  return {
+    maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
+    maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+    maxStorageBufferBindingSize: Math.min(
+      limits.maxStorageBufferBindingSize,
+      maxBindingBytes ?? Infinity,
+    ),
+    minStorageBufferOffsetAlignment: limits.minStorageBufferOffsetAlignment,
+  };
+}
+
+/**
+ * Rejects a dispatch that binds more than `limits` allow: a lowering that neither split its
+ * op nor checked its tensors. The lowerings' own checks name the op first.
+ */
+function checkBindings(lowered: LoweredGraph, limits: LowerLimits): void {
+  const limit = limits.maxStorageBufferBindingSize;
+  for (const { dispatch, tensors } of lowered.dispatches) {
+    tensors.forEach((id, slot) => {
+      const tensor = lowered.tensors.get(id);
+      if (!tensor) return;
+      const operand = dispatch.operands[slot]!;
+      const window = 'window' in operand ? operand.window : undefined;
+      const bytes = (window ? window.elements : tensor.elements) * 4;
+      if (bytes > limit) {
+        throw new GpuLimitError(
+          `Kernel '${dispatch.plan.spec.name}' binds tensor '${tensor.label}' with ${bytes} ` +
+            `bytes, more than the maxStorageBufferBindingSize of ${limit} bytes. Use a ` +
+            'smaller batch, patches or a smaller input shape.',
+        );
+      }
+    });
+  }
+}
+
 function allocate(gpu: Gpu, name: string, lowered: LoweredGraph, shared?: CompiledGraph) {
   const tensors = [...lowered.tensors.values()];
   // Shared state lives in the other program, so it is not planned here.
@@ -166,7 +216,6 @@ function allocate(gpu: Gpu, name: string, lowered: LoweredGraph, shared?: Compil
       persistent: tensor.persistent,
       label: tensor.label,
     }));
-  for (const tensor of planned) gpu.checkBindingSize(tensor.label, tensor.byteLength);
   const plan = planMemory(
     planned,
     lowered.dispatches.map(({ tensors: ids }) => ({
@@ -198,7 +247,8 @@ export async function compileGraph(
 ): Promise<CompiledGraph> {
   const name = options.name ?? 'program';
   const keep = options.keep ?? graph.outputs.map((output) => output.value);
-  const context = { limits: gpu.limits, training: options.training ?? false };
+  const limits = lowerLimits(gpu, options.maxBindingBytes);
+  const context = { limits, training: options.training ?? false };
   const lowered = lowerGraph(graph, context, keep, options.extra, {
     fuse: options.fuse,
     phases: options.phases,
@@ -206,12 +256,16 @@ export async function compileGraph(
   const { bufferOf, uniforms, totalBytes } = allocate(gpu, name, lowered, options.shareStateWith);
 
   const unused = gpu.createBuffer(`${name} unused binding`, 16);
-  const bindingOf = (id: number): BufferBinding => {
+  const bindingOf = (id: number, operand: Operand): BufferBinding => {
     if (id === -1) return unused;
     if (lowered.uniforms.has(id)) return bufferOf(id);
-    const bytes = Math.max(4, lowered.tensors.get(id)!.elements * 4);
-    return { buffer: bufferOf(id), offset: 0, size: bytes };
+    const tensor = lowered.tensors.get(id)!;
+    const window = 'window' in operand ? operand.window : undefined;
+    const offset = window ? window.offset * 4 : 0;
+    const bytes = Math.max(4, (window ? window.elements : tensor.elements) * 4);
+    return { buffer: bufferOf(id), offset, size: bytes };
   };
+  checkBindings(lowered, limits);
   const kernels = await Promise.all(
     lowered.dispatches.map(({ dispatch }) => gpu.kernel(dispatch.plan.spec)),
   );
@@ -219,7 +273,7 @@ export async function compileGraph(
   lowered.dispatches.forEach(({ dispatch, tensors, phase }, index) => {
     phases[phase]!.push({
       kernel: kernels[index]!,
-      bindings: tensors.map(bindingOf),
+      bindings: tensors.map((id, slot) => bindingOf(id, dispatch.operands[slot]!)),
       workgroups: dispatch.plan.workgroups,
       flops: dispatch.plan.flops,
       bytes: dispatch.plan.bytes,

@@ -198,12 +198,35 @@ function planDirectWeightGrad(
   return withReduction(product, actual, sizes.weight);
 }
 
-/** Sums `splits` slices of `count` values in slice order. */
-function planSplitSum(splits: number, count: number): KernelPlan {
+/** Where an ordered sum reads its parts and writes its result (see planSplitSum). */
+export interface SplitSumLayout {
+  /** Distance between the parts of one element. Default: count (parts are slices). */
+  splitStride?: number;
+  /** Distance between elements within one part. Default 1. */
+  elementStride?: number;
+  /** First element of the output written. Default 0. */
+  outBase?: number;
+  /** Adds to the output's values instead of overwriting them. Default false. */
+  accumulate?: boolean;
+}
+
+/**
+ * Sums `splits` parts of `count` values each, in part order (bindings: parts, output). By
+ * default the parts are consecutive slices and the sum overwrites output elements [0, count).
+ */
+export function planSplitSum(
+  splits: number,
+  count: number,
+  layout: SplitSumLayout = {},
+): KernelPlan {
   const u32 = (value: number) => wgslNumber(value, 'u32');
   const source = specialize('conv_weight_grad_reduce', reduceSource + WGSL_LINEAR_WORKGROUP, {
     SPLITS: u32(splits),
     COUNT: u32(count),
+    SPLIT_STRIDE: u32(layout.splitStride ?? count),
+    ELEMENT_STRIDE: u32(layout.elementStride ?? 1),
+    OUT_BASE: u32(layout.outBase ?? 0),
+    ACCUMULATE: layout.accumulate ?? false,
   });
   return {
     spec: { name: 'conv_weight_grad_reduce', source, bindings: ['read-only-storage', 'storage'] },

@@ -30,6 +30,11 @@ export interface ConvGeometry {
   dilation?: readonly number[];
   /** Default 1. */
   groups?: number;
+  /**
+   * First row of the weight and bias that this convolution's output channels read, for a
+   * dispatch that computes one group of channels of a larger layer. Default 0.
+   */
+  outChannelBase?: number;
 }
 
 /** A convolution with every field resolved and lifted to three spatial axes [D, H, W]. */
@@ -39,6 +44,7 @@ export interface Conv3d {
   inChannels: number;
   outChannels: number;
   groups: number;
+  outChannelBase: number;
   input: number[];
   kernel: number[];
   stride: number[];
@@ -83,6 +89,8 @@ export function resolveConv(geometry: ConvGeometry): Conv3d {
   checkInteger('outChannels', geometry.outChannels, 1);
   const groups = geometry.groups ?? 1;
   checkInteger('groups', groups, 1);
+  const outChannelBase = geometry.outChannelBase ?? 0;
+  checkInteger('outChannelBase', outChannelBase, 0);
   if (geometry.inChannels % groups !== 0 || geometry.outChannels % groups !== 0) {
     throw new UserError(
       `Convolution inChannels (${geometry.inChannels}) and outChannels ` +
@@ -125,6 +133,7 @@ export function resolveConv(geometry: ConvGeometry): Conv3d {
     inChannels: geometry.inChannels,
     outChannels: geometry.outChannels,
     groups,
+    outChannelBase,
     input: lift(input, 1),
     kernel: lift(kernel, 1),
     stride: lift(stride, 1),
@@ -169,6 +178,7 @@ export function convConstants(conv: Conv3d): Record<string, TemplateValue> {
     OUT_CHANNELS: u32(conv.outChannels),
     GROUP_IN: u32(conv.inChannels / conv.groups),
     GROUP_OUT: u32(conv.outChannels / conv.groups),
+    OUT_CHANNEL_BASE: u32(conv.outChannelBase),
   };
   ['D', 'H', 'W'].forEach((axis, i) => {
     constants[`IN_${axis}`] = u32(conv.input[i]!);

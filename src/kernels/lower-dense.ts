@@ -6,9 +6,12 @@ import { numElements, type Node, type Shape, type Value } from '../graph/ir.js';
 import type { ConvAttrs, ConvTransposeAttrs, MatmulAttrs } from '../graph/ops/index.js';
 import type { GradOpAttrs } from '../graph/autodiff-ops.js';
 import type { ConvGeometry } from './conv.js';
-import { planConvInputGrad, planConvTranspose } from './conv-dgrad.js';
-import { planConvForward } from './conv-forward.js';
-import { planConvWeightGrad } from './conv-wgrad.js';
+import {
+  lowerConvForward,
+  lowerConvInputGrad,
+  lowerConvTranspose,
+  lowerConvWeightGrad,
+} from './split-conv.js';
 import {
   registerLowering,
   UNUSED,
@@ -54,57 +57,49 @@ function epilogue(node: Node, context: LowerContext, bias: Value | undefined) {
 registerLowering('conv', (node, context) => {
   const [x, weight, bias] = node.inputs;
   const { settings, output, extra } = epilogue(node, context, bias);
-  const plan = planConvForward(
-    convGeometry(x!.shape, weight!.shape, node.attrs as ConvAttrs),
-    settings,
-    context.limits,
-  );
-  const operands = [value(x!), value(weight!), bias ? value(bias) : UNUSED, value(output)];
-  return [{ plan, operands: [...operands, ...extra] }];
+  const geometry = convGeometry(x!.shape, weight!.shape, node.attrs as ConvAttrs);
+  return lowerConvForward(context, geometry, output.shape.slice(2), settings, {
+    x: value(x!),
+    weight: value(weight!),
+    bias: bias ? value(bias) : UNUSED,
+    y: value(output),
+    extra,
+  });
 });
 
 registerLowering('convTranspose', (node, context) => {
   const [x, weight, bias] = node.inputs;
   const attrs = node.attrs as ConvTransposeAttrs;
   const { settings, output } = epilogue(node, context, bias);
-  const plan = planConvTranspose(
-    {
-      ...convGeometry(x!.shape, weight!.shape, attrs),
-      // A transposed weight is [inChannels, outChannels / groups, ...kernel].
-      outChannels: weight!.shape[1]! * attrs.groups,
-      outputPadding: attrs.outputPadding,
-    },
-    settings,
-    context.limits,
-  );
-  const operands = [value(x!), value(weight!), bias ? value(bias) : UNUSED, value(output)];
-  return [{ plan, operands }];
+  const geometry = {
+    ...convGeometry(x!.shape, weight!.shape, attrs),
+    // A transposed weight is [inChannels, outChannels / groups, ...kernel].
+    outChannels: weight!.shape[1]! * attrs.groups,
+    outputPadding: attrs.outputPadding,
+  };
+  return lowerConvTranspose(context, geometry, output.shape.slice(2), settings, {
+    x: value(x!),
+    weight: value(weight!),
+    bias: bias ? value(bias) : UNUSED,
+    y: value(output),
+    extra: [],
+  });
 });
 
 registerLowering('convInputGrad', (node, context) => {
   const [dy, weight] = node.inputs;
   const attrs = node.attrs as GradOpAttrs['convInputGrad'];
-  const plan = planConvInputGrad(
-    convGeometry(attrs.inputShape, weight!.shape, attrs),
-    context.limits,
-  );
-  return [{ plan, operands: [value(dy!), value(weight!), UNUSED, value(node.outputs[0]!)] }];
+  const geometry = convGeometry(attrs.inputShape, weight!.shape, attrs);
+  const dx = value(node.outputs[0]!);
+  return lowerConvInputGrad(context, geometry, dy!.shape.slice(2), value(dy!), value(weight!), dx);
 });
 
 registerLowering('convWeightGrad', (node, context) => {
   const [x, dy] = node.inputs;
   const attrs = node.attrs as GradOpAttrs['convWeightGrad'];
-  const split = planConvWeightGrad(
-    convGeometry(x!.shape, attrs.weightShape, attrs),
-    context.limits,
-  );
+  const geometry = convGeometry(x!.shape, attrs.weightShape, attrs);
   const dw = value(node.outputs[0]!);
-  if (!split.reduce) return [{ plan: split.product, operands: [value(dy!), value(x!), dw] }];
-  const partials = context.scratch(split.scratchElements);
-  return [
-    { plan: split.product, operands: [value(dy!), value(x!), partials] },
-    { plan: split.reduce, operands: [partials, dw] },
-  ];
+  return lowerConvWeightGrad(context, geometry, dy!.shape.slice(2), value(x!), value(dy!), dw);
 });
 
 registerLowering('linear', (node, context) => {

@@ -4,7 +4,6 @@ import type { GradOpAttrs } from '../graph/autodiff-ops.js';
 import { numElements, type Node, type Shape } from '../graph/ir.js';
 import type { DropoutAttrs, ReduceAttrs, SoftmaxAttrs } from '../graph/ops/index.js';
 import { planBinary, type BinaryOp } from './binary.js';
-import { planChannelSum } from './conv-wgrad.js';
 import { planDropout, SEED_BYTES } from './dropout.js';
 import { planElementwise, planUnary, planUnaryBackward } from './elementwise.js';
 import {
@@ -14,9 +13,33 @@ import {
   type LoweredDispatch,
   type Operand,
 } from './lower.js';
+import type { KernelPlan } from './plan.js';
 import { planReduce } from './reduce.js';
 import { planSoftmax, planSoftmaxBackward } from './softmax.js';
+import { lowerChannelSum } from './split-conv.js';
+import { describeOperand, unitDispatches } from './split.js';
 import { unarySaves, type UnaryOp, type UnaryOpName } from './unary-ops.js';
+
+/**
+ * Lowers an element-wise op whose operands all have `shape`: one dispatch, or one per range
+ * of elements when a tensor exceeds the binding limit. `plan` gets the shape of its range.
+ */
+function elementwise(
+  context: LowerContext,
+  shape: Shape,
+  operands: [Operand, string][],
+  plan: (shape: Shape) => KernelPlan,
+): LoweredDispatch[] {
+  const elements = numElements(shape);
+  const units = operands.map(([operand, role]) => ({
+    operand,
+    label: describeOperand(role, operand),
+    elementsPerUnit: 1,
+  }));
+  return unitDispatches(elements, units, context.limits, 'element', (count) =>
+    plan(count === elements ? shape : [count]),
+  );
+}
 
 /** Converts an IR unary op name and its attributes into the kernels' description. */
 function unaryOp(op: string, attrs: Readonly<Record<string, unknown>>): UnaryOp {
@@ -45,12 +68,14 @@ const UNARY: UnaryOpName[] = [
 for (const op of UNARY) {
   registerLowering(op, (node, context) => {
     const x = node.inputs[0]!;
-    const plan = planUnary(
-      [unaryOp(op, node.attrs as Record<string, unknown>)],
-      x.shape,
-      context.limits,
+    const unary = unaryOp(op, node.attrs as Record<string, unknown>);
+    const operands: [Operand, string][] = [
+      [value(x), 'input'],
+      [value(node.outputs[0]!), 'output'],
+    ];
+    return elementwise(context, x.shape, operands, (shape) =>
+      planUnary([unary], shape, context.limits),
     );
-    return [{ plan, operands: [value(x), value(node.outputs[0]!)] }];
   });
 }
 
@@ -58,22 +83,39 @@ registerLowering('unaryGrad', (node, context) => {
   const [dy, x, y] = node.inputs;
   const attrs = node.attrs as GradOpAttrs['unaryGrad'];
   const op = unaryOp(attrs.op, attrs.attrs);
-  const plan = planUnaryBackward(op, x!.shape, context.limits);
-  const dx = value(node.outputs[0]!);
+  const plan = (shape: Shape) => planUnaryBackward(op, shape, context.limits);
+  const dx: [Operand, string] = [value(node.outputs[0]!), 'input gradient'];
+  const gradient: [Operand, string] = [value(dy!), 'output gradient'];
   const saves = unarySaves(op);
-  if (saves === 'none') return [{ plan, operands: [value(dy!), dx] }];
+  if (saves === 'none') return elementwise(context, x!.shape, [gradient, dx], plan);
   // When fusion removed the input, the kernel reads the output instead. fuse.ts fuses only
   // activations whose derivative is the same from either, because it depends on the sign.
   const saved = saves === 'output' || !context.materialized(x!) ? y! : x!;
-  return [{ plan, operands: [value(saved), value(dy!), dx] }];
+  return elementwise(context, x!.shape, [[value(saved), 'saved value'], gradient, dx], plan);
 });
 
 for (const op of ['add', 'sub', 'mul', 'div'] as BinaryOp[]) {
   registerLowering(op, (node, context) => {
     const [a, b] = node.inputs;
+    const y = node.outputs[0]!;
+    const operands: [Operand, string][] = [
+      [value(a!), 'first operand'],
+      [value(b!), 'second operand'],
+      [value(y), 'output'],
+    ];
+    if (sameShape(a!.shape, b!.shape)) {
+      return elementwise(context, y.shape, operands, (shape) =>
+        planBinary(op, shape, shape, context.limits),
+      );
+    }
+    // NOTE: broadcasting operands are not split; planBinary rejects them over the limit.
     const plan = planBinary(op, a!.shape, b!.shape, context.limits);
-    return [{ plan, operands: [value(a!), value(b!), value(node.outputs[0]!)] }];
+    return [{ plan, operands: operands.map(([operand]) => operand) }];
   });
+}
+
+function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((size, axis) => size === b[axis]);
 }
 
 registerLowering('prelu', (node, context) => {
@@ -109,13 +151,7 @@ function lowerReduce(op: 'sum' | 'mean' | 'max') {
     const block = keptBlock(x.shape, axes);
     if (op === 'sum' && block) {
       // Per-channel sums (bias gradients) have a dedicated two-pass kernel.
-      const split = planChannelSum(block, context.limits);
-      if (!split.reduce) return [{ plan: split.product, operands: [value(x), value(y)] }];
-      const partials = context.scratch(split.scratchElements);
-      return [
-        { plan: split.product, operands: [value(x), partials] },
-        { plan: split.reduce, operands: [partials, value(y)] },
-      ];
+      return lowerChannelSum(context, block, value(x), value(y));
     }
     const plan = planReduce({ shape: x.shape, axes, op }, context.limits);
     return [{ plan, operands: [value(x), value(y)] }];

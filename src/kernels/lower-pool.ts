@@ -1,8 +1,10 @@
 // Lowerings of pooling, upsampling and the cross-entropy loss. The gradient kernels of max
 // pooling and of the loss read a tensor their forward kernel saved: the argmax, the totals.
+// Pooling and upsampling treat each (n, c) plane alone, so over the binding limit they run
+// as one dispatch per run of planes.
 
 import type { GradOpAttrs } from '../graph/autodiff-ops.js';
-import { numElements, type Value } from '../graph/ir.js';
+import { numElements, type Shape, type Value } from '../graph/ir.js';
 import type {
   AdaptivePoolAttrs,
   AvgPoolAttrs,
@@ -22,7 +24,38 @@ import {
   planMaxPool,
   planMaxPoolBackward,
 } from './pool.js';
+import type { KernelPlan } from './plan.js';
+import { describeOperand, unitDispatches } from './split.js';
 import { planUpsample, planUpsampleBackward } from './upsample.js';
+
+/** An operand of a plane-wise op, its role in errors, and whether it has input-sized planes. */
+type PlaneOperand = [operand: Operand, role: string, side: 'input' | 'output'];
+
+/**
+ * Lowers an op over [N, C, ...spatial] that reads and writes each (n, c) plane alone. Runs of
+ * planes are planned as [planes, 1, ...spatial] inputs.
+ */
+function planeWise(
+  context: LowerContext,
+  inputShape: Shape,
+  outputShape: Shape,
+  operands: PlaneOperand[],
+  plan: (inputShape: Shape) => KernelPlan,
+) {
+  const planes = inputShape[0]! * inputShape[1]!;
+  const perPlane = {
+    input: numElements(inputShape.slice(2)),
+    output: numElements(outputShape.slice(2)),
+  };
+  const units = operands.map(([operand, role, side]) => ({
+    operand,
+    label: describeOperand(role, operand),
+    elementsPerUnit: perPlane[side],
+  }));
+  return unitDispatches(planes, units, context.limits, 'plane', (count) =>
+    plan(count === planes ? inputShape : [count, 1, ...inputShape.slice(2)]),
+  );
+}
 
 /** The argmax a max pooling of `input` saves for its gradient (one u32 per output). */
 function argmax(
@@ -38,32 +71,54 @@ registerLowering('maxPool', (node, context) => {
   const x = node.inputs[0]!;
   const y = node.outputs[0]!;
   const attrs = node.attrs as MaxPoolAttrs;
-  const plan = planMaxPool({ inputShape: x.shape, ...attrs }, context.limits);
   const saved = argmax(context, x, attrs, numElements(y.shape));
-  return [{ plan, operands: [value(x), value(y), saved] }];
+  const operands: PlaneOperand[] = [
+    [value(x), 'input', 'input'],
+    [value(y), 'output', 'output'],
+    [saved, 'argmax', 'output'],
+  ];
+  return planeWise(context, x.shape, y.shape, operands, (inputShape) =>
+    planMaxPool({ inputShape, ...attrs }, context.limits),
+  );
 });
 
 registerLowering('maxPoolGrad', (node, context) => {
   const [dy, x] = node.inputs;
   const attrs = node.attrs as MaxPoolAttrs;
-  const plan = planMaxPoolBackward({ inputShape: x!.shape, ...attrs }, context.limits);
   const saved = argmax(context, x!, attrs, numElements(dy!.shape));
-  return [{ plan, operands: [value(dy!), saved, value(node.outputs[0]!)] }];
+  const operands: PlaneOperand[] = [
+    [value(dy!), 'output gradient', 'output'],
+    [saved, 'argmax', 'output'],
+    [value(node.outputs[0]!), 'input gradient', 'input'],
+  ];
+  return planeWise(context, x!.shape, dy!.shape, operands, (inputShape) =>
+    planMaxPoolBackward({ inputShape, ...attrs }, context.limits),
+  );
 });
 
 registerLowering('avgPool', (node, context) => {
   const x = node.inputs[0]!;
-  const plan = planAvgPool(
-    { inputShape: x.shape, ...(node.attrs as AvgPoolAttrs) },
-    context.limits,
+  const y = node.outputs[0]!;
+  const attrs = node.attrs as AvgPoolAttrs;
+  const operands: PlaneOperand[] = [
+    [value(x), 'input', 'input'],
+    [value(y), 'output', 'output'],
+  ];
+  return planeWise(context, x.shape, y.shape, operands, (inputShape) =>
+    planAvgPool({ inputShape, ...attrs }, context.limits),
   );
-  return [{ plan, operands: [value(x), value(node.outputs[0]!)] }];
 });
 
 registerLowering('avgPoolGrad', (node, context) => {
   const { inputShape, ...attrs } = node.attrs as GradOpAttrs['avgPoolGrad'];
-  const plan = planAvgPoolBackward({ inputShape, ...attrs }, context.limits);
-  return [{ plan, operands: [value(node.inputs[0]!), value(node.outputs[0]!)] }];
+  const dy = node.inputs[0]!;
+  const operands: PlaneOperand[] = [
+    [value(dy), 'output gradient', 'output'],
+    [value(node.outputs[0]!), 'input gradient', 'input'],
+  ];
+  return planeWise(context, inputShape, dy.shape, operands, (shape) =>
+    planAvgPoolBackward({ inputShape: shape, ...attrs }, context.limits),
+  );
 });
 
 registerLowering('adaptiveAvgPool', (node, context) => {
@@ -173,16 +228,26 @@ function upsampleGeometry(
 registerLowering('upsample', (node, context) => {
   const x = node.inputs[0]!;
   const y = node.outputs[0]!;
-  const plan = planUpsample(
-    upsampleGeometry(x.shape, y.shape, node.attrs as UpsampleAttrs),
-    context.limits,
+  const operands: PlaneOperand[] = [
+    [value(x), 'input', 'input'],
+    [value(y), 'output', 'output'],
+  ];
+  return planeWise(context, x.shape, y.shape, operands, (inputShape) =>
+    planUpsample(
+      upsampleGeometry(inputShape, y.shape, node.attrs as UpsampleAttrs),
+      context.limits,
+    ),
   );
-  return [{ plan, operands: [value(x), value(y)] }];
 });
 
 registerLowering('upsampleGrad', (node, context) => {
   const dy = node.inputs[0]!;
   const { inputShape, ...attrs } = node.attrs as GradOpAttrs['upsampleGrad'];
-  const plan = planUpsampleBackward(upsampleGeometry(inputShape, dy.shape, attrs), context.limits);
-  return [{ plan, operands: [value(dy), value(node.outputs[0]!)] }];
+  const operands: PlaneOperand[] = [
+    [value(dy), 'output gradient', 'output'],
+    [value(node.outputs[0]!), 'input gradient', 'input'],
+  ];
+  return planeWise(context, inputShape, dy.shape, operands, (shape) =>
+    planUpsampleBackward(upsampleGeometry(shape, dy.shape, attrs), context.limits),
+  );
 });

@@ -2,22 +2,33 @@
 // context and returns dispatches whose operands name IR values, tensors saved for the
 // backward pass, scratch tensors or constants; the compiler then assigns them buffers.
 
+import { GpuLimitError } from '../errors.js';
 import type { Node, Value } from '../graph/ir.js';
 import type { OpName } from '../graph/ops/index.js';
 import type { FusedActivation } from './fuse.js';
 import type { GemmLimits } from './matmul-tile.js';
 import type { KernelPlan } from './plan.js';
 
+/**
+ * Elements [offset, offset + elements) of a tensor that one binding sees, so that a dispatch
+ * of a split op binds less than maxStorageBufferBindingSize. `offset` times 4 bytes must be a
+ * multiple of minStorageBufferOffsetAlignment (split.ts chooses such offsets).
+ */
+export interface Window {
+  offset: number;
+  elements: number;
+}
+
 /** What a kernel binding is bound to. */
 export type Operand =
-  /** An IR value's tensor. */
-  | { kind: 'value'; value: Value }
+  /** An IR value's tensor, or a window of it. */
+  | { kind: 'value'; value: Value; window?: Window }
   /**
    * A tensor the IR does not name: scratch space of one dispatch (split-K partial sums), or
    * a tensor saved by a forward op for its gradient (max pooling's argmax). Operands with the
    * same key are the same tensor.
    */
-  | { kind: 'internal'; key: string; elements: number }
+  | { kind: 'internal'; key: string; elements: number; window?: Window }
   /** Read-only data uploaded once (class weights of ones, say). */
   | { kind: 'constant'; key: string; data: Float32Array | Int32Array | Uint32Array }
   /** A tensor kept across runs (optimizer moments), filled with `fill` at compile time. */
@@ -33,8 +44,17 @@ export interface LoweredDispatch {
   operands: Operand[];
 }
 
+/**
+ * The adapter limits lowerings plan against. maxStorageBufferBindingSize may be set below the
+ * adapter's (CompileOptions.maxBindingBytes) so that tests split small tensors.
+ */
+export type LowerLimits = GemmLimits & {
+  /** Default 256 bytes, the WebGPU default limit. */
+  readonly minStorageBufferOffsetAlignment?: number;
+};
+
 export interface LowerContext {
-  readonly limits: GemmLimits;
+  readonly limits: LowerLimits;
   /** Train mode: batch statistics in norms, dropout on. Eval mode otherwise. */
   readonly training: boolean;
   /** A scratch tensor private to this node. */
@@ -59,8 +79,20 @@ export type Lowering = (node: Node, context: LowerContext) => LoweredDispatch[];
 
 const lowerings = new Map<OpName, Lowering>();
 
+/**
+ * Registers the lowering of `op`. A GpuLimitError it throws is raised again with the op and
+ * its layer in front, so that the user learns which layer is too large.
+ */
 export function registerLowering(op: OpName, lowering: Lowering): void {
-  lowerings.set(op, lowering);
+  lowerings.set(op, (node, context) => {
+    try {
+      return lowering(node, context);
+    } catch (error) {
+      if (!(error instanceof GpuLimitError) || error.message.startsWith('Op ')) throw error;
+      const where = node.scope ? ` (layer '${node.scope}')` : '';
+      throw new GpuLimitError(`Op '${node.op}'${where}: ${error.message}`, { cause: error });
+    }
+  });
 }
 
 export function getLowering(op: OpName): Lowering | undefined {

@@ -1,0 +1,316 @@
+// Convolutions and per-channel sums over tensors larger than maxStorageBufferBindingSize, as
+// one dispatch per piece of the batch (split.ts: runs of samples, or runs of channels of one
+// sample). Weights, biases and their gradients are small and bound whole. Gradients that sum
+// over the batch (weight and bias gradients) write each piece's partial sums to scratch and
+// add them to the gradient in piece order, with no atomics, so every run has the same bits.
+
+import type { ConvGeometry } from './conv.js';
+import { planConvInputGrad, planConvTranspose, type ConvTransposeGeometry } from './conv-dgrad.js';
+import { planConvForward } from './conv-forward.js';
+import {
+  planChannelSum,
+  planConvWeightGrad,
+  planSplitSum,
+  type ChannelSumGeometry,
+} from './conv-wgrad.js';
+import { volume } from './conv.js';
+import type { LowerContext, LoweredDispatch, Operand } from './lower.js';
+import type { Epilogue } from './plan.js';
+import { splitSamples, windowOf, type SamplePiece, type SplitOperand } from './split.js';
+
+/** A convolution's tensors: input, weight, bias (or unused), output, epilogue operands. */
+export interface ConvOperands {
+  x: Operand;
+  weight: Operand;
+  bias: Operand;
+  y: Operand;
+  /** Bound after y when the epilogue folds a norm or residual: stats, weight, bias, residual. */
+  extra: readonly Operand[];
+}
+
+/** Scales per-channel operands to whole samples of `channels` channels. */
+function perSample(operands: readonly SplitOperand[], channels: number): SplitOperand[] {
+  return operands.map((o) => ({ ...o, elementsPerUnit: o.elementsPerUnit * channels }));
+}
+
+function spatialVolumes(geometry: ConvGeometry, output: readonly number[]) {
+  return { input: volume(geometry.inputSize), output: volume(output) };
+}
+
+/** Binds samples (and channels) of a [N, C, ...] tensor with `perChannel` elements a plane. */
+function pieceWindow(
+  operand: Operand,
+  piece: SamplePiece,
+  channels: number,
+  perChannel: number,
+): Operand {
+  const offset = (piece.sample * channels + piece.channel) * perChannel;
+  return windowOf(operand, offset, piece.samples * piece.channels * perChannel);
+}
+
+/** Plans each distinct piece once: pieces with the same key share a KernelPlan. */
+function cachedPlans<T>(plan: (piece: SamplePiece) => T): (piece: SamplePiece) => T {
+  const plans = new Map<string, T>();
+  return (piece) => {
+    const key = `${piece.samples}:${piece.channel}:${piece.channels}`;
+    if (!plans.has(key)) plans.set(key, plan(piece));
+    return plans.get(key)!;
+  };
+}
+
+/**
+ * Lowers y = epilogue(conv(x, weight) + bias), split by samples, then by output channels
+ * (groups = 1 only) when one sample's output exceeds the binding limit.
+ */
+export function lowerConvForward(
+  context: LowerContext,
+  geometry: ConvGeometry,
+  outputSize: readonly number[],
+  settings: Epilogue,
+  operands: ConvOperands,
+): LoweredDispatch[] {
+  const { batch, inChannels, outChannels } = geometry;
+  const sizes = spatialVolumes(geometry, outputSize);
+  const all = [operands.x, operands.weight, operands.bias, operands.y, ...operands.extra];
+  const folded = settings.norm !== undefined && settings.norm !== 'none';
+  // Channel groups of one sample read weight and bias rows from OUT_CHANNEL_BASE on; grouped
+  // convolutions and folded norms index their channels from 0, so they split by sample only.
+  const byChannel = (geometry.groups ?? 1) === 1 && !folded;
+  const outputs: SplitOperand[] = [{ label: 'convolution output', elementsPerUnit: sizes.output }];
+  if (settings.residual) outputs.push({ label: 'residual', elementsPerUnit: sizes.output });
+  const input = { label: 'convolution input', elementsPerUnit: inChannels * sizes.input };
+  const pieces = byChannel
+    ? splitSamples(batch, outChannels, [input], outputs, context.limits)
+    : splitSamples(
+        batch,
+        outChannels,
+        [input, ...perSample(outputs, outChannels)],
+        [],
+        context.limits,
+      );
+  if (pieces.length === 1) {
+    return [{ plan: planConvForward(geometry, settings, context.limits), operands: all }];
+  }
+  const plan = cachedPlans((piece) =>
+    planConvForward(
+      {
+        ...geometry,
+        batch: piece.samples,
+        outChannels: piece.channels,
+        outChannelBase: piece.channel,
+      },
+      settings,
+      context.limits,
+    ),
+  );
+  return pieces.map((piece) => {
+    const extra = operands.extra.map((operand, slot) =>
+      // The residual (the fourth extra operand) has the output's layout.
+      slot === 3 && settings.residual
+        ? pieceWindow(operand, piece, outChannels, sizes.output)
+        : operand,
+    );
+    const input = { ...piece, channel: 0, channels: inChannels };
+    return {
+      plan: plan(piece),
+      operands: [
+        pieceWindow(operands.x, input, inChannels, sizes.input),
+        operands.weight,
+        operands.bias,
+        pieceWindow(operands.y, piece, outChannels, sizes.output),
+        ...extra,
+      ],
+    };
+  });
+}
+
+/** Lowers a transposed convolution (groups of samples only; the epilogue folds nothing). */
+export function lowerConvTranspose(
+  context: LowerContext,
+  geometry: ConvTransposeGeometry,
+  outputSize: readonly number[],
+  settings: Epilogue,
+  operands: ConvOperands,
+): LoweredDispatch[] {
+  const { batch, inChannels, outChannels } = geometry;
+  const sizes = spatialVolumes(geometry, outputSize);
+  const pieces = splitSamples(
+    batch,
+    outChannels,
+    [
+      { label: 'transposed convolution input', elementsPerUnit: inChannels * sizes.input },
+      { label: 'transposed convolution output', elementsPerUnit: outChannels * sizes.output },
+    ],
+    [],
+    context.limits,
+  );
+  const all = [operands.x, operands.weight, operands.bias, operands.y, ...operands.extra];
+  if (pieces.length === 1) {
+    return [{ plan: planConvTranspose(geometry, settings, context.limits), operands: all }];
+  }
+  const plan = cachedPlans((piece) =>
+    planConvTranspose({ ...geometry, batch: piece.samples }, settings, context.limits),
+  );
+  return pieces.map((piece) => ({
+    plan: plan(piece),
+    operands: [
+      pieceWindow(operands.x, { ...piece, channels: inChannels }, inChannels, sizes.input),
+      operands.weight,
+      operands.bias,
+      pieceWindow(operands.y, piece, outChannels, sizes.output),
+      ...operands.extra,
+    ],
+  }));
+}
+
+/** Lowers dx = convInputGrad(dy, weight), split by samples. */
+export function lowerConvInputGrad(
+  context: LowerContext,
+  geometry: ConvGeometry,
+  outputSize: readonly number[],
+  dy: Operand,
+  weight: Operand,
+  dx: Operand,
+): LoweredDispatch[] {
+  const { batch, inChannels, outChannels } = geometry;
+  const sizes = spatialVolumes(geometry, outputSize);
+  const pieces = splitSamples(
+    batch,
+    inChannels,
+    [
+      { label: 'convolution output gradient', elementsPerUnit: outChannels * sizes.output },
+      { label: 'convolution input gradient', elementsPerUnit: inChannels * sizes.input },
+    ],
+    [],
+    context.limits,
+  );
+  const unused: Operand = { kind: 'unused' };
+  if (pieces.length === 1) {
+    return [
+      { plan: planConvInputGrad(geometry, context.limits), operands: [dy, weight, unused, dx] },
+    ];
+  }
+  const plan = cachedPlans((piece) =>
+    planConvInputGrad({ ...geometry, batch: piece.samples }, context.limits),
+  );
+  return pieces.map((piece) => ({
+    plan: plan(piece),
+    operands: [
+      pieceWindow(dy, { ...piece, channels: outChannels }, outChannels, sizes.output),
+      weight,
+      unused,
+      pieceWindow(dx, piece, inChannels, sizes.input),
+    ],
+  }));
+}
+
+/**
+ * Lowers dweight = convWeightGrad(x, dy), split by samples, then by output channels (rows of
+ * dweight) when one sample's dy exceeds the binding limit. Each piece's partial sums go to
+ * scratch; an ordered sum adds them to dweight's rows, overwriting for a channel group's
+ * first piece and adding for the next ones.
+ */
+export function lowerConvWeightGrad(
+  context: LowerContext,
+  geometry: ConvGeometry,
+  outputSize: readonly number[],
+  x: Operand,
+  dy: Operand,
+  dw: Operand,
+): LoweredDispatch[] {
+  const { batch, inChannels, outChannels } = geometry;
+  const sizes = spatialVolumes(geometry, outputSize);
+  const input = { label: 'convolution input', elementsPerUnit: inChannels * sizes.input };
+  const dyChannel = [{ label: 'convolution output gradient', elementsPerUnit: sizes.output }];
+  // Grouped convolutions split by sample only, because a channel group of dy reads a group
+  // of x's channels.
+  const pieces =
+    (geometry.groups ?? 1) === 1
+      ? splitSamples(batch, outChannels, [input], dyChannel, context.limits)
+      : splitSamples(
+          batch,
+          outChannels,
+          [input, ...perSample(dyChannel, outChannels)],
+          [],
+          context.limits,
+        );
+  if (pieces.length === 1) {
+    const split = planConvWeightGrad(geometry, context.limits);
+    if (!split.reduce) return [{ plan: split.product, operands: [dy, x, dw] }];
+    const partials = context.scratch(split.scratchElements);
+    return [
+      { plan: split.product, operands: [dy, x, partials] },
+      { plan: split.reduce, operands: [partials, dw] },
+    ];
+  }
+  const rowLength = (inChannels / (geometry.groups ?? 1)) * volume(geometry.kernelSize);
+  const plan = cachedPlans((piece) => {
+    const split = planConvWeightGrad(
+      { ...geometry, batch: piece.samples, outChannels: piece.channels },
+      context.limits,
+    );
+    const count = piece.channels * rowLength;
+    const parts = split.reduce ? split.scratchElements / count : 1;
+    const sum = (accumulate: boolean) =>
+      planSplitSum(parts, count, { outBase: piece.channel * rowLength, accumulate });
+    return { product: split.product, parts, count, first: sum(false), next: sum(true) };
+  });
+  return pieces.flatMap((piece) => {
+    const { product, parts, count, first, next } = plan(piece);
+    const partials = context.scratch(parts * count);
+    const input = { ...piece, channel: 0, channels: inChannels };
+    return [
+      {
+        plan: product,
+        operands: [
+          pieceWindow(dy, piece, outChannels, sizes.output),
+          pieceWindow(x, input, inChannels, sizes.input),
+          partials,
+        ],
+      },
+      { plan: piece.sample === 0 ? first : next, operands: [partials, dw] },
+    ];
+  });
+}
+
+/**
+ * Lowers per-channel sums of a [outer, channels, inner] tensor (a bias gradient), split by
+ * runs of `outer` and then of channels, each piece's sums added to the result in order.
+ */
+export function lowerChannelSum(
+  context: LowerContext,
+  block: ChannelSumGeometry,
+  x: Operand,
+  y: Operand,
+): LoweredDispatch[] {
+  const { outer, channels, inner } = block;
+  const perChannel: SplitOperand[] = [{ label: 'channel sum input', elementsPerUnit: inner }];
+  const pieces = splitSamples(outer, channels, [], perChannel, context.limits);
+  if (pieces.length === 1) {
+    const split = planChannelSum(block, context.limits);
+    if (!split.reduce) return [{ plan: split.product, operands: [x, y] }];
+    const partials = context.scratch(split.scratchElements);
+    return [
+      { plan: split.product, operands: [x, partials] },
+      { plan: split.reduce, operands: [partials, y] },
+    ];
+  }
+  const plan = cachedPlans((piece) => {
+    const geometry = { outer: piece.samples, channels: piece.channels, inner };
+    const split = planChannelSum(geometry, context.limits);
+    // The product writes [channels, chunks]: the chunks of one channel are adjacent.
+    const chunks = split.reduce ? split.scratchElements / piece.channels : 1;
+    const layout = { splitStride: 1, elementStride: chunks, outBase: piece.channel };
+    const sum = (accumulate: boolean) =>
+      planSplitSum(chunks, piece.channels, { ...layout, accumulate });
+    return { product: split.product, chunks, first: sum(false), next: sum(true) };
+  });
+  return pieces.flatMap((piece) => {
+    const { product, chunks, first, next } = plan(piece);
+    const sums = context.scratch(chunks * piece.channels);
+    return [
+      { plan: product, operands: [pieceWindow(x, piece, channels, inner), sums] },
+      { plan: piece.sample === 0 ? first : next, operands: [sums, y] },
+    ];
+  });
+}

@@ -1,0 +1,305 @@
+import assert from 'node:assert/strict';
+import { GpuLimitError } from '../../src/errors.js';
+import { appendBackward } from '../../src/graph/autodiff.js';
+import { Graph, type Value } from '../../src/graph/ir.js';
+import { compileGraph, type CompiledGraph } from '../../src/kernels/compile.js';
+import { convReference } from '../../src/kernels/reference/conv.js';
+import { unaryForward } from '../../src/kernels/reference/elementwise.js';
+import { splitSamples, splitUnits } from '../../src/kernels/split.js';
+import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
+import { maxMixedError, randomValues } from './helpers.js';
+
+const SPATIAL = [7, 5, 8];
+const PAD1: [number, number][] = [
+  [1, 1],
+  [1, 1],
+  [1, 1],
+];
+const NO_PAD: [number, number][] = [
+  [0, 0],
+  [0, 0],
+  [0, 0],
+];
+const CONV1 = { stride: [1, 1, 1], padding: PAD1, dilation: [1, 1, 1], groups: 1 };
+const CONV2 = { stride: [2, 2, 2], padding: PAD1, dilation: [1, 1, 1], groups: 1 };
+const LOSS = { fromLogits: true, reduction: 'mean', labelSmoothing: 0, ignoreIndex: -100 } as const;
+const PARAMS = ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc.weight', 'fc.bias'];
+
+/**
+ * conv(1 -> 4, kernel 3, padding 1) -> relu -> maxPool 2 -> p; p + avgPool(upsample(p)) ->
+ * conv(4 -> 2, stride 2, padding 1) -> relu -> avgPool [2, 1, 2] -> linear(2 -> 3) ->
+ * cross-entropy, on [batch, 1, 7, 5, 8]: every op kind that splits, with odd sizes.
+ */
+function splitNet(batch: number) {
+  const graph = new Graph();
+  const image = graph.addInput('image', [batch, 1, ...SPATIAL]);
+  const label = graph.addInput('label', [batch], 'i32');
+  const uniform = (bound: number) => ({ kind: 'uniform', low: -bound, high: bound }) as const;
+  const w1 = graph.addParam('conv1.weight', [4, 1, 3, 3, 3], uniform(0.4));
+  const b1 = graph.addParam('conv1.bias', [4], uniform(0.3));
+  const w2 = graph.addParam('conv2.weight', [2, 4, 3, 3, 3], uniform(0.3));
+  const b2 = graph.addParam('conv2.bias', [2], uniform(0.3));
+  const fcWeight = graph.addParam('fc.weight', [3, 2], uniform(0.5));
+  const fcBias = graph.addParam('fc.bias', [3], uniform(0.2));
+  const node = (op: string, inputs: Value[], attrs: object, scope: string) =>
+    graph.addNode(op as 'conv', inputs, attrs as never, scope)[0]!;
+
+  let y = node('conv', [image, w1, b1], CONV1, 'conv1');
+  const activation = node('relu', [y], {}, 'act1');
+  const pool = { kernelSize: [2, 2, 2], stride: [2, 2, 2], padding: NO_PAD, ceilMode: false };
+  const pooled = node('maxPool', [activation], { ...pool, dilation: [1, 1, 1] }, 'pool1');
+  const upsampled = node(
+    'upsample',
+    [pooled],
+    { mode: 'linear', size: [6, 4, 8], scale: null, alignCorners: false },
+    'up',
+  );
+  const smoothed = node('avgPool', [upsampled], { ...pool, countIncludePad: true }, 'smooth');
+  y = node('add', [pooled, smoothed], {}, 'skip');
+  y = node('conv', [y, w2, b2], CONV2, 'conv2');
+  y = node('relu', [y], {}, 'act2');
+  const last = { kernelSize: [2, 1, 2], stride: [2, 1, 2], padding: NO_PAD, ceilMode: false };
+  y = node('avgPool', [y], { ...last, countIncludePad: true }, 'pool2');
+  y = node('reshape', [y], { shape: [batch, 2] }, 'flatten');
+  const scores = node('linear', [y, fcWeight, fcBias], {}, 'fc');
+  const loss = node('crossEntropy', [scores, label], LOSS, 'loss');
+  graph.setOutput('scores', scores);
+  graph.setOutput('loss', loss);
+  return { graph, loss };
+}
+
+interface Run {
+  compiled: CompiledGraph;
+  values: Map<string, Float32Array>;
+}
+
+/** Compiles the training graph of splitNet, runs it once and reads the loss and gradients. */
+async function runNet(gpu: Gpu, batch: number, maxBindingBytes?: number): Promise<Run> {
+  const { graph, loss } = splitNet(batch);
+  const backward = appendBackward(graph, loss);
+  const forward = backward.graph.nodes.find((n) => n.scope === 'act1')!.outputs[0]!;
+  const gradients = PARAMS.map((name) => backward.gradients.get(name)!);
+  const keep = [backward.loss, backward.graph.output('scores')!, forward, ...gradients];
+  const compiled = await compileGraph(gpu, backward.graph, { keep, seed: 7, maxBindingBytes });
+  compiled.write('image', randomValues(batch * 280, 11));
+  compiled.write(
+    'label',
+    Int32Array.from({ length: batch }, (_, i) => i % 3),
+  );
+  compiled.run();
+  const values = new Map<string, Float32Array>();
+  values.set('loss', await compiled.read(backward.loss));
+  values.set('scores', await compiled.read(backward.graph.output('scores')!));
+  values.set('activation', await compiled.read(forward));
+  for (const [index, name] of PARAMS.entries()) {
+    values.set(`grad ${name}`, await compiled.read(gradients[index]!));
+  }
+  return { compiled, values };
+}
+
+const bits = (values: Float32Array) => [...new Uint32Array(values.buffer)];
+
+describe('splitUnits', () => {
+  const limits = { maxStorageBufferBindingSize: 1024, minStorageBufferOffsetAlignment: 16 };
+  const cases = [
+    { name: 'all in one run', units: 4, per: [64], runs: [[0, 4]] },
+    {
+      name: 'full runs and a rest',
+      units: 5,
+      per: [100],
+      runs: [
+        [0, 2],
+        [2, 2],
+        [4, 1],
+      ],
+    },
+    {
+      name: 'odd units in aligned pairs',
+      units: 5,
+      per: [70],
+      runs: [
+        [0, 2],
+        [2, 2],
+        [4, 1],
+      ],
+    },
+    {
+      name: 'the widest operand sets the run',
+      units: 6,
+      per: [40, 120],
+      runs: [
+        [0, 2],
+        [2, 2],
+        [4, 2],
+      ],
+    },
+  ];
+  for (const { name, units, per, runs } of cases) {
+    it(name, () => {
+      const operands = per.map((elementsPerUnit) => ({ label: 'x', elementsPerUnit }));
+      const split = splitUnits(units, operands, limits as never, 'plane');
+      assert.deepEqual(
+        split.map(({ start, count }) => [start, count]),
+        runs,
+      );
+    });
+  }
+
+  it('rejects a unit over the limit', () => {
+    const operands = [{ label: "output 'y'", elementsPerUnit: 300 }];
+    assert.throws(
+      () => splitUnits(2, operands, limits as never, 'plane'),
+      (error: Error) =>
+        error instanceof GpuLimitError &&
+        error.message.includes("One plane of output 'y' needs 1200 bytes") &&
+        error.message.includes('1024 bytes'),
+    );
+  });
+
+  it('rejects runs that cannot start aligned', () => {
+    const operands = [{ label: "input 'x'", elementsPerUnit: 255 }];
+    assert.throws(
+      () => splitUnits(3, operands, limits as never, 'plane'),
+      (error: Error) => error instanceof GpuLimitError && error.message.includes('16 bytes'),
+    );
+  });
+});
+
+describe('splitSamples', () => {
+  const limits = { maxStorageBufferBindingSize: 1024, minStorageBufferOffsetAlignment: 16 };
+  it('splits samples before channels', () => {
+    const pieces = splitSamples(
+      3,
+      4,
+      [{ label: 'x', elementsPerUnit: 40 }],
+      [{ label: 'y', elementsPerUnit: 40 }],
+      limits as never,
+    );
+    assert.deepEqual(
+      pieces.map((p) => [p.sample, p.samples, p.channel, p.channels]),
+      [
+        [0, 1, 0, 4],
+        [1, 1, 0, 4],
+        [2, 1, 0, 4],
+      ],
+    );
+  });
+
+  it('splits one sample by channels', () => {
+    const pieces = splitSamples(
+      2,
+      5,
+      [{ label: 'x', elementsPerUnit: 100 }],
+      [{ label: 'y', elementsPerUnit: 100 }],
+      limits as never,
+    );
+    assert.deepEqual(
+      pieces.map((p) => [p.sample, p.samples, p.channel, p.channels]),
+      [
+        [0, 1, 0, 2],
+        [0, 1, 2, 2],
+        [0, 1, 4, 1],
+        [1, 1, 0, 2],
+        [1, 1, 2, 2],
+        [1, 1, 4, 1],
+      ],
+    );
+  });
+
+  it('rejects a whole input over the limit', () => {
+    const whole = [{ label: "input 'x'", elementsPerUnit: 400 }];
+    assert.throws(
+      () => splitSamples(1, 2, whole, [{ label: 'y', elementsPerUnit: 200 }], limits as never),
+      (error: Error) => error instanceof GpuLimitError && error.message.includes("input 'x'"),
+    );
+  });
+});
+
+describe('split lowering', () => {
+  let gpu: Gpu;
+  before(async () => {
+    gpu = await acquireGpu();
+  });
+  after(() => gpu?.destroy());
+
+  // [batch, maxBindingBytes]: by samples (4480 bytes a sample), by channels of one sample
+  // (1120 bytes a channel), runs of 3 channels and a rest of 1.
+  const cases: [number, number][] = [
+    [3, 8192],
+    [3, 2048],
+    [1, 4096],
+    [2, 4096],
+  ];
+  for (const [batch, limit] of cases) {
+    it(`matches the unsplit step: batch ${batch}, ${limit} bytes`, async () => {
+      const whole = await runNet(gpu, batch);
+      const split = await runNet(gpu, batch, limit);
+      const dispatches = (run: Run) => run.compiled.program.dispatches.length;
+      assert.ok(dispatches(split) > dispatches(whole), `${dispatches(split)} dispatches`);
+      for (const [name, expected] of whole.values) {
+        const error = maxMixedError(split.values.get(name)!, expected);
+        // Split sums add partial sums in another order: a few f32 ulps apart.
+        assert.ok(error <= 1e-5, `${name}: error ${error}`);
+      }
+    });
+  }
+
+  it('computes the first layer like float64 when split', async () => {
+    const batch = 2;
+    const run = await runNet(gpu, batch, 2048);
+    const state = run.compiled;
+    const weight = await state.read(state.stateValue('conv1.weight'));
+    const bias = await state.read(state.stateValue('conv1.bias'));
+    const geometry = {
+      batch,
+      inChannels: 1,
+      outChannels: 4,
+      inputSize: SPATIAL,
+      kernelSize: [3, 3, 3],
+      padding: PAD1,
+    };
+    const conv = convReference(geometry, randomValues(batch * 280, 11), weight, bias);
+    const expected = unaryForward({ op: 'relu' }, conv);
+    const error = maxMixedError(run.values.get('activation')!, expected);
+    assert.ok(error <= 1e-5, `error ${error}`);
+  });
+
+  it('gives identical bits on two runs', async () => {
+    const first = await runNet(gpu, 3, 2048);
+    const second = await runNet(gpu, 3, 2048);
+    for (const name of PARAMS) {
+      const key = `grad ${name}`;
+      assert.deepEqual(bits(second.values.get(key)!), bits(first.values.get(key)!), key);
+    }
+  });
+
+  it('rejects a sample over the limit by op', async () => {
+    const { graph, loss } = splitNet(2);
+    const backward = appendBackward(graph, loss);
+    await assert.rejects(
+      compileGraph(gpu, backward.graph, { keep: [backward.loss], maxBindingBytes: 1024 }),
+      (error: Error) =>
+        error instanceof GpuLimitError &&
+        error.message.startsWith("Op 'conv' (layer 'conv1')") &&
+        error.message.includes('1120 bytes') &&
+        error.message.includes('1024 bytes'),
+    );
+  });
+
+  it('rejects an unsplit op over the limit', async () => {
+    const graph = new Graph();
+    const x = graph.addInput('x', [2, 4, 8, 8]);
+    const weight = graph.addParam('norm.weight', [4], { kind: 'constant', value: 1 });
+    const bias = graph.addParam('norm.bias', [4], { kind: 'constant', value: 0 });
+    const attrs = { eps: 1e-5, momentum: 0.1, affine: true, trackRunningStats: false };
+    const y = graph.addNode('batchNorm', [x, weight, bias], attrs, 'bn')[0]!;
+    graph.setOutput('y', y);
+    await assert.rejects(
+      compileGraph(gpu, graph, { maxBindingBytes: 1024, training: true }),
+      (error: Error) =>
+        error instanceof GpuLimitError &&
+        error.message.startsWith("Op 'batchNorm' (layer 'bn')") &&
+        error.message.includes('2048 bytes'),
+    );
+  });
+});
