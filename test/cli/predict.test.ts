@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+
+import { zipSync } from 'fflate';
+
+import { readNifti } from '../../src/data/nifti/node.js';
+import { parseTsv, type Row } from '../../src/data/participants.js';
+import { insideCrop, writeDenseExperiment, zScored } from '../experiment/dense-fixture.js';
+import { runCli } from './helpers.js';
+
+function readRows(path: string): { columns: string[]; rows: Row[] } {
+  return parseTsv(readFileSync(path, 'utf8'), path);
+}
+
+function imagePath(dataset: string, participant: string): string {
+  return join(dataset, participant, 'ses-M000', 'anat', `${participant}_ses-M000_T1w.nii.gz`);
+}
+
+/** Zips every file under `folder` into one archive whose entries sit under `top/`. */
+function zipFolder(folder: string, top: string): Uint8Array {
+  const entries: Record<string, Uint8Array> = {};
+  const visit = (path: string) => {
+    for (const name of readdirSync(path)) {
+      const child = join(path, name);
+      if (statSync(child).isDirectory()) visit(child);
+      else entries[`${top}/${relative(folder, child)}`] = readFileSync(child);
+    }
+  };
+  visit(folder);
+  return zipSync(entries);
+}
+
+describe('predict command', () => {
+  let folder: string;
+  let maps: string;
+  let dataset: string;
+  before(async () => {
+    folder = mkdtempSync(join(tmpdir(), 'predict-'));
+    const demo = await runCli('demo', '--quick', '--output', folder);
+    assert.equal(demo.status, 0, demo.stderr);
+    maps = join(folder, 'maps');
+    dataset = join(folder, 'dataset');
+  });
+  after(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('predicts a dataset folder', async () => {
+    const output = join(folder, 'out-dataset');
+    const run = await runCli('predict', maps, dataset, '--output', output);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /Predicting 8 images with classification model/);
+    assert.match(run.stdout, /Metrics on 8 labelled samples/);
+    const { columns, rows } = readRows(join(output, 'predictions.tsv'));
+    assert.deepEqual(columns, [
+      'participant_id',
+      'session_id',
+      'true_label',
+      'predicted_label',
+      'probability_CN',
+      'probability_AD',
+    ]);
+    assert.equal(rows.length, 8);
+    for (const row of rows) {
+      const cn = Number(row.probability_CN);
+      const ad = Number(row.probability_AD);
+      assert.ok(Math.abs(cn + ad - 1) < 1e-9, `${row.participant_id} probabilities sum`);
+      assert.equal(row.predicted_label, ad > cn ? 'AD' : 'CN');
+    }
+    const metrics = JSON.parse(readFileSync(join(output, 'metrics.json'), 'utf8'));
+    const correct = rows.filter((row) => row.true_label === row.predicted_label).length;
+    assert.equal(metrics.accuracy, correct / rows.length);
+    assert.ok(metrics.rocAuc >= 0 && metrics.rocAuc <= 1);
+  });
+
+  it("matches the trainer's test predictions", async () => {
+    const output = join(folder, 'out-trainer');
+    const run = await runCli('predict', maps, dataset, '--output', output);
+    assert.equal(run.status, 0, run.stderr);
+    const ours = new Map(
+      readRows(join(output, 'predictions.tsv')).rows.map((row) => [row.participant_id, row]),
+    );
+    const trainer = readRows(join(maps, 'split-0', 'test', 'predictions.tsv')).rows;
+    assert.ok(trainer.length > 0);
+    for (const row of trainer) {
+      const [a, b] = [Number(row.output_0), Number(row.output_1)];
+      const expected = Math.exp(b) / (Math.exp(a) + Math.exp(b));
+      const actual = Number(ours.get(row.participant_id!)!.probability_AD);
+      assert.ok(
+        Math.abs(actual - expected) < 1e-5,
+        `${row.participant_id}: ${actual} vs ${expected}`,
+      );
+    }
+  });
+
+  it('predicts NIfTI files', async () => {
+    const output = join(folder, 'out-files');
+    const files = ['sub-001', 'sub-002'].map((id) => imagePath(dataset, id));
+    const run = await runCli('predict', maps, ...files, '--output', output);
+    assert.equal(run.status, 0, run.stderr);
+    assert.doesNotMatch(run.stdout, /Metrics/);
+    const { columns, rows } = readRows(join(output, 'predictions.tsv'));
+    assert.ok(!columns.includes('true_label'));
+    assert.deepEqual(
+      rows.map((row) => [row.participant_id, row.session_id]),
+      [
+        ['sub-001_ses-M000_T1w', 'n/a'],
+        ['sub-002_ses-M000_T1w', 'n/a'],
+      ],
+    );
+    assert.ok(!existsSync(join(output, 'metrics.json')));
+  });
+
+  it('selects rows with --tsv', async () => {
+    const output = join(folder, 'out-tsv');
+    const tsv = join(folder, 'two.tsv');
+    const table = readFileSync(join(dataset, 'participants.tsv'), 'utf8').split('\n');
+    writeFileSync(tsv, `${table.slice(0, 3).join('\n')}\n`);
+    const run = await runCli('predict', maps, dataset, '--tsv', tsv, '--output', output);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(readRows(join(output, 'predictions.tsv')).rows.length, 2);
+  });
+
+  it('reads a zipped experiment', async () => {
+    const zip = join(folder, 'maps.zip');
+    writeFileSync(zip, zipFolder(maps, 'maps'));
+    const run = await runCli('predict', zip, imagePath(dataset, 'sub-003'));
+    assert.equal(run.status, 0, run.stderr);
+    const fromZip = readRows(join(folder, 'maps-predict', 'predictions.tsv')).rows[0]!;
+    const direct = await runCli('predict', maps, imagePath(dataset, 'sub-003'));
+    assert.equal(direct.status, 0, direct.stderr);
+    const defaultOutput = join(maps, 'split-0', 'best-loss', 'predict', 'predictions.tsv');
+    assert.deepEqual(readRows(defaultOutput).rows[0], fromZip);
+  });
+
+  it('writes a reconstruction on the input grid', async () => {
+    const experiment = join(folder, 'reconstruction');
+    writeDenseExperiment(experiment, 'reconstruction');
+    const output = join(folder, 'out-reconstruction');
+    const input = imagePath(dataset, 'sub-004');
+    const run = await runCli('predict', experiment, input, '--output', output);
+    assert.equal(run.status, 0, run.stderr);
+    const { rows } = readRows(join(output, 'predictions.tsv'));
+    assert.equal(rows[0]!.output_path, 'sub-004_ses-M000_T1w_reconstruction.nii.gz');
+    const image = await readNifti(input);
+    const result = await readNifti(join(output, rows[0]!.output_path!));
+    assert.deepEqual(result.shape, image.shape);
+    assert.deepEqual([...result.affine], [...image.affine]);
+    const expected = zScored(image.data);
+    const [nx, ny, nz] = image.spatialShape;
+    let inside = 0;
+    for (let k = 0; k < nz; k++) {
+      for (let j = 0; j < ny; j++) {
+        for (let i = 0; i < nx; i++) {
+          const index = image.index(i, j, k);
+          const value = insideCrop(image.spatialShape, i, j, k) ? expected[index]! : 0;
+          if (insideCrop(image.spatialShape, i, j, k)) inside++;
+          assert.ok(Math.abs(result.data[index]! - value) < 1e-4, `voxel ${i}, ${j}, ${k}`);
+        }
+      }
+    }
+    assert.equal(inside, 16 * 14 * 12);
+  });
+
+  it('writes segmentation labels on the input grid', async () => {
+    const experiment = join(folder, 'segmentation');
+    writeDenseExperiment(experiment, 'segmentation');
+    const output = join(folder, 'out-segmentation');
+    const input = imagePath(dataset, 'sub-005');
+    const run = await runCli('predict', experiment, input, '--output', output);
+    assert.equal(run.status, 0, run.stderr);
+    const image = await readNifti(input);
+    const labels = await readNifti(join(output, 'sub-005_ses-M000_T1w_segmentation.nii.gz'));
+    assert.equal(labels.header.datatype, 4);
+    assert.deepEqual([...labels.affine], [...image.affine]);
+    const scored = zScored(image.data);
+    let foreground = 0;
+    const [nx, ny, nz] = image.spatialShape;
+    for (let k = 0; k < nz; k++) {
+      for (let j = 0; j < ny; j++) {
+        for (let i = 0; i < nx; i++) {
+          const index = image.index(i, j, k);
+          const above = insideCrop(image.spatialShape, i, j, k) && scored[index]! > 0;
+          assert.equal(labels.data[index], above ? 1 : 0, `voxel ${i}, ${j}, ${k}`);
+          if (above) foreground++;
+        }
+      }
+    }
+    assert.ok(foreground > 0);
+  });
+
+  it('prints help for every option', async () => {
+    const run = await runCli('predict', '--help');
+    assert.equal(run.status, 0);
+    for (const option of ['--output', '--selection', '--split', '--tsv', '--batch-size']) {
+      assert.match(run.stdout, new RegExp(`${option} `));
+    }
+    assert.match(run.stdout, /default: 1/);
+  });
+
+  const failures: [string, () => string[], RegExp][] = [
+    ['a dataset as experiment', () => [dataset, dataset], /has no experiment\.json/],
+    ['a missing experiment', () => [join(folder, 'none'), dataset], /does not exist/],
+    [
+      'unknown selection',
+      () => [maps, dataset, '--selection', 'auc'],
+      /no weights 'split-0\/best-auc\/model\.safetensors'.*loss, balancedAccuracy/,
+    ],
+    ['a text file as data', () => [maps, join(dataset, 'participants.tsv')], /is not a NIfTI file/],
+    ['a missing data file', () => [maps, join(folder, 'none.nii.gz')], /does not exist/],
+    [
+      'an image of another grid',
+      () => [maps, '/usr/share/mricron/templates/ch2bet.nii.gz'],
+      /gives samples of shape \[1, \d+, \d+, \d+\], but the network takes \[1, 23, 26, 22\]/,
+    ],
+  ];
+  for (const [name, args, message] of failures) {
+    it(`rejects ${name}`, async () => {
+      const run = await runCli('predict', ...args());
+      assert.equal(run.status, 1, run.stderr);
+      assert.match(run.stderr, message);
+    });
+  }
+
+  it('rejects another mapsVersion', async () => {
+    const copy = join(folder, 'maps-v2');
+    cpSync(maps, copy, { recursive: true });
+    const path = join(copy, 'experiment.json');
+    const experiment = JSON.parse(readFileSync(path, 'utf8'));
+    writeFileSync(path, JSON.stringify({ ...experiment, mapsVersion: 2 }));
+    const run = await runCli('predict', copy, dataset);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /mapsVersion 2, but this version of clinicadl-webgpu reads version 1/);
+  });
+
+  it('rejects missing weights', async () => {
+    const copy = join(folder, 'maps-no-weights');
+    cpSync(maps, copy, { recursive: true });
+    rmSync(join(copy, 'split-0', 'best-loss'), { recursive: true });
+    const run = await runCli('predict', copy, dataset);
+    assert.equal(run.status, 1);
+    assert.match(
+      run.stderr,
+      /no weights 'split-0\/best-loss\/model\.safetensors'.*balancedAccuracy/,
+    );
+  });
+});

@@ -1,0 +1,76 @@
+// An experiment folder with a voxel-wise network whose weights are known: one 3x3x3
+// convolution whose centre taps copy the input. As a ReconstructionModel it gives back the
+// preprocessed image, and as a SupervisedModel with two channels it segments the voxels above
+// the mean. The images are cropped to CROP voxels, so outputs must be put back onto the grid.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { encodeSafetensors, type NamedTensor } from '../../src/training/safetensors.js';
+
+export const CROP = [16, 14, 12];
+
+const SOURCE = `
+network Dense(inShape: ints = [1, 4, 4, 4], outChannels: int = 1) {
+  input image: inShape
+  output output = conv(image, outChannels, 3, padding: 1, name: "conv")
+}
+`;
+
+/** Writes the folder to `root`; `task` chooses the model and the channels. */
+export function writeDenseExperiment(root: string, task: 'reconstruction' | 'segmentation'): void {
+  const channels = task === 'segmentation' ? 2 : 1;
+  const inShape = [1, CROP[2]!, CROP[1]!, CROP[0]!];
+  const weight = new Float32Array(channels * 27);
+  // The centre tap of the last channel copies the input; channel 0 of a segmentation is 0.
+  weight[(channels - 1) * 27 + 13] = 1;
+  const tensors = new Map<string, NamedTensor>([
+    ['conv.weight', { dtype: 'F32', shape: [channels, 1, 3, 3, 3], data: weight }],
+    ['conv.bias', { dtype: 'F32', shape: [channels], data: new Float32Array(channels) }],
+  ]);
+  const experiment = {
+    mapsVersion: 1,
+    model: {
+      name: task === 'segmentation' ? 'SupervisedModel' : 'ReconstructionModel',
+      network: {
+        netFile: 'dense.net',
+        network: 'Dense',
+        set: [`inShape=[${inShape.join(', ')}]`, `outChannels=${channels}`],
+      },
+      inferer: null,
+    },
+    network: 'networks/network.net',
+    trainer: { selection: ['loss'] },
+    data: {
+      classes: [],
+      transforms: { image: [{ op: 'zScore' }, { op: 'cropOrPad', shape: CROP }] },
+    },
+  };
+  mkdirSync(join(root, 'networks'), { recursive: true });
+  mkdirSync(join(root, 'split-0', 'best-loss'), { recursive: true });
+  writeFileSync(join(root, 'experiment.json'), JSON.stringify(experiment));
+  writeFileSync(join(root, 'networks', 'network.net'), SOURCE);
+  writeFileSync(
+    join(root, 'split-0', 'best-loss', 'model.safetensors'),
+    encodeSafetensors(tensors),
+  );
+}
+
+/** Returns the z-score of `data` (population std over every voxel), in float64. */
+export function zScored(data: Float32Array): Float64Array {
+  let mean = 0;
+  for (const value of data) mean += value;
+  mean /= data.length;
+  let variance = 0;
+  for (const value of data) variance += (value - mean) ** 2;
+  const std = Math.sqrt(variance / data.length);
+  return Float64Array.from(data, (value) => (value - mean) / std);
+}
+
+/** Whether voxel (i, j, k) of a grid of `dims` lies in the centred crop window. */
+export function insideCrop(dims: readonly number[], i: number, j: number, k: number): boolean {
+  return [i, j, k].every((index, axis) => {
+    const start = Math.floor((dims[axis]! - CROP[axis]!) / 2);
+    return index >= start && index < start + CROP[axis]!;
+  });
+}
