@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { parseTsv } from '../data/participants.js';
 import { catalogueFolder, catalogueNetworks } from '../dsl/catalogue.js';
 import { GpuError, GpuLimitError, UserError } from '../errors.js';
+import { loadExperimentPath } from '../experiment/node.js';
+import { compileExperimentSaliency } from '../experiment/saliency.js';
 import { closestName } from '../graph/suggest.js';
 import type { Model } from '../models/model.js';
 import { ReconstructionModel, SupervisedModel, type NetNetwork } from '../models/index.js';
@@ -128,6 +130,7 @@ export async function runExperiment(
     await writeFile(join(output, 'train-config.json'), `${JSON.stringify(config, null, 2)}\n`);
     const reportPath = join(output, 'report.html');
     const report = await reportInput(config, data, output, history, test, model);
+    Object.assign(report, await reportSaliency(gpu, output, report.samples));
     await writeReport(reportPath, report);
     return { output, history, test, reportPath, seconds: (performance.now() - start) / 1000 };
   } finally {
@@ -143,6 +146,36 @@ export async function runExperiment(
  */
 export function dataSection(config: ExperimentConfig, data: ExperimentData): unknown {
   return { ...config.data, classes: [...data.classes], inShape: [...data.inShape] };
+}
+
+/**
+ * Computes the saliency of the report's samples with the model the test metrics come from
+ * (the best model of the first selection metric), read back from the experiment folder.
+ */
+async function reportSaliency(
+  gpu: Gpu,
+  output: string,
+  samples: ReportInput['samples'],
+): Promise<Pick<ReportInput, 'samples' | 'saliencyNote'>> {
+  const experiment = await loadExperimentPath(output);
+  if (experiment.task === 'reconstruction') {
+    const saliencyNote = 'A reconstruction model has no class score to explain.';
+    return { samples, saliencyNote };
+  }
+  const extraction = experiment.preprocessing?.transforms.extraction.mode ?? 'image';
+  if (extraction !== 'image' || experiment.inferer !== null) {
+    const saliencyNote = 'Saliency maps are drawn only for models that take whole images.';
+    return { samples, saliencyNote };
+  }
+  const program = await compileExperimentSaliency(gpu, experiment);
+  const withMaps = [];
+  for (const sample of samples) {
+    const result = await program.run(sample.image);
+    const target = result.targets[0]!;
+    const saliencyTarget = experiment.preprocessing?.classes[target] ?? `output ${target}`;
+    withMaps.push({ ...sample, saliency: result.saliency, saliencyTarget });
+  }
+  return { samples: withMaps };
 }
 
 async function closeLoaders(data: ExperimentData): Promise<void> {

@@ -1,6 +1,7 @@
 // report.html of an experiment folder is one self-contained page, with uPlot and its CSS
 // inlined and the slices as PNG data URLs, so it opens without a server. It shows the training
-// curves, the test metrics, a classifier's confusion matrix and ROC curve, and a few test images.
+// curves, the test metrics, a classifier's confusion matrix and ROC curve, and a few test images
+// with their saliency maps.
 
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { createRequire } from 'node:module';
 
 import { confusionMatrix, rocAuc, rocCurve } from '../metrics/index.js';
 import type { EpochRecord } from '../training/callbacks.js';
+import { overlayDataUrl, saliencyScale } from './overlay.js';
 import { sliceDataUrl } from './png.js';
 import { REPORT_SCRIPT, REPORT_STYLE } from './page.js';
 
@@ -25,6 +27,10 @@ export interface ReportSample {
   image: Float32Array;
   shape: readonly number[];
   label?: string;
+  /** |d output[target] / d image|, the image's shape (or one channel); absent for none. */
+  saliency?: Float32Array;
+  /** The class whose score the saliency explains. */
+  saliencyTarget?: string;
 }
 
 export interface ReportInput {
@@ -37,6 +43,8 @@ export interface ReportInput {
   classes: readonly string[];
   predictions: readonly ReportPrediction[];
   samples: readonly ReportSample[];
+  /** Why the samples have no saliency map, shown instead of the overlay's legend. */
+  saliencyNote?: string;
 }
 
 /** The plotted data of the page, embedded as JSON. */
@@ -135,24 +143,39 @@ function confusionTable(input: ReportInput): string {
   );
 }
 
-function slicesSection(samples: readonly ReportSample[]): string {
-  if (samples.length === 0) return '';
-  const figures = samples.map((sample) => {
-    const images = [0, 1, 2]
-      .map(
-        (axis) =>
-          `<img class="slice" alt="axis ${axis}" src="${sliceDataUrl(sample.image, sample.shape, axis)}">`,
-      )
-      .join('');
-    const caption = escapeHtml(sample.label ? `${sample.id} (${sample.label})` : sample.id);
-    return `<figure>${images}<figcaption>${caption}</figcaption></figure>`;
+function sampleFigure(sample: ReportSample): string {
+  const plain = [0, 1, 2].map(
+    (axis) =>
+      `<img class="slice" alt="axis ${axis}" src="${sliceDataUrl(sample.image, sample.shape, axis)}">`,
+  );
+  const caption = escapeHtml(sample.label ? `${sample.id} (${sample.label})` : sample.id);
+  if (sample.saliency === undefined) {
+    return `<figure>${plain.join('')}<figcaption>${caption}</figcaption></figure>`;
+  }
+  const scale = saliencyScale(sample.saliency);
+  const overlays = [0, 1, 2].map((axis) => {
+    const url = overlayDataUrl(sample.image, sample.saliency!, sample.shape, axis, scale);
+    return `<img class="slice saliency" alt="saliency, axis ${axis}" src="${url}">`;
   });
-  // NOTE: the engine exposes no gradient with respect to the input yet, so the slices have no
-  // saliency overlay.
+  const target = sample.saliencyTarget ? `, saliency of ${escapeHtml(sample.saliencyTarget)}` : '';
+  return (
+    `<figure>${plain.join('')}<br>${overlays.join('')}` +
+    `<figcaption>${caption}${target}</figcaption></figure>`
+  );
+}
+
+function slicesSection(samples: readonly ReportSample[], saliencyNote: string | undefined): string {
+  if (samples.length === 0) return '';
+  const withSaliency = samples.some((sample) => sample.saliency !== undefined);
+  const explanation = withSaliency
+    ? ' Below each image, the gradient saliency |d score / d input| of the class named in the ' +
+      'caption is drawn in a heat colour scale (dark red to white, up to the 99th percentile ' +
+      "of the sample's map), with its lowest 15% left transparent."
+    : ` ${escapeHtml(saliencyNote ?? 'No saliency maps were computed.')}`;
   return (
     '<section><h2>Test images</h2><p>Middle sagittal, coronal and axial slices of the ' +
-    'preprocessed input. No saliency overlay: input gradients are not available yet.</p>' +
-    `${figures.join('')}</section>`
+    `preprocessed input.${explanation}</p>` +
+    `${samples.map(sampleFigure).join('')}</section>`
   );
 }
 
@@ -177,7 +200,7 @@ export function renderReport(input: ReportInput): string {
 <section><h2>Test metrics</h2>${metricsTable(input.metrics)}</section>
 <section><h2>Training curves</h2><div id="plot-loss" class="plot"></div>
 <div id="plot-metrics" class="plot"></div></section>
-${confusionTable(input)}${rocSection}${slicesSection(input.samples)}
+${confusionTable(input)}${rocSection}${slicesSection(input.samples, input.saliencyNote)}
 <script id="report-data" type="application/json">${json}</script>
 <script>${script}</script><script>${REPORT_SCRIPT}</script></body></html>
 `;

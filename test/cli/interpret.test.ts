@@ -83,6 +83,15 @@ describe('interpret command', () => {
     assert.deepEqual(second.data, first.data);
   });
 
+  it('draws saliency overlays in report.html', () => {
+    const html = readFileSync(join(maps, 'report.html'), 'utf8');
+    const figures = html.match(/<figure>/g)?.length ?? 0;
+    const overlays = html.match(/<img class="slice saliency"[^>]+src="data:image\/png;base64,/g);
+    assert.ok(figures > 0);
+    assert.equal(overlays?.length, 3 * figures);
+    assert.equal(html.match(/, saliency of (CN|AD)<\/figcaption>/g)?.length, figures);
+  });
+
   it('prints help for --target', async () => {
     const run = await runCli('interpret', '--help');
     assert.equal(run.status, 0);

@@ -57,7 +57,7 @@ describe('report', () => {
     const png = encodeGreyPng(pixels, 3, 2);
     assert.deepEqual([...png.subarray(1, 4)].map((c) => String.fromCharCode(c)).join(''), 'PNG');
     assert.deepEqual(decodeGrey(png), { width: 3, height: 2, pixels: [...pixels] });
-    assert.throws(() => encodeGreyPng(pixels, 4, 2), /expected 4x2, got 6 values/);
+    assert.throws(() => encodeGreyPng(pixels, 4, 2), /expected 4x2x1, got 6 values/);
   });
 
   const slices: [number, number, number][] = [
