@@ -46,6 +46,12 @@ export interface CompileOptions {
   maxBindingBytes?: number;
 }
 
+/** A buffer of the memory plan and the tensors assigned to it. */
+export interface PlannedBuffer {
+  bytes: number;
+  tensors: string[];
+}
+
 /** A graph compiled for one device: its buffers, its Program, and typed access by value. */
 export class CompiledGraph {
   constructor(
@@ -59,6 +65,8 @@ export class CompiledGraph {
     private readonly states: Map<string, { buffer: GPUBuffer; elements: number }>,
     /** Device memory of the program's own tensors, in bytes. */
     readonly memoryBytes: number,
+    /** Each planned buffer's size and the labels of the tensors that share it, largest first. */
+    readonly memoryPlan: readonly PlannedBuffer[],
   ) {}
 
   /** Reads the state tensors lowerings keep across runs (optimizer moments), by key. */
@@ -232,7 +240,10 @@ function allocate(gpu: Gpu, name: string, lowered: LoweredGraph, shared?: Compil
   }
   const bufferOf = (id: number): GPUBuffer =>
     sharedBuffers.get(id) ?? uniforms.get(id) ?? buffers[plan.assignment.get(id)!]!;
-  return { bufferOf, uniforms, totalBytes: plan.totalBytes };
+  const report: PlannedBuffer[] = plan.buffers.map((bytes) => ({ bytes, tensors: [] }));
+  for (const tensor of planned) report[plan.assignment.get(tensor.id)!]!.tensors.push(tensor.label);
+  report.sort((a, b) => b.bytes - a.bytes);
+  return { bufferOf, uniforms, totalBytes: plan.totalBytes, report };
 }
 
 /**
@@ -253,7 +264,12 @@ export async function compileGraph(
     fuse: options.fuse,
     phases: options.phases,
   });
-  const { bufferOf, uniforms, totalBytes } = allocate(gpu, name, lowered, options.shareStateWith);
+  const { bufferOf, uniforms, totalBytes, report } = allocate(
+    gpu,
+    name,
+    lowered,
+    options.shareStateWith,
+  );
 
   const unused = gpu.createBuffer(`${name} unused binding`, 16);
   const bindingOf = (id: number, operand: Operand): BufferBinding => {
@@ -307,6 +323,7 @@ export async function compileGraph(
     uniformByKey,
     stateByKey,
     totalBytes,
+    report,
   );
   if (!options.shareStateWith) {
     for (const [stateName, data] of initialise(graph, options.seed ?? 0)) {

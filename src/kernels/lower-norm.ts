@@ -2,8 +2,7 @@
 // forward saves its statistics ([mean, invstd, variance] per group) for the gradient, keyed by
 // the input value, so the backward pass reads them instead of recomputing.
 
-import type { Value } from '../graph/ir.js';
-import type { Node } from '../graph/ir.js';
+import { numElements, type Node, type Value } from '../graph/ir.js';
 import type {
   BatchNormAttrs,
   GroupNormAttrs,
@@ -16,8 +15,11 @@ import {
   value,
   type LowerContext,
   type LoweredDispatch,
+  type Operand,
 } from './lower.js';
+import { planSplitSum } from './conv-wgrad.js';
 import {
+  normAffineElements,
   normStatsElements,
   planBatchNormRunning,
   planNormAffineGrad,
@@ -28,6 +30,7 @@ import {
   type NormGeometry,
   type NormKind,
 } from './norm.js';
+import { splitUnits, windowOf, type UnitRange } from './split.js';
 
 type NormAttrs = BatchNormAttrs | InstanceNormAttrs | GroupNormAttrs | LayerNormAttrs;
 
@@ -47,10 +50,54 @@ function statistics(context: LowerContext, kind: NormKind, x: Value, norm: NormG
   return context.saved(`${kind}:${x.id}`, normStatsElements(norm, context.limits));
 }
 
+/** True when the forward pass normalises with statistics of the batch it is given. */
+function batchStatistics(kind: NormKind, attrs: NormAttrs, training: boolean): boolean {
+  if (kind !== 'batchNorm') return true;
+  return training || !(attrs as BatchNormAttrs).trackRunningStats;
+}
+
+/**
+ * Runs of samples that each dispatch normalises: one run when x fits one binding. Instance,
+ * group and layer norm (over fewer axes than the input has) and batch norm with running
+ * statistics treat each sample alone. Batch norm with batch statistics reduces over the
+ * whole batch, so it is not split: its planner rejects an input over the limit.
+ */
+function samplePieces(
+  kind: NormKind,
+  x: Value,
+  attrs: NormAttrs,
+  context: LowerContext,
+): UnitRange[] {
+  const [batch] = x.shape;
+  const whole = [{ start: 0, count: batch! }];
+  const acrossBatch =
+    (kind === 'batchNorm' && batchStatistics(kind, attrs, context.training)) ||
+    (kind === 'layerNorm' && (attrs as LayerNormAttrs).normalizedShape.length >= x.shape.length);
+  if (acrossBatch || x.shape.length < 2) return whole;
+  const perSample = numElements(x.shape.slice(1));
+  const operands = [
+    { label: `${kind} input`, elementsPerUnit: perSample },
+    { label: `${kind} output`, elementsPerUnit: perSample },
+  ];
+  return splitUnits(batch!, operands, context.limits, 'sample');
+}
+
+/** The geometry of samples [start, start + count) and windows of x-shaped tensors. */
+function samplesOf(kind: NormKind, x: Value, attrs: NormAttrs, piece: UnitRange) {
+  const perSample = numElements(x.shape.slice(1));
+  const shape = [piece.count, ...x.shape.slice(1)];
+  const norm = { ...geometry(kind, x, attrs), inputShape: shape };
+  const window = (operand: Operand) =>
+    windowOf(operand, piece.start * perSample, piece.count * perSample);
+  return { norm, window };
+}
+
 function lowerNorm(kind: NormKind) {
   return (node: Node, context: LowerContext): LoweredDispatch[] => {
     const attrs = node.attrs as NormAttrs;
     const x = node.inputs[0]!;
+    const pieces = samplePieces(kind, x, attrs, context);
+    if (pieces.length > 1) return lowerNormPieces(kind, node, context, pieces);
     const norm = geometry(kind, x, attrs);
     const stats = statistics(context, kind, x, norm);
     const weight = attrs.affine ? value(node.inputs[1]!) : UNUSED;
@@ -82,10 +129,63 @@ function lowerNorm(kind: NormKind) {
   };
 }
 
+/**
+ * Lowers a norm as one dispatch per run of samples. With batch statistics each run saves
+ * statistics of its own (keyed by its first sample) for the gradient; eval-mode batch norm
+ * shares the statistics of its running buffers.
+ */
+function lowerNormPieces(
+  kind: NormKind,
+  node: Node,
+  context: LowerContext,
+  pieces: UnitRange[],
+): LoweredDispatch[] {
+  const attrs = node.attrs as NormAttrs;
+  const x = node.inputs[0]!;
+  const weight = attrs.affine ? value(node.inputs[1]!) : UNUSED;
+  const bias = attrs.affine ? value(node.inputs[2]!) : UNUSED;
+  const dispatches: LoweredDispatch[] = [];
+  let shared: Operand | undefined;
+  if (!batchStatistics(kind, attrs, context.training)) {
+    const norm = geometry(kind, x, attrs);
+    shared = statistics(context, kind, x, norm);
+    const first = attrs.affine ? 3 : 1;
+    const runningStats = [value(node.inputs[first]!), value(node.inputs[first + 1]!)];
+    const plan = planBatchNormRunning(norm, false, context.limits);
+    dispatches.push({ plan, operands: [shared, ...runningStats] });
+  }
+  for (const piece of pieces) {
+    const { norm, window } = samplesOf(kind, x, attrs, piece);
+    let stats = shared;
+    if (!stats) {
+      stats = pieceStatistics(context, kind, x, norm, piece);
+      const plan = planNormStats(norm, context.limits);
+      dispatches.push({ plan, operands: [window(value(x)), stats] });
+    }
+    const plan = planNormApply(norm, context.limits);
+    const y = window(value(node.outputs[0]!));
+    dispatches.push({ plan, operands: [window(value(x)), stats, weight, bias, y] });
+  }
+  return dispatches;
+}
+
+function pieceStatistics(
+  context: LowerContext,
+  kind: NormKind,
+  x: Value,
+  norm: NormGeometry,
+  piece: UnitRange,
+): Operand {
+  const elements = normStatsElements(norm, context.limits);
+  return context.saved(`${kind}:${x.id}:${piece.start}`, elements);
+}
+
 function lowerNormGrad(kind: NormKind) {
   return (node: Node, context: LowerContext): LoweredDispatch[] => {
     const attrs = node.attrs as NormAttrs;
     const [dy, x, weightValue] = node.inputs;
+    const pieces = samplePieces(kind, x!, attrs, context);
+    if (pieces.length > 1) return lowerNormGradPieces(kind, node, context, pieces);
     const norm = geometry(kind, x!, attrs);
     const stats = statistics(context, kind, x!, norm);
     const weight = weightValue ? value(weightValue) : UNUSED;
@@ -109,6 +209,51 @@ function lowerNormGrad(kind: NormKind) {
     }
     return dispatches;
   };
+}
+
+/**
+ * Lowers a norm's gradient as one set of dispatches per run of samples, the same runs as
+ * its forward pass. The weight and bias gradients of each run go to scratch and are added
+ * to the gradients in run order.
+ */
+function lowerNormGradPieces(
+  kind: NormKind,
+  node: Node,
+  context: LowerContext,
+  pieces: UnitRange[],
+): LoweredDispatch[] {
+  const attrs = node.attrs as NormAttrs;
+  const [dy, x, weightValue] = node.inputs;
+  const weight = weightValue ? value(weightValue) : UNUSED;
+  const dispatches: LoweredDispatch[] = [];
+  for (const piece of pieces) {
+    const { norm, window } = samplesOf(kind, x!, attrs, piece);
+    const stats = pieceStatistics(context, kind, x!, norm, piece);
+    const sums = context.scratch(2 * (normStatsElements(norm, context.limits) / 3));
+    const [xs, dys] = [window(value(x!)), window(value(dy!))];
+    const dx = window(value(node.outputs[0]!));
+    dispatches.push(
+      {
+        plan: planNormBackwardSums(norm, context.limits),
+        operands: [xs, dys, stats, weight, sums],
+      },
+      {
+        plan: planNormBackward(norm, true, context.limits),
+        operands: [xs, dys, stats, weight, sums, dx],
+      },
+    );
+    if (!attrs.affine) continue;
+    const count = normAffineElements(norm, context.limits);
+    const [dweight, dbias] = [context.scratch(count), context.scratch(count)];
+    const plan = planNormAffineGrad(norm, context.limits);
+    dispatches.push({ plan, operands: [xs, dys, stats, dweight, dbias] });
+    const sum = planSplitSum(1, count, { accumulate: piece.start > 0 });
+    dispatches.push(
+      { plan: sum, operands: [dweight, value(node.outputs[1]!)] },
+      { plan: sum, operands: [dbias, value(node.outputs[2]!)] },
+    );
+  }
+  return dispatches;
 }
 
 registerLowering('batchNorm', lowerNorm('batchNorm'));

@@ -23,6 +23,8 @@ const NO_PAD: [number, number][] = [
 const CONV1 = { stride: [1, 1, 1], padding: PAD1, dilation: [1, 1, 1], groups: 1 };
 const CONV2 = { stride: [2, 2, 2], padding: PAD1, dilation: [1, 1, 1], groups: 1 };
 const LOSS = { fromLogits: true, reduction: 'mean', labelSmoothing: 0, ignoreIndex: -100 } as const;
+type Norm = 'none' | 'instance' | 'group';
+const NORM_PARAMS = ['norm.weight', 'norm.bias'];
 const PARAMS = ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc.weight', 'fc.bias'];
 
 /**
@@ -30,7 +32,7 @@ const PARAMS = ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc.
  * conv(4 -> 2, stride 2, padding 1) -> relu -> avgPool [2, 1, 2] -> linear(2 -> 3) ->
  * cross-entropy, on [batch, 1, 7, 5, 8]: every op kind that splits, with odd sizes.
  */
-function splitNet(batch: number) {
+function splitNet(batch: number, norm: Norm = 'none') {
   const graph = new Graph();
   const image = graph.addInput('image', [batch, 1, ...SPATIAL]);
   const label = graph.addInput('label', [batch], 'i32');
@@ -45,6 +47,13 @@ function splitNet(batch: number) {
     graph.addNode(op as 'conv', inputs, attrs as never, scope)[0]!;
 
   let y = node('conv', [image, w1, b1], CONV1, 'conv1');
+  if (norm !== 'none') {
+    const weight = graph.addParam('norm.weight', [4], uniform(1));
+    const bias = graph.addParam('norm.bias', [4], uniform(0.5));
+    const attrs =
+      norm === 'instance' ? { eps: 1e-5, affine: true } : { eps: 1e-5, affine: true, numGroups: 2 };
+    y = node(norm === 'instance' ? 'instanceNorm' : 'groupNorm', [y, weight, bias], attrs, 'norm');
+  }
   const activation = node('relu', [y], {}, 'act1');
   const pool = { kernelSize: [2, 2, 2], stride: [2, 2, 2], padding: NO_PAD, ceilMode: false };
   const pooled = node('maxPool', [activation], { ...pool, dilation: [1, 1, 1] }, 'pool1');
@@ -74,11 +83,17 @@ interface Run {
 }
 
 /** Compiles the training graph of splitNet, runs it once and reads the loss and gradients. */
-async function runNet(gpu: Gpu, batch: number, maxBindingBytes?: number): Promise<Run> {
-  const { graph, loss } = splitNet(batch);
+async function runNet(
+  gpu: Gpu,
+  batch: number,
+  maxBindingBytes?: number,
+  norm: Norm = 'none',
+): Promise<Run> {
+  const { graph, loss } = splitNet(batch, norm);
+  const params = norm === 'none' ? PARAMS : [...PARAMS, ...NORM_PARAMS];
   const backward = appendBackward(graph, loss);
   const forward = backward.graph.nodes.find((n) => n.scope === 'act1')!.outputs[0]!;
-  const gradients = PARAMS.map((name) => backward.gradients.get(name)!);
+  const gradients = params.map((name) => backward.gradients.get(name)!);
   const keep = [backward.loss, backward.graph.output('scores')!, forward, ...gradients];
   const compiled = await compileGraph(gpu, backward.graph, { keep, seed: 7, maxBindingBytes });
   compiled.write('image', randomValues(batch * 280, 11));
@@ -91,7 +106,7 @@ async function runNet(gpu: Gpu, batch: number, maxBindingBytes?: number): Promis
   values.set('loss', await compiled.read(backward.loss));
   values.set('scores', await compiled.read(backward.graph.output('scores')!));
   values.set('activation', await compiled.read(forward));
-  for (const [index, name] of PARAMS.entries()) {
+  for (const [index, name] of params.entries()) {
     values.set(`grad ${name}`, await compiled.read(gradients[index]!));
   }
   return { compiled, values };
@@ -224,16 +239,19 @@ describe('split lowering', () => {
 
   // [batch, maxBindingBytes]: by samples (4480 bytes a sample), by channels of one sample
   // (1120 bytes a channel), runs of 3 channels and a rest of 1.
-  const cases: [number, number][] = [
-    [3, 8192],
-    [3, 2048],
-    [1, 4096],
-    [2, 4096],
+  // The norms split by sample only (4480 bytes a sample).
+  const cases: [number, number, Norm][] = [
+    [3, 8192, 'none'],
+    [3, 2048, 'none'],
+    [1, 4096, 'none'],
+    [2, 4096, 'none'],
+    [2, 8192, 'instance'],
+    [3, 8192, 'group'],
   ];
-  for (const [batch, limit] of cases) {
-    it(`matches the unsplit step: batch ${batch}, ${limit} bytes`, async () => {
-      const whole = await runNet(gpu, batch);
-      const split = await runNet(gpu, batch, limit);
+  for (const [batch, limit, norm] of cases) {
+    it(`matches the unsplit step: batch ${batch}, ${limit} bytes, norm ${norm}`, async () => {
+      const whole = await runNet(gpu, batch, undefined, norm);
+      const split = await runNet(gpu, batch, limit, norm);
       const dispatches = (run: Run) => run.compiled.program.dispatches.length;
       assert.ok(dispatches(split) > dispatches(whole), `${dispatches(split)} dispatches`);
       for (const [name, expected] of whole.values) {
