@@ -171,8 +171,8 @@ export const datasetSchema = z.strictObject({
   labelKey: z.string().min(1).optional(),
   transforms: transformsSchema.default({ image: [], extraction: { mode: 'image' }, sample: [] }),
   /**
-   * Largest image the loader decodes, in bytes of float32 (4 per voxel), checked against each
-   * file's header before its voxels are read; default the NIfTI reader's 2^31 (2 GiB).
+   * Largest image the loader decodes, in bytes of float32 (4 per voxel); default the NIfTI
+   * reader's 2^31 (2 GiB). Each file's header is checked before its voxels are read.
    */
   maxBytes: z.number().positive().optional(),
 });

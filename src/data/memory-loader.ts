@@ -1,6 +1,6 @@
 // A BatchSource over samples held in memory, for a browser page that decoded and preprocessed
-// its volumes itself: batches are stacked in the calling thread (no workers, no files), and the
-// epoch order is the file loader's shuffledOrder, so the same seed gives the same batches.
+// its volumes itself. Batches are stacked in the calling thread, with no workers and no files.
+// The epoch order is the file loader's shuffledOrder, so the same seed gives the same batches.
 //
 // Browser use with the Trainer:
 //   const train = new MemoryLoader(samples, { batchSize: 2, seed: 0 });
@@ -36,8 +36,8 @@ export interface MemoryLoaderOptions {
   /** Seed of the shuffling; default 0. */
   seed?: number;
   /**
-   * How `label` is stored: 'class' as an int32 of shape [] (batches [N], for cross-entropy) or
-   * 'float' as a float32 of shape [1] (batches [N, 1], for regression); default 'class'.
+   * Storage of `label`, default 'class'. A 'class' label is an int32 of shape [], batched as [N]
+   * for cross-entropy. A 'float' label is a float32 of shape [1], batched as [N, 1].
    */
   labelKind?: 'class' | 'float';
 }

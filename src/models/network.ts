@@ -1,7 +1,7 @@
 // The `network` argument of a model: a network config instance, its JSON, a `.net` file or
 // `.net` source. Each becomes a graph builder for a batch size and a JSON description that
-// rebuilds it. Reading a `.net` file by path needs Node; `.net` source with its imports in
-// `netImports` needs nothing else, so a model built from it runs in browsers.
+// rebuilds it. Reading a `.net` file by path needs Node. A model built from `.net` source, with
+// its imports in `netImports`, needs no file system and so runs in browsers.
 
 import { compileNetFile } from '../dsl/compile.js';
 import { resolveImport, type LoadedProgram, type SourceHost } from '../dsl/modules.js';
@@ -110,7 +110,7 @@ function importedFiles(root: string, program: LoadedProgram) {
   const base = resolveImport(root, '.');
   const folder = base === '' || base.endsWith('/') ? base : `${base}/`;
   const files: Record<string, string> = {};
-  // program.sources also holds the --set settings' text, so the parsed files are listed instead.
+  // program.sources also contains the --set settings' text, so the parsed files are listed.
   for (const path of program.files.keys()) {
     const text = program.sources.get(path)!;
     if (path === root) continue;

@@ -1,6 +1,8 @@
 // Trainer callbacks: hooks called at the start and end of training and of each epoch. The
 // progress line is a callback, so library code itself only logs through src/log.ts.
 
+import { createLogger } from '../log.js';
+
 /** One finished epoch, as written to training.tsv. */
 export interface EpochRecord {
   /** 0-based epoch index. */
@@ -25,13 +27,19 @@ export interface Callback {
   onTrainEnd?(history: readonly EpochRecord[]): void | Promise<void>;
 }
 
+const log = createLogger('trainer');
+
+/** Writes a progress line to stderr in Node, and to the logger's info level elsewhere. */
+function writeLine(line: string): void {
+  if (typeof process !== 'undefined' && process.stderr) process.stderr.write(`${line}\n`);
+  else log.info(line);
+}
+
 /** Prints one line per epoch: losses, validation metrics, throughput. */
 export class ProgressCallback implements Callback {
   private epochs = 0;
 
-  constructor(
-    private readonly write: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
-  ) {}
+  constructor(private readonly write: (line: string) => void = writeLine) {}
 
   onTrainBegin(info: { epochs: number }): void {
     this.epochs = info.epochs;

@@ -85,9 +85,9 @@ async function settle(maps: Maps, folder: string): Promise<void> {
 }
 
 /**
- * Returns the folder holding the last complete checkpoint: `<folder>.next` while a copy is
- * unfinished, else `folder`, else `<folder>.old` (where earlier versions left the previous
- * checkpoint after a crash between two renames); undefined when there is none.
+ * Returns the folder of the last complete checkpoint, or undefined when there is none. That is
+ * `<folder>.next` while a copy is unfinished, else `folder`, else `<folder>.old`. Earlier
+ * versions left the previous checkpoint in `<folder>.old` after a crash between two renames.
  */
 export async function resolveCheckpoint(maps: Maps, folder: string): Promise<string | undefined> {
   for (const candidate of [`${folder}.next`, folder, `${folder}.old`]) {

@@ -1,7 +1,7 @@
 // Node's built-in modules for the Trainer's Node-only paths (a folder on disk, a .net file read
 // by path). They are fetched when first used with process.getBuiltinModule (Node >= 20.16)
 // rather than imported, so the modules that use them still bundle for browsers, where calling
-// them throws a UserError that says what to pass instead.
+// them throws a UserError that names what to pass instead.
 
 import { UserError } from '../errors.js';
 
@@ -10,7 +10,7 @@ type FsPromises = typeof import('node:fs/promises');
 type Path = typeof import('node:path');
 type Crypto = typeof import('node:crypto');
 
-/** Whether this runtime is Node with process.getBuiltinModule. */
+/** Returns whether this runtime is Node with process.getBuiltinModule. */
 export function isNode(): boolean {
   return (
     typeof process !== 'undefined' &&

@@ -11,7 +11,7 @@ import { storagePath, toBytes, type MapsStorage } from './storage.js';
 
 const PURPOSE = 'An experiment folder given by path';
 
-/** A MapsStorage over the folder `root` on disk; the folder is created on the first write. */
+/** Creates a MapsStorage over the folder `root` on disk, which the first write creates. */
 export function nodeStorage(root: string): MapsStorage & { readonly root: string } {
   const fs = nodeFsPromises(PURPOSE);
   const { join, relative, sep } = nodePath(PURPOSE);

@@ -1,7 +1,7 @@
-// Where the Trainer writes an experiment folder: a MapsStorage reads and writes files by path
-// relative to the folder's root, with '/' separators ('split-0/training.tsv'). This module has
-// no Node imports, so the Trainer runs in browsers on memoryStorage(). The Node file system
-// backend is nodeStorage(root) in storage-node.ts.
+// The storage of an experiment folder: a MapsStorage reads and writes files by path relative
+// to the folder's root, with '/' separators ('split-0/training.tsv'). This module has no Node
+// imports, so the Trainer runs in browsers on memoryStorage(). The Node file system backend is
+// nodeStorage(root) in storage-node.ts.
 //
 // Browser use (the page that trains on dropped files):
 //   const storage = memoryStorage();

@@ -56,7 +56,7 @@ export interface TrainOptions {
   resume?: boolean;
 }
 
-/** Opens the experiment folder `maps` names, a path on disk or a storage. */
+/** Opens the experiment folder at a path on disk (Node), or wraps a given storage. */
 function openMaps(maps: string | MapsStorage): Maps {
   if (typeof maps === 'string') return new Maps(nodeStorage(maps), maps);
   return new Maps(maps, 'the experiment folder');

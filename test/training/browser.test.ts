@@ -28,8 +28,8 @@ import {
 
 const PAGE = '<!doctype html><meta charset="utf-8"><script type="module" src="./page.js"></script>';
 const LAST = 'split-0/checkpoints/last/model.safetensors';
-// SwiftShader (in Chromium) and lavapipe (in Node) run the same WGSL but may contract
-// multiply-adds differently, so the weights agree to float32 rounding, not bit for bit.
+// SwiftShader (in Chromium) and lavapipe (in Node) run the same WGSL, but their compilers may
+// contract multiply-adds differently, so the weights are compared within a tolerance.
 const WEIGHT_TOLERANCE = 1e-4;
 
 describe('Trainer in a browser', function () {
@@ -108,7 +108,7 @@ describe('Trainer in a browser', function () {
       assert.equal(result.trainLosses.length, 2);
       assert.ok(result.trainLosses.every(Number.isFinite), `losses ${result.trainLosses}`);
 
-      // The zip holds the whole folder, the network's import included.
+      // The zip contains the whole folder, the network's import included.
       const zip = Uint8Array.from(result.zip);
       const folder = zipExperimentFiles(zip, 'the page zip');
       const experiment = JSON.parse(await folder.readText('experiment.json'));

@@ -4,7 +4,7 @@ import { ssim } from '../../src/metrics/index.js';
 import type { EvaluatedBatch } from '../../src/models/model.js';
 import { collectResults, computeMetrics, metricMode } from '../../src/training/metrics.js';
 
-/** One evaluated batch whose rows are `outputs`, with `fields` as the batch's fields. */
+/** Builds an evaluated batch whose rows are `outputs`, with `fields` as the batch's fields. */
 function evaluated(
   outputs: number[][],
   rowShape: number[],

@@ -99,7 +99,7 @@ describe('MapsStorage', () => {
   });
 });
 
-/** A stand-in model whose weights are one tensor filled with `value`. */
+/** Creates a stand-in model whose weights are one tensor filled with `value`. */
 function fakeModel(value: number) {
   let written: Map<string, Float32Array> | undefined;
   const model = {
