@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { zipExperimentFiles } from '../../src/experiment/files.js';
+import { resolveNetwork } from '../../src/models/index.js';
 import type { Model } from '../../src/models/model.js';
 import {
   loadCheckpoint,
@@ -87,6 +88,24 @@ describe('MapsStorage', () => {
     assert.equal(await files.readText('experiment.json'), '{"mapsVersion": 1}');
     const weights = await files.readBytes('split-0/checkpoints/last/model.safetensors');
     assert.deepEqual([...weights], [7, 8]);
+  });
+
+  it('nodeStorage rejects a runtime without Node', () => {
+    // Browsers have no process.getBuiltinModule; removing it simulates one.
+    const original = process.getBuiltinModule;
+    Object.defineProperty(process, 'getBuiltinModule', { value: undefined, configurable: true });
+    try {
+      assert.throws(
+        () => nodeStorage(join(folder, 'browser')),
+        /An experiment folder given by path needs Node's file system .* pass memoryStorage\(\)/,
+      );
+      assert.throws(
+        () => resolveNetwork({ netFile: 'dsl/cnn.net' }),
+        /Reading the \.net file 'dsl\/cnn\.net' needs Node's file system/,
+      );
+    } finally {
+      Object.defineProperty(process, 'getBuiltinModule', { value: original, configurable: true });
+    }
   });
 
   it('nodeStorage leaves no temporary files', async () => {
