@@ -64,11 +64,14 @@ function liveIntervals(
 }
 
 /**
- * Plans buffers for `tensors` used by `steps` in order. A transient tensor's buffer is free
- * again after the last step that touches it, and a later tensor takes the smallest free
- * buffer that fits. When none fits, a new buffer is made, because growing a free one would
- * change earlier bindings. A tensor never shares a buffer with another tensor of the same
- * step, because WebGPU rejects a buffer bound writable twice in one dispatch.
+ * Plans buffers for `tensors` used by `steps` in order. A transient tensor lives from the
+ * first to the last step that touches it. Tensors are placed largest first, each in the
+ * smallest buffer none of whose tenants is alive at the same time, or in a new buffer of its
+ * size (so every buffer is as large as its first and largest tenant). Placing the large ones
+ * first keeps a small, long-lived tensor (a parameter's gradient waiting for the optimizer)
+ * from holding a large buffer that later activations could have used. Two tensors of one
+ * step are alive at the same time, so they never share a buffer, because WebGPU rejects a
+ * buffer bound writable twice in one dispatch.
  */
 export function planMemory(
   tensors: readonly PlannedTensor[],
@@ -93,22 +96,26 @@ export function planMemory(
       reads: step.reads.filter((id) => !persistent.has(id)),
       writes: step.writes.filter((id) => !persistent.has(id)),
     })),
-  ).sort((a, b) => a.first - b.first || b.tensor.byteLength - a.tensor.byteLength);
+  ).sort((a, b) => b.tensor.byteLength - a.tensor.byteLength || a.first - b.first);
 
-  // Buffers whose current tenant dies at `last`, so they are free from step last + 1 on.
-  const busyUntil = new Map<number, number>();
+  // The live intervals of each shared buffer's tenants.
+  const tenants = new Map<number, Interval[]>();
   for (const interval of intervals) {
     const size = roundUp(interval.tensor.byteLength);
     let chosen = -1;
-    for (const [buffer, last] of busyUntil) {
-      if (last >= interval.first || buffers[buffer]! < size) continue;
-      if (chosen < 0 || buffers[buffer]! < buffers[chosen]!) chosen = buffer;
+    for (const [buffer, list] of tenants) {
+      if (chosen >= 0 && buffers[buffer]! >= buffers[chosen]!) continue;
+      const overlaps = list.some(
+        (other) => other.first <= interval.last && interval.first <= other.last,
+      );
+      if (!overlaps) chosen = buffer;
     }
     if (chosen < 0) {
       chosen = buffers.length;
       buffers.push(size);
+      tenants.set(chosen, []);
     }
-    busyUntil.set(chosen, interval.last);
+    tenants.get(chosen)!.push(interval);
     assignment.set(interval.tensor.id, chosen);
   }
 

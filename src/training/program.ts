@@ -5,6 +5,11 @@
 
 import { UserError } from '../errors.js';
 import { appendBackward } from '../graph/autodiff.js';
+import {
+  checkpointGraph,
+  type CheckpointOption,
+  type CheckpointResult,
+} from '../graph/checkpoint.js';
 import { numElements, type Graph, type Value } from '../graph/ir.js';
 import { compileGraph, type CompiledGraph } from '../kernels/compile.js';
 import {
@@ -49,6 +54,12 @@ export interface TrainingProgramOptions {
   seed?: number;
   /** Names the programs in errors and profiles. Default 'train'. */
   name?: string;
+  /**
+   * Gradient checkpointing: recompute forward activations during the backward pass instead
+   * of keeping them, for volumes whose step does not fit in memory. Default 'none'. See
+   * CheckpointOption; the results keep their bits.
+   */
+  checkpoint?: CheckpointOption;
 }
 
 export class TrainingProgram {
@@ -68,6 +79,8 @@ export class TrainingProgram {
     private readonly seed: number,
     /** Micro-batches per optimizer update. */
     readonly accumulationSteps: number,
+    /** What gradient checkpointing did to the training graph. */
+    readonly checkpoint: CheckpointResult,
   ) {
     for (const key of compiled.uniformKeys) {
       const stream = /^dropout:(\d+)$/.exec(key);
@@ -102,6 +115,12 @@ export class TrainingProgram {
       .filter((param) => backward.gradients.has(param.name!))
       .map((param) => ({ param, grad: backward.gradients.get(param.name!)! }));
     const keep = [backward.loss, ...backward.graph.outputs.map((output) => output.value)];
+    const checkpoint = checkpointGraph(
+      backward.graph,
+      graph.nodes.length,
+      keep,
+      options.checkpoint ?? 'none',
+    );
     const accumulation = options.accumulationSteps ?? 1;
     if (!Number.isInteger(accumulation) || accumulation < 1) {
       throw new UserError(`accumulationSteps must be an integer >= 1, got ${accumulation}.`);
@@ -147,6 +166,7 @@ export class TrainingProgram {
       readback,
       options.seed ?? 0,
       accumulation,
+      checkpoint,
     );
   }
 

@@ -54,6 +54,25 @@ describe('planMemory', () => {
     }
   });
 
+  it('keeps a long-lived small tensor out of a large buffer', () => {
+    // Tensor 0 (4096 B) dies after step 0, and tensor 1 (256 B) lives from step 1 to the end.
+    // Tensors 2 and 3 (4096 B) come one after the other, so they fit in tensor 0's buffer
+    // only if tensor 1 does not take it.
+    const tensors = [tensor(0, 4096), tensor(1, 256), tensor(2, 4096), tensor(3, 4096)];
+    const steps = [
+      { reads: [0], writes: [] },
+      { reads: [1], writes: [] },
+      { reads: [2], writes: [] },
+      { reads: [3], writes: [] },
+      { reads: [1], writes: [] },
+    ];
+    const plan = planMemory(tensors, steps);
+    assert.equal(plan.assignment.get(0), plan.assignment.get(2));
+    assert.equal(plan.assignment.get(0), plan.assignment.get(3));
+    assert.notEqual(plan.assignment.get(1), plan.assignment.get(0));
+    assert.equal(plan.totalBytes, 4096 + 256);
+  });
+
   it('rejects a step using an unknown tensor', () => {
     assert.throws(
       () => planMemory([tensor(0, 4)], [{ reads: [7], writes: [0] }]),
