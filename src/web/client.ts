@@ -4,6 +4,7 @@
 import type {
   ModelInfo,
   ModelSource,
+  Overlay,
   Prediction,
   Request,
   Response,
@@ -56,6 +57,10 @@ export class ModelClient {
 
   predict(file: Blob, name: string): Promise<Prediction> {
     return this.call({ type: 'predict', file, name }) as Promise<Prediction>;
+  }
+
+  saliency(target: number): Promise<Overlay> {
+    return this.call({ type: 'saliency', target }) as Promise<Overlay>;
   }
 
   train(

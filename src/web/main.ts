@@ -114,6 +114,14 @@ async function predict(file: File): Promise<void> {
   page.prediction = prediction;
   showPrediction(prediction, file.name);
   await viewer.show(prediction).catch(showError);
+  if (prediction.task !== 'classification') return;
+  const overlay = await busy('Computing the saliency map…', () =>
+    client.saliency(prediction.predictedClass!),
+  );
+  if (overlay === undefined || page.prediction !== prediction) return;
+  prediction.overlay = overlay;
+  showPrediction(prediction, file.name);
+  await viewer.show(prediction).catch(showError);
 }
 
 function showPrediction(prediction: Prediction, name: string): void {

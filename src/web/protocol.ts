@@ -35,6 +35,8 @@ export interface TrainRequest {
 export type Request =
   | { id: number; type: 'load'; source: ModelSource }
   | { id: number; type: 'predict'; file: Blob; name: string }
+  /** The saliency map of the last prediction's sample for one class. */
+  | { id: number; type: 'saliency'; target: number }
   | { id: number; type: 'train'; options: TrainRequest }
   | { id: number; type: 'save' };
 
@@ -59,6 +61,13 @@ export interface ViewerImage {
   bytes: Uint8Array;
 }
 
+/** An image drawn over the preprocessed image, on the same grid. */
+export interface Overlay extends ViewerImage {
+  kind: 'saliency' | 'labels' | 'reconstruction';
+  /** Values shown, from transparent to full colour; default the viewer's robust range. */
+  displayRange?: [number, number];
+}
+
 export interface Prediction {
   task: ExperimentTask;
   /** The network's raw output for the sample, row-major over `outShape`. */
@@ -71,12 +80,11 @@ export interface Prediction {
   classes: string[];
   /** The preprocessed image (the network's input grid). */
   image: ViewerImage;
-  /** The overlay: a saliency map, label map or reconstruction on the image's grid. */
-  overlay?: ViewerImage & {
-    kind: 'saliency' | 'labels' | 'reconstruction';
-    /** Values shown, from transparent to full colour; default the viewer's robust range. */
-    displayRange?: [number, number];
-  };
+  /**
+   * A label map or reconstruction on the image's grid. A classification's saliency map comes
+   * from a separate 'saliency' request, and the page stores it here.
+   */
+  overlay?: Overlay;
   /** Wall time of preprocessing and of inference, in milliseconds. */
   preprocessMs: number;
   inferenceMs: number;

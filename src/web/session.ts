@@ -15,7 +15,7 @@ import type { Gpu } from '../runtime/gpu.js';
 import { bundledCatalogue } from './catalogue.js';
 import { experimentFiles } from './experiment-source.js';
 import { argMax, labelMap, percentile, softmax, viewerImage } from './outputs.js';
-import type { ModelInfo, ModelSource, Prediction } from './protocol.js';
+import type { ModelInfo, ModelSource, Overlay, Prediction } from './protocol.js';
 import { saliencyOverlay } from './saliency.js';
 
 export class ModelSession {
@@ -24,6 +24,10 @@ export class ModelSession {
   experiment: LoadedExperiment | undefined;
   private network: InferenceNetwork | undefined;
   private adapter = '';
+  /** The last predicted sample, which a saliency request explains. */
+  private lastSample:
+    | { experiment: LoadedExperiment; grid: PreprocessedImage['volume']; input: Float32Array }
+    | undefined;
 
   /** Acquires the device once; a failure is retried on the next call. */
   device(): Promise<Gpu> {
@@ -99,34 +103,37 @@ export class ModelSession {
       preprocessMs: preprocessed - started,
       inferenceMs,
     };
-    await this.addOverlay(prediction, sample.volume, sample.data);
+    this.addOverlay(prediction, sample.volume);
+    this.lastSample = { experiment, grid: sample.volume, input: sample.data };
     return prediction;
   }
 
-  private async addOverlay(
-    prediction: Prediction,
-    grid: PreprocessedImage['volume'],
-    input: Float32Array,
-  ): Promise<void> {
+  /**
+   * Returns the saliency overlay of the last prediction's sample for class `target`: a second
+   * request, so the page shows the class probabilities before the backward pass has run.
+   */
+  async saliency(target: number): Promise<Overlay> {
+    const sample = this.lastSample;
+    if (sample === undefined || sample.experiment !== this.experiment) {
+      throw new UserError('No prediction to explain: run the current model on a volume first.');
+    }
+    const gpu = await this.device();
+    const saliency = await saliencyOverlay(gpu, sample.experiment, sample.input, target);
+    return {
+      ...viewerImage(sample.grid, saliency, 'saliency.nii'),
+      kind: 'saliency',
+      displayRange: saliencyRange(saliency),
+    };
+  }
+
+  private addOverlay(prediction: Prediction, grid: PreprocessedImage['volume']): void {
     const { output } = prediction;
     const voxels = numElements(grid.shape.slice(0, 3));
     switch (prediction.task) {
-      case 'classification': {
+      case 'classification':
         prediction.probabilities = softmax(output);
         prediction.predictedClass = argMax(output);
-        const saliency = await saliencyOverlay(
-          await this.device(),
-          this.requireModel(),
-          input,
-          prediction.predictedClass,
-        );
-        prediction.overlay = {
-          ...viewerImage(grid, saliency, 'saliency.nii'),
-          kind: 'saliency',
-          displayRange: saliencyRange(saliency),
-        };
         return;
-      }
       case 'segmentation':
         prediction.overlay = {
           ...viewerImage(grid, labelMap(output, voxels), 'labels.nii'),

@@ -43,6 +43,8 @@ function handle(request: Request): Promise<unknown> {
       return session.load(request.source);
     case 'predict':
       return session.predict(request.file, request.name);
+    case 'saliency':
+      return session.saliency(request.target);
     case 'train':
       return training.train(request.options, (progress) =>
         scope.postMessage({ id: request.id, type: 'progress', progress }),

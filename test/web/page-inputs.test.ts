@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+import { zipSync } from 'fflate';
+import type { Browser, Page } from 'playwright-core';
+
+import { startWebServer, type WebServer } from '../../src/cli/web.js';
+import { launchChromium, skipWithoutChromium } from '../helpers/browser.js';
+import { finishedState, webFixture, type WebFixture } from './helpers.js';
+
+// Hides navigator.gpu before the page's scripts run. A string, because playwright serialises
+// a function with the helpers tsx adds to it, which the page does not define.
+const WITHOUT_WEBGPU =
+  "Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined });";
+
+describe('web page inputs', function () {
+  this.timeout(300_000);
+  let data: WebFixture;
+  let web: WebServer | undefined;
+  let browser: Browser | undefined;
+
+  before(async function () {
+    skipWithoutChromium(this);
+    data = await webFixture();
+    web = await startWebServer({ webRoot: data.webRoot, experiment: data.maps, port: 0 });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await web?.close();
+  });
+
+  /** Opens the page and waits until it has loaded the served model. */
+  async function openPage(): Promise<Page> {
+    const page = await browser!.newPage();
+    await page.goto(web!.url);
+    const state = await finishedState(page, 1);
+    assert.equal(state.error, undefined, state.error?.message);
+    return page;
+  }
+
+  it('rejects a picked file that is not NIfTI', async () => {
+    const page = await openPage();
+    const buffer = Buffer.from('participant_id\tsession_id\nsub-001\tses-M000\n');
+    await page.setInputFiles('#volume-file', { name: 'notes.tsv', mimeType: 'text/plain', buffer });
+    const state = await finishedState(page, 2);
+    assert.equal(state.error?.name, 'UserError');
+    assert.match(state.error!.message, /^notes\.tsv is not a NIfTI or Analyze file: /);
+    assert.match(await page.locator('#error').innerText(), /notes\.tsv is not a NIfTI/);
+    await page.close();
+  });
+
+  it('rejects a dropped file that is not NIfTI', async () => {
+    const page = await openPage();
+    await page.evaluate(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['not an image'], 'readme.txt', { type: 'text/plain' }));
+      const target = document.getElementById('viewer')!;
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true }));
+    });
+    const state = await finishedState(page, 2);
+    assert.equal(state.error?.name, 'UserError');
+    assert.match(state.error!.message, /^readme\.txt is not a NIfTI or Analyze file: /);
+    await page.close();
+  });
+
+  it('says when the browser has no WebGPU', async () => {
+    const page = await browser!.newPage();
+    await page.addInitScript({ content: WITHOUT_WEBGPU });
+    await page.goto(web!.url);
+    const state = await finishedState(page, 1);
+    assert.equal(state.error?.name, 'GpuError');
+    assert.match(state.error!.message, /^This browser has no WebGPU/);
+    assert.equal(await page.locator('#error').isVisible(), true);
+    assert.equal(state.model, undefined);
+    await page.close();
+  });
+
+  it('loads a zip and a folder by file picker', async () => {
+    const page = await openPage();
+    const entries: Record<string, Uint8Array> = {};
+    for (const entry of readdirSync(data.maps, { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath, entry.name);
+      entries[`maps/${relative(data.maps, path)}`] = readFileSync(path);
+    }
+    const zip = join(data.root, 'picked.zip');
+    writeFileSync(zip, zipSync(entries));
+    await page.setInputFiles('#model-zip', zip);
+    const fromZip = await finishedState(page, 2);
+    assert.equal(fromZip.error, undefined, fromZip.error?.message);
+    assert.equal(fromZip.model?.source, 'picked.zip');
+    assert.equal(fromZip.model?.weightsPath, 'split-0/best-loss/model.safetensors');
+
+    await page.setInputFiles('#model-folder', data.maps);
+    const fromFolder = await finishedState(page, 3);
+    assert.equal(fromFolder.error, undefined, fromFolder.error?.message);
+    assert.equal(fromFolder.model?.source, 'maps');
+    assert.deepEqual(fromFolder.model?.inShape, fromZip.model?.inShape);
+    await page.close();
+  });
+
+  it('rejects a zip that holds no experiment', async () => {
+    const page = await openPage();
+    const buffer = Buffer.from(zipSync({ 'notes.txt': new TextEncoder().encode('no model') }));
+    await page.setInputFiles('#model-zip', {
+      name: 'notes.zip',
+      mimeType: 'application/zip',
+      buffer,
+    });
+    const state = await finishedState(page, 2);
+    assert.equal(state.error?.name, 'UserError');
+    assert.match(state.error!.message, /^notes\.zip is not an experiment folder/);
+    await page.close();
+  });
+});

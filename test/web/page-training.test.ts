@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+
+import type { Browser } from 'playwright-core';
+
+import { startWebServer, type WebServer } from '../../src/cli/web.js';
+import { launchChromium, skipWithoutChromium } from '../helpers/browser.js';
+import {
+  finishedState,
+  maxDifference,
+  OUTPUT_TOLERANCE,
+  predictInNode,
+  webFixture,
+  type WebFixture,
+} from './helpers.js';
+
+describe('web page training', function () {
+  this.timeout(300_000);
+  let data: WebFixture;
+  let web: WebServer | undefined;
+  let browser: Browser | undefined;
+
+  before(async function () {
+    skipWithoutChromium(this);
+    data = await webFixture();
+    web = await startWebServer({ webRoot: data.webRoot, experiment: data.maps, port: 0 });
+    browser = await launchChromium();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await web?.close();
+  });
+
+  it('trains a model that Node loads and predicts alike', async () => {
+    const page = await browser!.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(web!.url);
+    await finishedState(page, 1);
+    await page.setInputFiles('#train-files', data.images.slice(0, 4));
+    const selects = page.locator('#train-list select');
+    assert.equal(await selects.count(), 4);
+    for (let index = 0; index < 4; index++) {
+      await selects.nth(index).selectOption(data.labels[index]!);
+    }
+    await page.fill('#epochs', '2');
+    await page.click('#train');
+    const trained = await finishedState(page, 2);
+    assert.equal(trained.error, undefined, trained.error?.message);
+    assert.deepEqual(
+      trained.history.map((epoch) => epoch.epoch),
+      [1, 2],
+    );
+    for (const epoch of trained.history) {
+      assert.ok(Number.isFinite(epoch.loss), `training loss ${epoch.loss}`);
+      assert.ok(Number.isFinite(epoch.validationLoss), `validation loss ${epoch.validationLoss}`);
+    }
+    assert.equal(trained.model?.source, 'the experiment trained in the page');
+
+    const download = page.waitForEvent('download');
+    await page.click('#save');
+    const zip = join(data.root, 'trained.zip');
+    await (await download).saveAs(zip);
+    await finishedState(page, 3);
+
+    // The prediction is request 4; the saliency map that follows it is not needed here.
+    await page.setInputFiles('#volume-file', data.images[5]!);
+    const state = await finishedState(page, 4);
+    assert.equal(state.error, undefined, state.error?.message);
+    const node = await predictInNode(zip, data.images[5]!);
+    const difference = maxDifference(state.prediction!.output, node.output);
+    assert.ok(difference <= OUTPUT_TOLERANCE, `output differs by ${difference}`);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
