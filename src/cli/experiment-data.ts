@@ -1,5 +1,5 @@
-// The data side of the commands: `train` opens the dataset folder, splits its participants into
-// train, validation and test sets (stratified by the label) and builds one loader per set;
+// The data side of the commands. `train` opens the dataset folder, splits its participants into
+// train, validation and test sets (stratified by the label) and builds one loader per set.
 // `predict` and `interpret` list the images of a dataset folder or of NIfTI files.
 
 import { readFile, stat } from 'node:fs/promises';
@@ -112,7 +112,7 @@ export interface PredictionImage {
 
 const NIFTI_SUFFIXES = ['.nii', '.nii.gz', '.hdr', '.hdr.gz', '.img', '.img.gz'];
 
-/** Whether `path` has a NIfTI or Analyze file name. */
+/** Returns whether `path` has a NIfTI or Analyze file name. */
 export function isNiftiName(path: string): boolean {
   const lower = path.toLowerCase();
   return NIFTI_SUFFIXES.some((suffix) => lower.endsWith(suffix));

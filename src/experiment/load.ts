@@ -1,6 +1,6 @@
 // Loading a trained experiment folder for inference, in Node or in a browser: experiment.json,
-// the network source, the preprocessing the model was trained with, and the selected weights,
-// each checked with a message that names the file and what to do.
+// the network source, the preprocessing the model was trained with, and the selected weights.
+// Each is checked, with a message that names the file and what to do.
 
 import { compileNetFile } from '../dsl/compile.js';
 import type { SourceHost } from '../dsl/modules.js';
@@ -18,7 +18,7 @@ import { readSelectedWeights } from './weights.js';
  */
 export const EXPERIMENT_LAYOUT_VERSION = 1;
 
-/** What the network's output means, from the model class and the output's shape. */
+/** Meaning of the network's output, decided from the model class and the output's shape. */
 export type ExperimentTask = 'classification' | 'regression' | 'segmentation' | 'reconstruction';
 
 export interface LoadOptions {
@@ -183,14 +183,14 @@ function graphBuilder(network: ExperimentNetwork): (batchSize: number) => Graph 
 function only(
   entries: readonly { name: string; value: Value }[],
   preferred: string,
-  what: string,
+  role: string,
   files: ExperimentFiles,
 ): { name: string; value: Value } {
   const found = entries.length === 1 ? entries[0] : entries.find((e) => e.name === preferred);
   if (found !== undefined) return found;
   throw new UserError(
-    `${files.name}: the network has ${what}s ${entries.map((e) => e.name).join(', ')}; ` +
-      `inference needs one ${what}, or one named '${preferred}'.`,
+    `${files.name}: the network has ${role}s ${entries.map((e) => e.name).join(', ')}; ` +
+      `inference needs one ${role}, or one named '${preferred}'.`,
   );
 }
 

@@ -52,7 +52,10 @@ export async function readNetworkSources(
   return { root, sources, fromFallback };
 }
 
-/** Returns the file's text, or undefined for an import nobody has (the compiler names it). */
+/**
+ * Returns the file's text, or undefined for an import found neither in the folder nor in the
+ * fallback (the compiler then reports it).
+ */
 async function readSource(
   files: ExperimentFiles,
   path: string,
@@ -65,7 +68,7 @@ async function readSource(
   return fallback.readFile(spec.replace(/^(\.\/)+/, ''));
 }
 
-/** A SourceHost over the sources read by readNetworkSources. */
+/** Returns a SourceHost over the sources read by readNetworkSources. */
 export function sourcesHost(network: NetworkSources): SourceHost {
   return { readFile: (path) => network.sources.get(path) };
 }

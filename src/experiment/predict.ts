@@ -1,6 +1,6 @@
-// Prediction on one image with a loaded experiment, the same in Node and in browsers: the
-// image is preprocessed as in training, its samples run through the network (or the model's
-// inferer), and voxel-wise outputs become volumes on the input image's grid.
+// Prediction on one image with a loaded experiment, the same in Node and in browsers. The image
+// is preprocessed as in training and its samples run through the network (or the model's
+// inferer). Voxel-wise outputs become volumes on the input image's grid.
 
 import { resampleToReference } from '../data/transforms/resample.js';
 import { Volume } from '../data/volume.js';

@@ -99,7 +99,7 @@ export function preprocessImage(
   return { volume: image, samples };
 }
 
-/** Whether two volumes have the same grid: shape, and affine within 1e-6 mm. */
+/** Returns whether two volumes have the same grid: shape, and affine within 1e-6 mm. */
 export function sameGrid(a: Volume, b: Volume): boolean {
   const shape = a.spatialShape.join() === b.spatialShape.join();
   return shape && a.affine.every((value, index) => Math.abs(value - b.affine[index]!) < 1e-6);

@@ -20,7 +20,7 @@ export async function compileExperimentSaliency(
 ): Promise<SaliencyProgram> {
   if (experiment.task === 'reconstruction') {
     throw new UserError(
-      `${experiment.files.name} holds a reconstruction model, whose output has no class or ` +
+      `${experiment.files.name} contains a reconstruction model, whose output has no class or ` +
         'channel to explain; saliency maps need a classification, regression or ' +
         'segmentation model.',
     );

@@ -93,6 +93,6 @@ export function checkWeights(
 }
 
 function quoteList(names: readonly string[]): string {
-  const shown = names.slice(0, 4).map((name) => `'${name}'`);
-  return names.length > 4 ? `${shown.join(', ')} and ${names.length - 4} more` : shown.join(', ');
+  const listed = names.slice(0, 4).map((name) => `'${name}'`);
+  return names.length > 4 ? `${listed.join(', ')} and ${names.length - 4} more` : listed.join(', ');
 }

@@ -1,6 +1,6 @@
 // Gradient saliency maps: |d output[target] / d input| for each sample of a batch, computed on
 // the device by appending the backward pass to the network's graph (appendBackward with
-// `inputs`). For class scores [N, K] the target is one class per sample; for a voxel-wise
+// `inputs`). For class scores [N, K] the target is one class per sample. For a voxel-wise
 // output [N, C, D, H, W] it is one channel, whose values are summed over the voxels.
 
 import { UserError } from '../errors.js';
@@ -99,7 +99,7 @@ export class SaliencyProgram {
 
   /**
    * Returns the saliency of every sample of `batch` (`[N, ...inShape]`, row-major). `targets`
-   * gives each sample's class or channel; by default the predicted one (the largest output,
+   * gives each sample's class or channel. The default is the predicted one (the largest output,
    * or the channel with the largest sum over the voxels), found by a first run.
    */
   async run(batch: Float32Array, targets?: readonly number[]): Promise<SaliencyResult> {

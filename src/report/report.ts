@@ -43,7 +43,7 @@ export interface ReportInput {
   classes: readonly string[];
   predictions: readonly ReportPrediction[];
   samples: readonly ReportSample[];
-  /** Why the samples have no saliency map, shown instead of the overlay's legend. */
+  /** Reason the samples have no saliency map, shown in place of the overlay's legend. */
   saliencyNote?: string;
 }
 

@@ -79,7 +79,8 @@ describe('predict command', () => {
     const metrics = JSON.parse(readFileSync(join(output, 'metrics.json'), 'utf8'));
     const correct = rows.filter((row) => row.true_label === row.predicted_label).length;
     assert.equal(metrics.accuracy, correct / rows.length);
-    assert.ok(metrics.rocAuc >= 0 && metrics.rocAuc <= 1);
+    assert.ok(metrics.rocAuc >= 0);
+    assert.ok(metrics.rocAuc <= 1);
   });
 
   it("matches the trainer's test predictions", async () => {

@@ -56,13 +56,18 @@ describe('saliency overlay', () => {
     // The top row is y = 1, so voxel (2, 1) is the top-right pixel.
     const [r, g, b] = decoded.pixels.slice(6, 9);
     const grey = decoded.pixels.slice(0, 3);
-    assert.ok(r === g && g === b, 'white stays white under a white heat colour');
-    assert.ok(grey[0] === grey[1] && grey[1] === grey[2], 'a voxel without saliency is grey');
+    // The brightest voxel under the top of the heat scale stays white.
+    assert.deepEqual([r, g, b], [255, 255, 255]);
+    // A voxel without saliency keeps its grey level in all three channels.
+    assert.equal(grey[1], grey[0]);
+    assert.equal(grey[2], grey[0]);
     const half = fromUrl(
       overlayDataUrl(image, Float32Array.of(0, 0, 0, 0, 0, 0.4), [1, 1, 2, 3], 2, 1),
     );
     const [hr, hg, hb] = half.pixels.slice(6, 9);
-    assert.ok(hr! > hg! && hg! > hb!, `a mid value is orange-red: ${hr} ${hg} ${hb}`);
+    // A mid value is orange-red: more red than green, more green than blue.
+    assert.ok(hr! > hg!, `${hr} > ${hg}`);
+    assert.ok(hg! > hb!, `${hg} > ${hb}`);
   });
 
   it('scales to the 99th percentile', () => {
