@@ -2,11 +2,13 @@
 // gradient accumulators (optimizer.safetensors) and the trainer's state (trainer.json: epoch,
 // optimizer steps, history, best values, early stopping, RNG seed).
 //
-// A kill at any moment leaves one complete checkpoint, the previous or the new one. MapsStorage
-// has no rename, so the new files are first written to last.next/ with trainer.json last (its
-// presence marks last.next/ complete), then copied over last/, then last.next/trainer.json is
-// removed before the rest of last.next/. A reader takes last.next/ while it is complete, else
-// last/. Each file is itself written atomically by the storage.
+// A kill at any moment leaves one complete checkpoint, the previous or the new one. The new
+// files are first written to last.next/, trainer.json last, so its presence marks last.next/
+// complete. A storage with rename (nodeStorage, memoryStorage) then swaps the folders: last/
+// becomes last.old/, last.next/ becomes last/, and last.old/ is removed. A storage without
+// rename gets the files copied over last/, after which last.next/trainer.json is removed before
+// the rest of last.next/. Either way a reader takes last.next/ while it is complete, else
+// last/, else last.old/. Each file is itself written atomically by the storage.
 
 import { UserError } from '../errors.js';
 import type { Model } from '../models/model.js';
@@ -55,39 +57,44 @@ export async function saveCheckpoint(
     encodeWeights(optimizer.tensors, optimizerShapes),
     `${JSON.stringify(json, null, 2)}\n`,
   ];
+  const next = `${folder}.next`;
+  // A complete last.next/ left by a kill is the newest checkpoint, so it is promoted first.
+  if (await maps.storage.exists(joinPath(next, STATE_FILE))) await promote(maps, folder);
+  await maps.storage.remove(next);
+  for (const [index, name] of FILES.entries()) {
+    await maps.storage.writeFile(joinPath(next, name), contents[index]!);
+  }
+  await promote(maps, folder, contents);
+}
+
+/**
+ * Makes the complete `<folder>.next` the checkpoint `folder`. `contents` are its files, read
+ * from it when not given.
+ */
+async function promote(maps: Maps, folder: string, contents?: readonly (Uint8Array | string)[]) {
   const { storage } = maps;
   const next = `${folder}.next`;
-  await settle(maps, folder);
-  for (const [index, name] of FILES.entries()) {
-    await storage.writeFile(joinPath(next, name), contents[index]!);
+  const old = `${folder}.old`;
+  if (storage.rename) {
+    await storage.remove(old);
+    // A folder without files is removed rather than kept, because it contains no checkpoint.
+    if (await storage.exists(folder)) await storage.rename(folder, old);
+    else await storage.remove(folder);
+    await storage.rename(next, folder);
+    await storage.remove(old);
+    return;
   }
   for (const [index, name] of FILES.entries()) {
-    await storage.writeFile(joinPath(folder, name), contents[index]!);
+    const data = contents?.[index] ?? (await storage.readFile(joinPath(next, name)));
+    await storage.writeFile(joinPath(folder, name), data);
   }
   await storage.remove(joinPath(next, STATE_FILE));
   await storage.remove(next);
 }
 
 /**
- * Finishes a copy that a kill interrupted: a complete `<folder>.next` is copied over `folder`,
- * then removed, so the next save can reuse `<folder>.next`.
- */
-async function settle(maps: Maps, folder: string): Promise<void> {
-  const { storage } = maps;
-  const next = `${folder}.next`;
-  if (await storage.exists(joinPath(next, STATE_FILE))) {
-    for (const name of FILES) {
-      await storage.writeFile(joinPath(folder, name), await storage.readFile(joinPath(next, name)));
-    }
-    await storage.remove(joinPath(next, STATE_FILE));
-  }
-  await storage.remove(next);
-}
-
-/**
- * Returns the folder of the last complete checkpoint, or undefined when there is none. That is
- * `<folder>.next` while a copy is unfinished, else `folder`, else `<folder>.old`. Earlier
- * versions left the previous checkpoint in `<folder>.old` after a crash between two renames.
+ * Returns the folder of the last complete checkpoint, or undefined when there is none: a
+ * complete `<folder>.next`, else `folder`, else `<folder>.old`.
  */
 export async function resolveCheckpoint(maps: Maps, folder: string): Promise<string | undefined> {
   for (const candidate of [`${folder}.next`, folder, `${folder}.old`]) {

@@ -41,6 +41,19 @@ export function nodeStorage(root: string): MapsStorage & { readonly root: string
     async remove(path) {
       await fs.rm(absolute(path), { recursive: true, force: true });
     },
+    async rename(from, to) {
+      const target = absolute(to);
+      if (
+        await fs.stat(target).then(
+          () => true,
+          () => false,
+        )
+      ) {
+        throw new UserError(`Cannot rename '${absolute(from)}' to '${target}': it already exists.`);
+      }
+      await fs.mkdir(nodePath(PURPOSE).dirname(target), { recursive: true });
+      await fs.rename(absolute(from), target);
+    },
     async list() {
       const entries = await fs
         .readdir(root, { recursive: true, withFileTypes: true })

@@ -26,6 +26,12 @@ export interface MapsStorage {
   remove(path: string): Promise<void>;
   /** Paths of every file, sorted. */
   list(): Promise<string[]>;
+  /**
+   * Moves the file or folder `from` to `to`, which must not exist. Optional: checkpoints are
+   * swapped in with it when present and copied otherwise. nodeStorage renames on disk, which
+   * POSIX file systems do atomically.
+   */
+  rename?(from: string, to: string): Promise<void>;
 }
 
 /** A MapsStorage that keeps the files in memory, for browsers and tests. */
@@ -101,6 +107,21 @@ export function memoryStorage(
     },
     async list() {
       return [...files.keys()].sort();
+    },
+    async rename(from, to) {
+      const source = storagePath(from);
+      const target = storagePath(to);
+      const moved = [...files.keys()].filter(inFolder(source));
+      if (moved.length === 0) {
+        throw new UserError(`Cannot rename '${from}': it was not found in the experiment folder.`);
+      }
+      if ([...files.keys()].some(inFolder(target))) {
+        throw new UserError(`Cannot rename '${from}' to '${to}': '${to}' already exists.`);
+      }
+      for (const path of moved) {
+        files.set(target + path.slice(source.length), files.get(path)!);
+        files.delete(path);
+      }
     },
     toZip() {
       const entries: Record<string, Uint8Array> = {};

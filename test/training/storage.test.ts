@@ -54,6 +54,17 @@ describe('MapsStorage', () => {
       assert.equal(text(await storage.readFile('experiment.json')), 'replaced');
     });
 
+    it(`${name} renames a folder`, async () => {
+      const storage = create();
+      await storage.writeFile('last.next/a.json', 'a');
+      await storage.writeFile('last.next/b/c.json', 'c');
+      await storage.writeFile('kept.json', 'k');
+      await storage.rename!('last.next', 'last');
+      assert.deepEqual(await storage.list(), ['kept.json', 'last/a.json', 'last/b/c.json']);
+      assert.equal(text(await storage.readFile('last/b/c.json')), 'c');
+      await assert.rejects(storage.rename!('kept.json', 'last'), /already exists/);
+    });
+
     const badPaths: [string, RegExp][] = [
       ['../outside.json', /must not contain '\.\.'/],
       ['/etc/passwd', /must be relative/],
@@ -171,39 +182,73 @@ describe('checkpoints on a MapsStorage', () => {
     assert.deepEqual(await found(maps), [2, 2]);
   });
 
-  // Each case stops a save of epoch 2 over a checkpoint of epoch 1 after `writes` file writes
-  // (3 into last.next, then 3 over last), as a kill would, and names the checkpoint found.
-  const kills: [number, number][] = [
-    [0, 1],
-    [2, 1],
-    [3, 2],
-    [4, 2],
-    [6, 2],
-  ];
-  for (const [writes, epoch] of kills) {
-    it(`recovers from a kill after ${writes} writes`, async () => {
-      const storage = memoryStorage();
-      const maps = new Maps(storage, 'memory');
-      await saveCheckpoint(maps, folder, fakeModel(1).model, state(1));
-      let count = 0;
-      const killing: MapsStorage = {
-        ...storage,
-        async writeFile(path, data) {
-          if (count++ === writes) throw new Error('killed');
-          await storage.writeFile(path, data);
-        },
-        async remove(path) {
-          if (count >= writes) throw new Error('killed');
-          await storage.remove(path);
-        },
+  /**
+   * Wraps `storage` so that its operation number `killAt` (writes, removes and renames, from 0)
+   * fails as a kill would. `written` turns true once last.next/trainer.json is written.
+   */
+  function killing(storage: MapsStorage, killAt: number, withRename: boolean) {
+    const progress = { count: 0, written: false };
+    const step = () => {
+      if (progress.count++ === killAt) throw new Error('killed');
+    };
+    const wrapped: MapsStorage = {
+      list: () => storage.list(),
+      exists: (path) => storage.exists(path),
+      readFile: (path) => storage.readFile(path),
+      async writeFile(path, data) {
+        step();
+        await storage.writeFile(path, data);
+        if (path === `${folder}.next/trainer.json`) progress.written = true;
+      },
+      async remove(path) {
+        step();
+        await storage.remove(path);
+      },
+    };
+    if (withRename) {
+      wrapped.rename = async (from, to) => {
+        step();
+        await storage.rename!(from, to);
       };
-      const killed = new Maps(killing, 'memory');
-      await assert.rejects(saveCheckpoint(killed, folder, fakeModel(2).model, state(2)), /killed/);
-      assert.deepEqual(await found(maps), [epoch, epoch]);
-      // The next save completes whatever the kill left.
-      await saveCheckpoint(maps, folder, fakeModel(3).model, state(3));
-      assert.deepEqual(await found(maps), [3, 3]);
-      assert.equal(await storage.exists(`${folder}.next`), false);
+    }
+    return { wrapped, progress };
+  }
+
+  for (const withRename of [true, false]) {
+    const protocol = withRename ? 'with rename' : 'by copy';
+    it(`recovers from every kill point ${protocol}`, async () => {
+      // A save without a kill counts the operations of one save.
+      const counted = killing(memoryStorage(), -1, withRename);
+      await saveCheckpoint(
+        new Maps(counted.wrapped, 'memory'),
+        folder,
+        fakeModel(1).model,
+        state(1),
+      );
+      const operations = counted.progress.count;
+      assert.ok(operations >= 4, `${operations} operations`);
+      for (let killAt = 0; killAt < operations; killAt++) {
+        const storage = memoryStorage();
+        const maps = new Maps(storage, 'memory');
+        await saveCheckpoint(maps, folder, fakeModel(1).model, state(1));
+        const { wrapped, progress } = killing(storage, killAt, withRename);
+        const killed = new Maps(wrapped, 'memory');
+        await assert.rejects(
+          saveCheckpoint(killed, folder, fakeModel(2).model, state(2)),
+          /killed/,
+        );
+        const epoch = progress.written ? 2 : 1;
+        assert.deepEqual(await found(maps), [epoch, epoch], `killed at operation ${killAt}`);
+        // The next save completes whatever the kill left, through the same protocol.
+        const after = new Maps(killing(storage, -1, withRename).wrapped, 'memory');
+        await saveCheckpoint(after, folder, fakeModel(3).model, state(3));
+        assert.deepEqual(await found(maps), [3, 3], `saved after a kill at operation ${killAt}`);
+        assert.deepEqual(await storage.list(), [
+          `${folder}/model.safetensors`,
+          `${folder}/optimizer.safetensors`,
+          `${folder}/trainer.json`,
+        ]);
+      }
     });
   }
 
