@@ -19,6 +19,7 @@ import {
   profileKernels,
   type CnnSetup,
   type CnnStepResult,
+  syntheticBatch,
 } from './cnn-step.js';
 import {
   compareSteps,
@@ -120,11 +121,18 @@ async function stepSection(gpu: Gpu, options: Options, setup: CnnSetup, label: s
   return { ours, competitors, rows };
 }
 
-/** Compiles our program at `setup` and returns its device bytes, or the error that stops it. */
+/**
+ * Compiles our program at `setup` and runs one step, so that the bytes belong to a step that
+ * runs; returns its device bytes and the step's milliseconds, or the error that stops it.
+ */
 async function ourMemory(gpu: Gpu, setup: CnnSetup): Promise<Column> {
   try {
     const program = await compileCnnStep(gpu, setup);
-    return { bytes: program.compiled.memoryBytes };
+    const start = performance.now();
+    const loss = await program.step(syntheticBatch(setup));
+    if (!Number.isFinite(loss)) throw new Error(`The step's loss is ${loss}, not finite.`);
+    const ms = performance.now() - start;
+    return { bytes: program.compiled.memoryBytes, ms, plan: program.compiled.memoryPlan };
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }

@@ -12,6 +12,8 @@ export interface Column {
   /** For compile rows: the part of `ms` before the first step is submitted. */
   compileMs?: number;
   bytes?: number;
+  /** Memory rows: the memory plan's largest buffers, for the notes under the table. */
+  plan?: readonly { bytes: number; tensors: string[] }[];
   error?: string;
 }
 
@@ -131,15 +133,22 @@ function stepTable(rows: StepRow[], torchLabel: string): string[] {
 
 function memoryTable(rows: MemoryRow[], torchLabel: string): string[] {
   const lines = [
-    `| input | ${OURS} device bytes | ${torchLabel} peak of one step | ours / PyTorch |`,
-    '|---|---:|---:|---:|',
+    `| input | ${OURS} device bytes | ${OURS} step ms | ${torchLabel} peak of one step | ours / PyTorch |`,
+    '|---|---:|---:|---:|---:|',
   ];
   for (const row of rows) {
     const ours = row.ours.bytes !== undefined ? formatBytes(row.ours.bytes) : cell(row.ours.error!);
+    const ms = row.ours.ms !== undefined ? formatMs(row.ours.ms) : '-';
     const torch = row.torch.peakBytes;
     const theirs = torch !== undefined ? formatBytes(torch) : cell(row.torch.error ?? '');
     const ratio = row.ours.bytes !== undefined && torch ? (row.ours.bytes / torch).toFixed(2) : '-';
-    lines.push(`| ${row.input} | ${ours} | ${theirs} | ${ratio} |`);
+    lines.push(`| ${row.input} | ${ours} | ${ms} | ${theirs} | ${ratio} |`);
+  }
+  for (const row of rows.filter((r) => r.ours.plan)) {
+    lines.push('', `Largest buffers of our plan at ${row.input} (tensors sharing each one):`, '');
+    for (const buffer of row.ours.plan!.slice(0, 4)) {
+      lines.push(`- ${formatBytes(buffer.bytes)}: ${buffer.tensors.join(', ')}`);
+    }
   }
   const method = rows.find((row) => row.torch.method)?.torch.method;
   lines.push(
@@ -147,7 +156,8 @@ function memoryTable(rows: MemoryRow[], torchLabel: string): string[] {
     `Ours is CompiledGraph.memoryBytes: the storage buffers the memory planner allocates for ` +
       'every tensor of the training step (input, label, parameters, gradients, Adam moments, ' +
       'activations and backward temporaries, shared by liveness). Uniform buffers, the loss ' +
-      "readback buffer, pipelines and the driver's own memory are not counted.",
+      "readback buffer, pipelines and the driver's own memory are not counted. Our step ms " +
+      'is one step run right after compiling, shader compilation included.',
   );
   if (method) lines.push('', `PyTorch: ${method}.`);
   return lines;

@@ -161,6 +161,71 @@ export class CompiledGraph {
   }
 }
 
+/**
+ * Turns dispatches with an in-place variant into it where that is safe: the overwritten
+ * tensor is read by nothing after them, the output is used by nothing before them, and
+ * neither is persistent. The output then becomes the overwritten tensor, which saves one
+ * tensor of its size (a relu's input gradient writes over its output gradient). Dispatches
+ * of one op split into pieces are rewritten together.
+ */
+function writeInPlace(lowered: LoweredGraph): void {
+  const list = lowered.dispatches;
+  const groups = new Map<string, number[]>();
+  list.forEach(({ dispatch, tensors }, index) => {
+    if (!dispatch.inPlace) return;
+    const key = `${tensors[dispatch.inPlace.source]}:${tensors[dispatch.inPlace.output]}`;
+    groups.set(key, [...(groups.get(key) ?? []), index]);
+  });
+  for (const members of groups.values()) {
+    const { dispatch, tensors } = list[members[0]!]!;
+    const source = tensors[dispatch.inPlace!.source]!;
+    const output = tensors[dispatch.inPlace!.output]!;
+    if (!canWriteInPlace(lowered, members, source, output)) continue;
+    for (const index of members) {
+      const entry = list[index]!;
+      const { plan, output: slot } = entry.dispatch.inPlace!;
+      const operands = entry.dispatch.operands.filter((_, s) => s !== slot);
+      entry.dispatch = { plan, operands };
+      entry.tensors = entry.tensors.filter((_, s) => s !== slot);
+    }
+    for (const entry of list)
+      entry.tensors = entry.tensors.map((id) => (id === output ? source : id));
+    for (const [valueId, id] of lowered.ofValue) {
+      if (id === output) lowered.ofValue.set(valueId, source);
+    }
+    lowered.tensors.delete(output);
+  }
+}
+
+function canWriteInPlace(
+  lowered: LoweredGraph,
+  members: number[],
+  source: number,
+  output: number,
+): boolean {
+  const [a, b] = [lowered.tensors.get(source), lowered.tensors.get(output)];
+  if (!a || !b || a.persistent || b.persistent || a.elements !== b.elements) return false;
+  if (a.data || b.data || a.fill !== undefined || b.fill !== undefined) return false;
+  const first = members[0]!;
+  const last = members.at(-1)!;
+  const inGroup = new Set(members);
+  return lowered.dispatches.every(({ dispatch, tensors }, index) => {
+    if (inGroup.has(index)) {
+      const { source: from, output: to } = dispatch.inPlace!;
+      const window = (slot: number) => {
+        const operand = dispatch.operands[slot]!;
+        return JSON.stringify('window' in operand ? operand.window : undefined);
+      };
+      const slotsMatch = tensors.every(
+        (id, slot) => (id !== source || slot === from) && (id !== output || slot === to),
+      );
+      return slotsMatch && window(from) === window(to);
+    }
+    if (tensors.includes(source) && index > first) return false;
+    return !tensors.includes(output) || index > last;
+  });
+}
+
 function lowerLimits(gpu: Gpu, maxBindingBytes: number | undefined): LowerLimits {
   const limits = gpu.limits;
   if (
@@ -264,6 +329,7 @@ export async function compileGraph(
     fuse: options.fuse,
     phases: options.phases,
   });
+  writeInPlace(lowered);
   const { bufferOf, uniforms, totalBytes, report } = allocate(
     gpu,
     name,

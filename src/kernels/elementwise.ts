@@ -11,6 +11,8 @@ import functions from '../../shaders/elementwise-functions.wgsl';
 import map1 from '../../shaders/map1.wgsl';
 import map2 from '../../shaders/map2.wgsl';
 import map3 from '../../shaders/map3.wgsl';
+import mapInplace from '../../shaders/map-inplace.wgsl';
+import mapInto from '../../shaders/map-into.wgsl';
 import {
   checkShape,
   checkTensor,
@@ -199,4 +201,39 @@ export function planUnaryBackward(op: UnaryOp, shape: Shape, limits: PlanLimits)
     return planMap(name, 1, shape, unaryGradientExpression(op, '', 'x0'), limits);
   }
   return planMap(name, 2, shape, unaryGradientExpression(op, 'x0', 'x1'), limits);
+}
+
+/**
+ * Plans the input gradient of a unary op written over its output gradient dy, for when dy is
+ * read by nothing else: bindings (0) the saved input or output, unless the op saves none,
+ * then dy, overwritten with dx.
+ */
+export function planUnaryBackwardInPlace(
+  op: UnaryOp,
+  shape: Shape,
+  limits: PlanLimits,
+): KernelPlan {
+  const name = `${op.op}_backward_in_place`;
+  checkShape(name, shape);
+  const elements = numel(shape);
+  checkTensor(limits, name, elements);
+  const vectorized = elements % 4 === 0;
+  const count = vectorized ? elements / 4 : elements;
+  const saves = unarySaves(op) !== 'none';
+  const expression = unaryGradientExpression(op, saves ? 'x0' : '', 'acc');
+  const source = specialize(saves ? 'map-into' : 'map-inplace', saves ? mapInto : mapInplace, {
+    T: vectorized ? 'vec4f' : 'f32',
+    COUNT: u32(count),
+    EXPR: expression,
+  });
+  return {
+    spec: {
+      name,
+      source: source + functions + WGSL_LINEAR_WORKGROUP,
+      bindings: saves ? ['read-only-storage', 'storage'] : ['storage'],
+    },
+    workgroups: Math.ceil(count / WORKGROUP),
+    flops: elements,
+    bytes: 4 * elements * (saves ? 3 : 2),
+  };
 }

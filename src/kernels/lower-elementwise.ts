@@ -5,7 +5,12 @@ import { numElements, type Node, type Shape } from '../graph/ir.js';
 import type { DropoutAttrs, ReduceAttrs, SoftmaxAttrs } from '../graph/ops/index.js';
 import { planBinary, type BinaryOp } from './binary.js';
 import { planDropout, SEED_BYTES } from './dropout.js';
-import { planElementwise, planUnary, planUnaryBackward } from './elementwise.js';
+import {
+  planElementwise,
+  planUnary,
+  planUnaryBackward,
+  planUnaryBackwardInPlace,
+} from './elementwise.js';
 import {
   registerLowering,
   value,
@@ -87,11 +92,20 @@ registerLowering('unaryGrad', (node, context) => {
   const dx: [Operand, string] = [value(node.outputs[0]!), 'input gradient'];
   const gradient: [Operand, string] = [value(dy!), 'output gradient'];
   const saves = unarySaves(op);
-  if (saves === 'none') return elementwise(context, x!.shape, [gradient, dx], plan);
   // When fusion removed the input, the kernel reads the output instead. fuse.ts fuses only
   // activations whose derivative is the same from either, because it depends on the sign.
   const saved = saves === 'output' || !context.materialized(x!) ? y! : x!;
-  return elementwise(context, x!.shape, [[value(saved), 'saved value'], gradient, dx], plan);
+  const operands: [Operand, string][] =
+    saves === 'none' ? [gradient, dx] : [[value(saved), 'saved value'], gradient, dx];
+  // Each dispatch may instead overwrite dy with dx, which saves a tensor of x's size.
+  return elementwise(context, x!.shape, operands, plan).map((dispatch) => {
+    const window = dispatch.operands.at(-1)!;
+    const count = 'window' in window && window.window ? window.window.elements : undefined;
+    const shape = count === undefined ? x!.shape : [count];
+    const inPlace = planUnaryBackwardInPlace(op, shape, context.limits);
+    const source = operands.length - 2;
+    return { ...dispatch, inPlace: { plan: inPlace, source, output: source + 1 } };
+  });
 });
 
 for (const op of ['add', 'sub', 'mul', 'div'] as BinaryOp[]) {

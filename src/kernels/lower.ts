@@ -42,6 +42,12 @@ export interface LoweredDispatch {
   plan: KernelPlan;
   /** One operand per binding of plan.spec, in order. */
   operands: Operand[];
+  /**
+   * A variant that writes its output over the tensor of operand `source`, used by the compiler
+   * when no later dispatch reads that tensor (see compile.ts): `plan` binds the operands
+   * without `output`, in the same order.
+   */
+  inPlace?: { plan: KernelPlan; source: number; output: number };
 }
 
 /**

@@ -291,6 +291,16 @@ describe('split lowering', () => {
     }
   });
 
+  it('writes relu gradients in place', async () => {
+    const names = (run: Run) => run.compiled.program.dispatches.map((d) => d.name);
+    const whole = await runNet(gpu, 2);
+    const split = await runNet(gpu, 2, 2048);
+    // Both relus' input gradients overwrite their output gradients.
+    assert.equal(names(whole).filter((n) => n === 'relu_backward_in_place').length, 2);
+    assert.ok(names(split).filter((n) => n === 'relu_backward_in_place').length > 2);
+    assert.ok(!names(whole).includes('relu_backward'), names(whole).join(', '));
+  });
+
   it('rejects a sample over the limit by op', async () => {
     const { graph, loss } = splitNet(2);
     const backward = appendBackward(graph, loss);
