@@ -16,7 +16,12 @@ import { zipSync } from 'fflate';
 
 import { readNifti } from '../../src/data/nifti/node.js';
 import { parseTsv, type Row } from '../../src/data/participants.js';
-import { insideCrop, writeDenseExperiment, zScored } from '../experiment/dense-fixture.js';
+import {
+  insideCrop,
+  writeDenseExperiment,
+  writePatchClassifier,
+  zScored,
+} from '../experiment/dense-fixture.js';
 import { runCli } from './helpers.js';
 
 function readRows(path: string): { columns: string[]; rows: Row[] } {
@@ -197,6 +202,44 @@ describe('predict command', () => {
       }
     }
     assert.ok(foreground > 0);
+  });
+
+  it('writes one row per patch', async () => {
+    const experiment = join(folder, 'patches');
+    writePatchClassifier(experiment);
+    const output = join(folder, 'out-patches');
+    const input = imagePath(dataset, 'sub-006');
+    const run = await runCli('predict', experiment, input, '--output', output, '--batch-size', '5');
+    assert.equal(run.status, 0, run.stderr);
+    const { columns, rows } = readRows(join(output, 'predictions.tsv'));
+    assert.deepEqual(columns.slice(0, 4), [
+      'participant_id',
+      'session_id',
+      'index',
+      'predicted_label',
+    ]);
+    // 22 x 26 x 23 voxels hold 2 x 3 x 2 whole patches of 8 voxels.
+    assert.deepEqual(
+      rows.map((row) => Number(row.index)),
+      Array.from({ length: 12 }, (_, i) => i),
+    );
+    const image = await readNifti(input);
+    const [nx, ny] = image.spatialShape;
+    rows.forEach((row, patch) => {
+      // Patches run x fastest, then y, then z; the AD score is the sum of the patch.
+      const [px, py, pz] = [patch % 2, Math.floor(patch / 2) % 3, Math.floor(patch / 6)];
+      let sum = 0;
+      for (let k = 0; k < 8; k++) {
+        for (let j = 0; j < 8; j++) {
+          for (let i = 0; i < 8; i++) {
+            sum += image.data[8 * px + i + nx * (8 * py + j + ny * (8 * pz + k))]!;
+          }
+        }
+      }
+      const expected = 1 / (1 + Math.exp(-sum));
+      const actual = Number(row.probability_AD);
+      assert.ok(Math.abs(actual - expected) < 1e-5, `patch ${patch}: ${actual} vs ${expected}`);
+    });
   });
 
   it('prints help for every option', async () => {

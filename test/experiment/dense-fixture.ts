@@ -74,3 +74,46 @@ export function insideCrop(dims: readonly number[], i: number, j: number, k: num
     return index >= start && index < start + CROP[axis]!;
   });
 }
+
+const PATCH_SOURCE = `
+network PatchClassifier(inShape: ints = [1, 8, 8, 8]) {
+  input image: inShape
+  output output = linear(flatten(image), 2, name: "fc")
+}
+`;
+
+/**
+ * Writes a classifier of 8x8x8 patches (cut every 8 voxels) whose score for class 1 (AD) is
+ * the sum of the patch's voxels and class 0 (CN) scores 0.
+ */
+export function writePatchClassifier(root: string): void {
+  const weight = new Float32Array(2 * 512);
+  weight.fill(1, 512);
+  const tensors = new Map<string, NamedTensor>([
+    ['fc.weight', { dtype: 'F32', shape: [2, 512], data: weight }],
+    ['fc.bias', { dtype: 'F32', shape: [2], data: new Float32Array(2) }],
+  ]);
+  const experiment = {
+    mapsVersion: 1,
+    model: {
+      name: 'SupervisedModel',
+      network: { netFile: 'patch.net', network: 'PatchClassifier', set: [] },
+      inferer: null,
+    },
+    network: 'networks/network.net',
+    trainer: { selection: ['loss'] },
+    data: {
+      label: 'diagnosis',
+      classes: ['CN', 'AD'],
+      transforms: { image: [], extraction: { mode: 'patch', patchSize: 8 } },
+    },
+  };
+  mkdirSync(join(root, 'networks'), { recursive: true });
+  mkdirSync(join(root, 'split-0', 'best-loss'), { recursive: true });
+  writeFileSync(join(root, 'experiment.json'), JSON.stringify(experiment));
+  writeFileSync(join(root, 'networks', 'network.net'), PATCH_SOURCE);
+  writeFileSync(
+    join(root, 'split-0', 'best-loss', 'model.safetensors'),
+    encodeSafetensors(tensors),
+  );
+}
