@@ -5,7 +5,7 @@
 import { readNiftiBytes } from '../data/nifti/web.js';
 import type { ImageKernels } from '../data/wasm/kernels.js';
 import { loadEmbeddedKernels } from '../data/wasm/embedded.js';
-import { GpuLimitError, UserError } from '../errors.js';
+import { UserError } from '../errors.js';
 import { compileInference, type InferenceNetwork } from '../experiment/inference.js';
 import { loadExperiment, type LoadedExperiment } from '../experiment/load.js';
 import { preprocessImage, type PreprocessedImage } from '../experiment/preprocessing.js';
@@ -13,6 +13,7 @@ import { numElements } from '../graph/ir.js';
 import { acquireGpu, describeAdapter } from '../runtime/device.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { bundledCatalogue } from './catalogue.js';
+import { explainLimits } from './limits.js';
 import { experimentFiles } from './experiment-source.js';
 import { argMax, labelMap, percentile, softmax, viewerImage } from './outputs.js';
 import type { ModelInfo, ModelSource, Overlay, Prediction } from './protocol.js';
@@ -195,17 +196,4 @@ function preprocess(
     );
   }
   return prepared;
-}
-
-/** Adds the model and what to do to an error about the adapter's limits. */
-async function explainLimits<T>(work: Promise<T>, experiment: LoadedExperiment): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (!(error instanceof GpuLimitError)) throw error;
-    throw new GpuLimitError(
-      `This GPU's limits are too small for the model of ${experiment.files.name} (input ` +
-        `[${experiment.inShape.join(', ')}]): ${error.message}`,
-    );
-  }
 }

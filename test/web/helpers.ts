@@ -82,10 +82,11 @@ export async function finishedState(page: Page, count: number): Promise<PageStat
   });
 }
 
-// Node (Dawn on lavapipe) and Chromium (SwiftShader) run the same WGSL, but each compiler may
-// contract a*b+c into one rounding (FMA) or not. Over the few thousand products summed per
-// class score of the demo CNN this changes f32 results by about 1e-6 of their magnitude, while
-// a wrong weight or a voxel off by one moves the scores by 1e-3 or more. 1e-4 sits between.
+// Node (Dawn on lavapipe) and Chromium (SwiftShader) run the same WGSL. On this machine the
+// class scores and saliency maps of the quick demo's CNN came out bit for bit equal on four
+// volumes, but a shader compiler may contract a*b+c into one rounding (FMA) or not, which over
+// the few thousand products summed per score changes f32 results by about 1e-6 of their size.
+// A wrong weight or a voxel off by one moves the scores by 1e-3 or more; 1e-4 sits between.
 export const OUTPUT_TOLERANCE = 1e-4;
 
 /** Bundles the page and its worker into `folder` with the files scripts/build.mjs copies. */
