@@ -123,15 +123,27 @@ registerLowering('avgPoolGrad', (node, context) => {
 
 registerLowering('adaptiveAvgPool', (node, context) => {
   const x = node.inputs[0]!;
+  const y = node.outputs[0]!;
   const { outputSize } = node.attrs as AdaptivePoolAttrs;
-  const plan = planAdaptiveAvgPool({ inputShape: x.shape, outputSize }, context.limits);
-  return [{ plan, operands: [value(x), value(node.outputs[0]!)] }];
+  const operands: PlaneOperand[] = [
+    [value(x), 'input', 'input'],
+    [value(y), 'output', 'output'],
+  ];
+  return planeWise(context, x.shape, y.shape, operands, (inputShape) =>
+    planAdaptiveAvgPool({ inputShape, outputSize }, context.limits),
+  );
 });
 
 registerLowering('adaptiveAvgPoolGrad', (node, context) => {
   const { inputShape, outputSize } = node.attrs as GradOpAttrs['adaptiveAvgPoolGrad'];
-  const plan = planAdaptiveAvgPoolBackward({ inputShape, outputSize }, context.limits);
-  return [{ plan, operands: [value(node.inputs[0]!), value(node.outputs[0]!)] }];
+  const dy = node.inputs[0]!;
+  const operands: PlaneOperand[] = [
+    [value(dy), 'output gradient', 'output'],
+    [value(node.outputs[0]!), 'input gradient', 'input'],
+  ];
+  return planeWise(context, inputShape, dy.shape, operands, (shape) =>
+    planAdaptiveAvgPoolBackward({ inputShape: shape, outputSize }, context.limits),
+  );
 });
 
 function adaptiveArgmax(
@@ -147,21 +159,29 @@ registerLowering('adaptiveMaxPool', (node, context) => {
   const x = node.inputs[0]!;
   const y = node.outputs[0]!;
   const attrs = node.attrs as AdaptivePoolAttrs;
-  const plan = planAdaptiveMaxPool(
-    { inputShape: x.shape, outputSize: attrs.outputSize },
-    context.limits,
-  );
   const saved = adaptiveArgmax(context, x, attrs, numElements(y.shape));
-  return [{ plan, operands: [value(x), value(y), saved] }];
+  const operands: PlaneOperand[] = [
+    [value(x), 'input', 'input'],
+    [value(y), 'output', 'output'],
+    [saved, 'argmax', 'output'],
+  ];
+  return planeWise(context, x.shape, y.shape, operands, (inputShape) =>
+    planAdaptiveMaxPool({ inputShape, outputSize: attrs.outputSize }, context.limits),
+  );
 });
 
 registerLowering('adaptiveMaxPoolGrad', (node, context) => {
   const [dy, x] = node.inputs;
   const attrs = node.attrs as AdaptivePoolAttrs;
-  const geometry = { inputShape: x!.shape, outputSize: attrs.outputSize };
-  const plan = planAdaptiveMaxPoolBackward(geometry, context.limits);
   const saved = adaptiveArgmax(context, x!, attrs, numElements(dy!.shape));
-  return [{ plan, operands: [value(dy!), saved, value(node.outputs[0]!)] }];
+  const operands: PlaneOperand[] = [
+    [value(dy!), 'output gradient', 'output'],
+    [saved, 'argmax', 'output'],
+    [value(node.outputs[0]!), 'input gradient', 'input'],
+  ];
+  return planeWise(context, x!.shape, dy!.shape, operands, (inputShape) =>
+    planAdaptiveMaxPoolBackward({ inputShape, outputSize: attrs.outputSize }, context.limits),
+  );
 });
 
 /** Class weights: the node's weight input, or a constant of ones. */

@@ -230,6 +230,8 @@ describe('splitSamples', () => {
   });
 });
 
+// NOTE: the GPU cases pick sizes whose windows start aligned to lavapipe's
+// minStorageBufferOffsetAlignment of 16 bytes; an adapter with 256 needs larger runs.
 describe('split lowering', () => {
   let gpu: Gpu;
   before(async () => {
@@ -289,6 +291,36 @@ describe('split lowering', () => {
       const key = `grad ${name}`;
       assert.deepEqual(bits(second.values.get(key)!), bits(first.values.get(key)!), key);
     }
+  });
+
+  it('splits adaptive pooling by plane', async () => {
+    const run = async (maxBindingBytes?: number, size = [2, 2, 3]) => {
+      const graph = new Graph();
+      const x = graph.addInput('x', [3, 2, 7, 5, 8]);
+      const outputSize = { outputSize: size };
+      const avg = graph.addNode('adaptiveAvgPool', [x], outputSize, 'avg')[0]!;
+      const max = graph.addNode('adaptiveMaxPool', [x], outputSize, 'max')[0]!;
+      graph.setOutput('avg', avg);
+      graph.setOutput('max', max);
+      const compiled = await compileGraph(gpu, graph, { maxBindingBytes });
+      compiled.write('x', randomValues(3 * 2 * 280, 5));
+      compiled.run();
+      const read = (v: Value) => compiled.read(v);
+      return { compiled, avg: await read(avg), max: await read(max) };
+    };
+    const whole = await run();
+    const split = await run(2048);
+    assert.equal(split.compiled.program.dispatches.length, 2 * 6);
+    assert.deepEqual(bits(split.avg), bits(whole.avg));
+    assert.deepEqual(bits(split.max), bits(whole.max));
+    // Output planes of 18 values start aligned to 16 bytes only in pairs, 2240 input bytes.
+    await assert.rejects(
+      run(2048, [3, 2, 3]),
+      (error: Error) =>
+        error instanceof GpuLimitError &&
+        error.message.includes('multiples of 16 bytes') &&
+        error.message.includes('2240 bytes'),
+    );
   });
 
   it('writes relu gradients in place', async () => {
