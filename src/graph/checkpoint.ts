@@ -17,10 +17,11 @@ import type { DropoutAttrs, BatchNormAttrs } from './ops/index.js';
 import { numElements, type Graph, type Node, type Value } from './ir.js';
 
 /**
- * How a training step recomputes activations instead of keeping them. 'none' keeps every
+ * Choice of the activations a training step recomputes instead of keeping. 'none' keeps every
  * activation. `{ segments: k }` cuts the forward pass into k segments of about equal
  * activation size and recomputes every segment but the last, whose backward pass runs right
- * after it. 'auto' picks the k with the lowest estimated peak memory (estimatePeakBytes).
+ * after it. 'auto' picks the k with the lowest peak memory: estimatePeakBytes ranks every k,
+ * and the caller's measure (the memory planner, in TrainingProgram) decides among the best.
  */
 export type CheckpointOption = 'none' | 'auto' | { segments: number };
 
@@ -35,21 +36,28 @@ export interface CheckpointResult {
 
 /** Estimates are made for at most this many segment counts. */
 const MAX_AUTO_CANDIDATES = 64;
+/** Segment counts with the lowest estimates that 'auto' then measures, besides 1. */
+const AUTO_SHORTLIST = 3;
+
+/** Bytes a checkpointed training graph needs, as the caller counts them (its planned memory). */
+export type MemoryMeasure = (graph: Graph) => number;
 
 /**
  * Applies `option` to `graph`, a training graph whose first `forwardCount` nodes are the
  * forward pass (loss included), in place. Values in `keep` are read back and always kept.
+ * 'auto' compares its shortlisted segment counts with `measure` (default: the estimate).
  */
 export function checkpointGraph(
   graph: Graph,
   forwardCount: number,
   keep: readonly Value[],
   option: CheckpointOption,
+  measure?: MemoryMeasure,
 ): CheckpointResult {
   const kept = keptIds(graph, keep);
   if (option === 'none') return summary(graph, 1, 0, kept);
   if (option === 'auto') {
-    const segments = bestSegmentCount(graph, forwardCount, kept);
+    const segments = bestSegmentCount(graph, forwardCount, kept, measure);
     return summary(graph, segments, recompute(graph, forwardCount, kept, segments), kept);
   }
   const segments = option?.segments;
@@ -76,15 +84,31 @@ function summary(graph: Graph, segments: number, recomputedNodes: number, kept: 
   return { segments, recomputedNodes, estimatedPeakBytes: estimatePeakBytes(graph, kept) };
 }
 
-/** Tries each segment count on a copy and returns the one with the lowest estimated peak. */
-function bestSegmentCount(graph: Graph, forwardCount: number, kept: Set<number>): number {
-  let best = { segments: 1, bytes: estimatePeakBytes(graph, kept) };
+/**
+ * Estimates every segment count on a copy, then measures no checkpointing and the
+ * AUTO_SHORTLIST best estimates, and returns the count with the fewest bytes (the smaller
+ * count on a tie, because it recomputes less).
+ */
+function bestSegmentCount(
+  graph: Graph,
+  forwardCount: number,
+  kept: Set<number>,
+  measure: MemoryMeasure = (copy) => estimatePeakBytes(copy, kept),
+): number {
+  const estimates: { segments: number; bytes: number; copy: Graph }[] = [];
   const candidates = Math.min(forwardCount, MAX_AUTO_CANDIDATES);
   for (let segments = 2; segments <= candidates; segments++) {
     const copy = graph.clone();
     recompute(copy, forwardCount, kept, segments);
-    const bytes = estimatePeakBytes(copy, kept);
-    if (bytes < best.bytes) best = { segments, bytes };
+    estimates.push({ segments, bytes: estimatePeakBytes(copy, kept), copy });
+  }
+  estimates.sort((a, b) => a.bytes - b.bytes || a.segments - b.segments);
+  let best = { segments: 1, bytes: measure(graph) };
+  for (const { segments, copy } of estimates.slice(0, AUTO_SHORTLIST)) {
+    const bytes = measure(copy);
+    if (bytes < best.bytes || (bytes === best.bytes && segments < best.segments)) {
+      best = { segments, bytes };
+    }
   }
   return best.segments;
 }

@@ -1,6 +1,7 @@
 // Epilogue fusion: element-wise nodes that directly follow a convolution, transposed
-// convolution or linear layer are applied by that layer's kernel as it stores its output, so
-// the intermediate tensors are never written and the fused nodes cost no pass of their own.
+// convolution or linear layer are applied by that layer's kernel as it stores its output.
+// The intermediate tensors are then never written, and the fused nodes cost no pass of their
+// own.
 // A producer's chain is, in order and each step optional:
 //   - an eval-mode batch norm with running statistics (convolution only), applied from the
 //     statistics that bn-running.wgsl writes, as norm-apply.wgsl would apply it;
@@ -68,7 +69,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((size, axis) => size === b[axis]);
 }
 
-/** What a chain search needs to know about the graph. */
+/** Graph facts that the chain search reads. */
 interface ChainContext {
   readers: Map<number, Node[]>;
   kept: Set<number>;
@@ -76,7 +77,7 @@ interface ChainContext {
   training: boolean;
 }
 
-/** The only reader of `v`, when it has exactly one and `v` is not read back. */
+/** Returns the only reader of `v`, when it has exactly one and `v` is not read back. */
 function soleReader(v: Value, chain: ChainContext): Node | undefined {
   const readers = chain.readers.get(v.id) ?? [];
   if (chain.kept.has(v.id) || readers.length !== 1) return undefined;
@@ -94,16 +95,18 @@ function foldableNorm(node: Node, input: Value, chain: ChainContext): boolean {
   );
 }
 
-/** The other addend when `node` adds a tensor of `input`'s shape to it. */
+/** Returns the other addend when `node` adds a tensor of `input`'s shape to it. */
 function residualOf(node: Node, input: Value): Value | undefined {
   if (node.op !== 'add') return undefined;
   const [a, b] = node.inputs as [Value, Value];
-  const other = a === input ? b : b === input ? a : undefined;
+  let other: Value | undefined;
+  if (a === input) other = b;
+  else if (b === input) other = a;
   if (!other || other === input || !sameShape(other.shape, input.shape)) return undefined;
   return other;
 }
 
-/** The activation after `input`, when its other readers are only its own gradient. */
+/** Returns the activation after `input`, when its other readers are only its gradient. */
 function fusableActivation(input: Value, chain: ChainContext): Node | undefined {
   if (chain.kept.has(input.id)) return undefined;
   const readers = chain.readers.get(input.id) ?? [];

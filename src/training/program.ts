@@ -11,7 +11,9 @@ import {
   type CheckpointResult,
 } from '../graph/checkpoint.js';
 import { numElements, type Graph, type Value } from '../graph/ir.js';
+import { planMemory } from '../graph/plan-memory.js';
 import { compileGraph, type CompiledGraph } from '../kernels/compile.js';
+import { lowerGraph, type ExtraLowering } from '../kernels/lower-graph.js';
 import {
   lowerOptimizer,
   optimizerUniforms,
@@ -62,6 +64,35 @@ export interface TrainingProgramOptions {
   checkpoint?: CheckpointOption;
 }
 
+/**
+ * Returns the bytes that compileGraph would plan for `graph`'s tensors, without creating
+ * pipelines or buffers, so 'auto' checkpointing can compare candidate graphs.
+ * NOTE: compileGraph also writes some unary gradients in place, so its memoryBytes can be
+ * lower than this count.
+ */
+function plannedBytes(
+  gpu: Gpu,
+  graph: Graph,
+  keep: readonly Value[],
+  extra: ExtraLowering,
+  phases: ExtraLowering[],
+): number {
+  const lowered = lowerGraph(graph, { limits: gpu.limits, training: true }, keep, extra, {
+    phases,
+  });
+  const tensors = [...lowered.tensors.values()].map((tensor) => ({
+    id: tensor.id,
+    byteLength: tensor.elements * 4,
+    persistent: tensor.persistent,
+    label: tensor.label,
+  }));
+  const steps = lowered.dispatches.map(({ tensors: ids }) => ({
+    reads: ids.filter((id) => id !== -1 && !lowered.uniforms.has(id)),
+    writes: [],
+  }));
+  return planMemory(tensors, steps).totalBytes;
+}
+
 export class TrainingProgram {
   /** Optimizer steps taken so far. */
   steps = 0;
@@ -79,7 +110,7 @@ export class TrainingProgram {
     private readonly seed: number,
     /** Micro-batches per optimizer update. */
     readonly accumulationSteps: number,
-    /** What gradient checkpointing did to the training graph. */
+    /** Summary of the gradient checkpointing applied to the training graph. */
     readonly checkpoint: CheckpointResult,
   ) {
     for (const key of compiled.uniformKeys) {
@@ -115,12 +146,6 @@ export class TrainingProgram {
       .filter((param) => backward.gradients.has(param.name!))
       .map((param) => ({ param, grad: backward.gradients.get(param.name!)! }));
     const keep = [backward.loss, ...backward.graph.outputs.map((output) => output.value)];
-    const checkpoint = checkpointGraph(
-      backward.graph,
-      graph.nodes.length,
-      keep,
-      options.checkpoint ?? 'none',
-    );
     const accumulation = options.accumulationSteps ?? 1;
     if (!Number.isInteger(accumulation) || accumulation < 1) {
       throw new UserError(`accumulationSteps must be an integer >= 1, got ${accumulation}.`);
@@ -148,13 +173,23 @@ export class TrainingProgram {
       ...lowerOptimizer(context, optimizer, updates, ({ param }) => accumulator(param)),
       ...lowerClear(context, updates),
     ];
+    const extra =
+      accumulation === 1 ? single : (context: LowerContext) => lowerAccumulation(context, updates);
+    const phases = accumulation === 1 ? [] : [update];
+    const checkpoint = checkpointGraph(
+      backward.graph,
+      graph.nodes.length,
+      keep,
+      options.checkpoint ?? 'none',
+      (candidate) => plannedBytes(gpu, candidate, keep, extra, phases),
+    );
     const compiled = await compileGraph(gpu, backward.graph, {
       name: options.name ?? 'train',
       keep,
       seed: options.seed,
       training: true,
-      extra: accumulation === 1 ? single : (context) => lowerAccumulation(context, updates),
-      phases: accumulation === 1 ? [] : [update],
+      extra,
+      phases,
     });
     const readback = new Readback(gpu, 'loss', compiled.buffer(backward.loss), 4);
     return new TrainingProgram(
