@@ -75,10 +75,19 @@ function block(kind: Block): Graph {
   return graph;
 }
 
-/** Largest absolute difference between two arrays of one length. */
-function maxDifference(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  return a.reduce((max, value, i) => Math.max(max, Math.abs(value - b[i]!)), 0);
+/**
+ * Asserts that `fused` matches `unfused` within 4 ulps of the largest unfused magnitude. The
+ * epilogue repeats norm-apply's arithmetic in the same order, and lavapipe gives identical
+ * bits, but a driver may contract a * b + c into one fma in one kernel and not the other.
+ */
+function assertClose(fused: Float32Array, unfused: Float32Array, what: string): void {
+  assert.equal(fused.length, unfused.length);
+  const scale = unfused.reduce((max, value) => Math.max(max, Math.abs(value)), 0);
+  const difference = fused.reduce(
+    (max, value, i) => Math.max(max, Math.abs(value - unfused[i]!)),
+    0,
+  );
+  assert.ok(difference <= 4 * 2 ** -23 * scale, `${what}: differs by ${difference}`);
 }
 
 describe('epilogue fusion on the GPU', () => {
@@ -111,8 +120,7 @@ describe('epilogue fusion on the GPU', () => {
       const unfused = await evaluate(graph, false);
       assert.equal(unfused.dispatches - fused.dispatches, saved);
       assert.ok(unfused.output.some((value) => value !== 0));
-      // The epilogue repeats norm-apply's arithmetic in the same order.
-      assert.equal(maxDifference(fused.output, unfused.output), 0);
+      assertClose(fused.output, unfused.output, kind);
     });
   }
 
@@ -137,7 +145,7 @@ describe('epilogue fusion on the GPU', () => {
     const [fused, unfused] = results;
     assert.equal(unfused!.dispatches - fused!.dispatches, 2);
     keep.forEach((_, index) => {
-      assert.equal(maxDifference(fused!.values[index]!, unfused!.values[index]!), 0);
+      assertClose(fused!.values[index]!, unfused!.values[index]!, `value ${index}`);
     });
   });
 
@@ -155,6 +163,6 @@ describe('epilogue fusion on the GPU', () => {
     const unfused = await evaluate(graph, false);
     assert.equal(unfused.dispatches, 28);
     assert.equal(fused.dispatches, 15);
-    assert.equal(maxDifference(fused.output, unfused.output), 0);
+    assertClose(fused.output, unfused.output, 'ResNet output');
   });
 });
