@@ -1,5 +1,5 @@
 // The page's side of the model worker: each call posts one request and resolves with its
-// answer, so the page awaits worker calls like local functions.
+// result, so the page awaits worker calls like local functions.
 
 import type {
   ModelInfo,

@@ -3,14 +3,9 @@
 
 import type { ModelSource } from './protocol.js';
 
-/** What a set of picked or dropped files is taken to be. */
+/** The kind of input a set of picked or dropped files is. */
 export type DroppedInput =
   { kind: 'model'; source: ModelSource } | { kind: 'volumes'; files: File[] };
-
-/** A NIfTI or Analyze file name, compressed or not. */
-export function isNiftiName(name: string): boolean {
-  return /\.(nii|hdr|img)(\.gz)?$/i.test(name);
-}
 
 /**
  * Returns the files of a folder chosen with `<input webkitdirectory>`, by path inside the

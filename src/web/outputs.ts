@@ -7,7 +7,7 @@ import { Volume } from '../data/volume.js';
 import { UserError } from '../errors.js';
 import type { ViewerImage } from './protocol.js';
 
-/** Softmax of class scores, computed from the maximum score so exp never overflows. */
+/** Returns the softmax of class scores; subtracting the maximum keeps exp from overflowing. */
 export function softmax(scores: ArrayLike<number>): number[] {
   const values = Array.from(scores);
   const max = Math.max(...values);

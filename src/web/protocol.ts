@@ -1,10 +1,10 @@
 // Messages between the page (main.ts) and its model worker (worker.ts). Every request carries
-// an id; the worker answers it with one 'done' or 'failed' message and, while it trains, with
+// an id; the worker responds with one 'done' or 'failed' message and, while it trains, with
 // 'progress' messages of the same id. Everything here survives structured cloning.
 
 import type { ExperimentTask } from '../experiment/load.js';
 
-/** Where the experiment folder comes from. */
+/** The source of an experiment folder. */
 export type ModelSource =
   /** A served folder: `<base>files.json` lists the files and `<base><path>` returns one. */
   | { kind: 'url'; base: string; name: string }
@@ -55,7 +55,7 @@ export interface ModelInfo {
   adapter: string;
 }
 
-/** A NIfTI-1 image for the viewer, with a file name that tells niivue its format. */
+/** A NIfTI-1 image for the viewer; niivue reads the format from the name's extension. */
 export interface ViewerImage {
   name: string;
   bytes: Uint8Array;
@@ -108,7 +108,7 @@ export interface SavedExperiment {
   zip: Uint8Array;
 }
 
-/** What the page learns of a failure: the error's class name and message. */
+/** A failure as the page receives it: the error's class name and message. */
 export interface FailureInfo {
   name: string;
   message: string;

@@ -183,7 +183,7 @@ function checkRequest(options: TrainRequest): void {
 }
 
 /**
- * The loaded network as .net source with its imports, which builds in a browser: the path of
+ * Returns the loaded network as .net source with its imports, which builds in a browser: the path of
  * each imported file relative to the network's own folder, as its import statement writes it.
  */
 export function browserNetwork(experiment: LoadedExperiment): NetNetwork {
@@ -207,7 +207,7 @@ export function browserNetwork(experiment: LoadedExperiment): NetNetwork {
   };
 }
 
-/** The data section recorded in experiment.json, so loaders preprocess new images alike. */
+/** Returns the data section for experiment.json, so loaders preprocess new images alike. */
 function dataSection(base: LoadedExperiment, options: TrainRequest): Record<string, unknown> {
   return {
     dataset: 'files dropped in the page',

@@ -54,7 +54,7 @@ export class Viewer {
 }
 
 /**
- * The display range of an overlay: the worker's, else for labels from 1 (background 0 stays
+ * Returns the display range of an overlay: the worker's, else for labels from 1 (background 0 stays
  * transparent) to the last class, else niivue's robust range.
  */
 function overlayRange(

@@ -1,6 +1,6 @@
 // The page's model worker (a dedicated module Web Worker): it owns the WebGPU device, so
-// reading, preprocessing, inference and training never block the page. Requests and answers
-// are the messages of protocol.ts.
+// reading, preprocessing, inference and training run off the page's main thread. Requests
+// and responses are the messages of protocol.ts.
 
 import { createLogger } from '../log.js';
 import type { FailureInfo, Request, Response } from './protocol.js';
@@ -59,7 +59,7 @@ function failureInfo(error: unknown): FailureInfo {
   return { name: 'Error', message: String(error) };
 }
 
-/** The large buffers of a result, moved to the page instead of copied. */
+/** Returns the large buffers of a result, which postMessage moves to the page, not copies. */
 function transfers(result: unknown): Transferable[] {
   const found: Transferable[] = [];
   const visit = (value: unknown, depth: number) => {

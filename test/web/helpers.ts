@@ -84,9 +84,10 @@ export async function finishedState(page: Page, count: number): Promise<PageStat
 
 // Node (Dawn on lavapipe) and Chromium (SwiftShader) run the same WGSL. On this machine the
 // class scores and saliency maps of the quick demo's CNN came out bit for bit equal on four
-// volumes, but a shader compiler may contract a*b+c into one rounding (FMA) or not, which over
-// the few thousand products summed per score changes f32 results by about 1e-6 of their size.
-// A wrong weight or a voxel off by one moves the scores by 1e-3 or more; 1e-4 sits between.
+// volumes. Other shader compilers may contract a*b+c into one rounding (FMA) or not, and over
+// the few thousand products summed per score that changes f32 results by about 1e-6 of their
+// size. A wrong weight or a voxel off by one moves the scores by 1e-3 or more, so the
+// tolerance of 1e-4 lies between the two.
 export const OUTPUT_TOLERANCE = 1e-4;
 
 /** Bundles the page and its worker into `folder` with the files scripts/build.mjs copies. */

@@ -71,8 +71,8 @@ describe('web page inference', function () {
     assert.ok(outputDifference <= OUTPUT_TOLERANCE, `output differs by ${outputDifference}`);
     const probabilities = prediction.probabilities!;
     assert.ok(Math.abs(probabilities[0]! + probabilities[1]! - 1) < 1e-6);
-    const shown = await page.locator('#probabilities tbody').innerText();
-    assert.match(shown, new RegExp(`CN\\s+${probabilities[0]!.toFixed(4)}`));
+    const table = await page.locator('#probabilities tbody').innerText();
+    assert.match(table, new RegExp(`CN\\s+${probabilities[0]!.toFixed(4)}`));
 
     const overlay = await readNiftiBytes(bytesOf(prediction.overlay!.bytes), { name: 'overlay' });
     const scale = node.saliency!.reduce((max, value) => Math.max(max, value), 0);

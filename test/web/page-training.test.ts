@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import type { Browser } from 'playwright-core';
 
 import { startWebServer, type WebServer } from '../../src/cli/web.js';
+import { runCli } from '../cli/helpers.js';
 import { launchChromium, skipWithoutChromium } from '../helpers/browser.js';
 import {
   finishedState,
@@ -68,9 +70,26 @@ describe('web page training', function () {
     await page.setInputFiles('#volume-file', data.images[5]!);
     const state = await finishedState(page, 4);
     assert.equal(state.error, undefined, state.error?.message);
+    const predicted = state.prediction!;
     const node = await predictInNode(zip, data.images[5]!);
-    const difference = maxDifference(state.prediction!.output, node.output);
+    const difference = maxDifference(predicted.output, node.output);
     assert.ok(difference <= OUTPUT_TOLERANCE, `output differs by ${difference}`);
+
+    // The CLI's predict reads the zip too and writes the same class probabilities.
+    const output = join(data.root, 'trained-predict');
+    const run = await runCli('predict', zip, data.images[5]!, '--output', output);
+    assert.equal(run.status, 0, run.stderr);
+    const [header, row] = readFileSync(join(output, 'predictions.tsv'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split('\t'));
+    const column = (name: string) => row![header!.indexOf(name)]!;
+    assert.equal(column('predicted_label'), predicted.classes[predicted.predictedClass!]);
+    predicted.classes.forEach((name, index) => {
+      const fromCli = Number(column(`probability_${name}`));
+      const gap = Math.abs(fromCli - predicted.probabilities![index]!);
+      assert.ok(gap <= OUTPUT_TOLERANCE, `probability of ${name} differs by ${gap}`);
+    });
     assert.deepEqual(errors, []);
     await page.close();
   });
