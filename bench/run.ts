@@ -123,7 +123,7 @@ async function stepSection(gpu: Gpu, options: Options, setup: CnnSetup, label: s
 
 /**
  * Compiles our program at `setup` and runs one step, so that the bytes belong to a step that
- * runs; returns its device bytes and the step's milliseconds, or the error that stops it.
+ * runs. Returns the device bytes and the step's milliseconds, or the error that stops it.
  */
 async function ourMemory(gpu: Gpu, setup: CnnSetup): Promise<Column> {
   try {

@@ -198,7 +198,7 @@ function planDirectWeightGrad(
   return withReduction(product, actual, sizes.weight);
 }
 
-/** Where an ordered sum reads its parts and writes its result (see planSplitSum). */
+/** Layout of an ordered sum's parts and of its result (see planSplitSum). */
 export interface SplitSumLayout {
   /** Distance between the parts of one element. Default: count (parts are slices). */
   splitStride?: number;

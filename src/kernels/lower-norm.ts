@@ -82,7 +82,7 @@ function samplePieces(
   return splitUnits(batch!, operands, context.limits, 'sample');
 }
 
-/** The geometry of samples [start, start + count) and windows of x-shaped tensors. */
+/** Returns the geometry of samples [start, start + count) and their window of x-shaped tensors. */
 function samplesOf(kind: NormKind, x: Value, attrs: NormAttrs, piece: UnitRange) {
   const perSample = numElements(x.shape.slice(1));
   const shape = [piece.count, ...x.shape.slice(1)];
@@ -130,9 +130,9 @@ function lowerNorm(kind: NormKind) {
 }
 
 /**
- * Lowers a norm as one dispatch per run of samples. With batch statistics each run saves
- * statistics of its own (keyed by its first sample) for the gradient; eval-mode batch norm
- * shares the statistics of its running buffers.
+ * Lowers a norm as one dispatch per run of samples. With batch statistics, each run saves
+ * statistics of its own for the gradient, keyed by its first sample. Eval-mode batch norm
+ * shares the statistics computed from its running buffers.
  */
 function lowerNormPieces(
   kind: NormKind,

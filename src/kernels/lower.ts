@@ -10,7 +10,7 @@ import type { GemmLimits } from './matmul-tile.js';
 import type { KernelPlan } from './plan.js';
 
 /**
- * Elements [offset, offset + elements) of a tensor that one binding sees, so that a dispatch
+ * Elements [offset, offset + elements) of a tensor that one binding covers, so that a dispatch
  * of a split op binds less than maxStorageBufferBindingSize. `offset` times 4 bytes must be a
  * multiple of minStorageBufferOffsetAlignment (split.ts chooses such offsets).
  */

@@ -72,8 +72,9 @@ export function lowerConvForward(
   const { batch, inChannels, outChannels } = geometry;
   const sizes = spatialVolumes(geometry, outputSize);
   const all = [operands.x, operands.weight, operands.bias, operands.y, ...operands.extra];
+
   const folded = settings.norm !== undefined && settings.norm !== 'none';
-  // Channel groups of one sample read weight and bias rows from OUT_CHANNEL_BASE on; grouped
+  // Channel groups of one sample read weight and bias rows from OUT_CHANNEL_BASE on. Grouped
   // convolutions and folded norms index their channels from 0, so they split by sample only.
   const byChannel = (geometry.groups ?? 1) === 1 && !folded;
   const outputs: SplitOperand[] = [{ label: 'convolution output', elementsPerUnit: sizes.output }];
@@ -91,6 +92,7 @@ export function lowerConvForward(
   if (pieces.length === 1) {
     return [{ plan: planConvForward(geometry, settings, context.limits), operands: all }];
   }
+
   const plan = cachedPlans((piece) =>
     planConvForward(
       {
@@ -124,7 +126,7 @@ export function lowerConvForward(
   });
 }
 
-/** Lowers a transposed convolution (groups of samples only; the epilogue folds nothing). */
+/** Lowers a transposed convolution, split by samples only. */
 export function lowerConvTranspose(
   context: LowerContext,
   geometry: ConvTransposeGeometry,
@@ -207,8 +209,8 @@ export function lowerConvInputGrad(
 /**
  * Lowers dweight = convWeightGrad(x, dy), split by samples, then by output channels (rows of
  * dweight) when one sample's dy exceeds the binding limit. Each piece's partial sums go to
- * scratch; an ordered sum adds them to dweight's rows, overwriting for a channel group's
- * first piece and adding for the next ones.
+ * scratch. An ordered sum then writes them to dweight's rows for a channel group's first piece
+ * and adds them for the next ones.
  */
 export function lowerConvWeightGrad(
   context: LowerContext,

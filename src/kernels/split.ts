@@ -1,5 +1,5 @@
 // Splitting of ops over tensors larger than maxStorageBufferBindingSize. Each tensor stays one
-// buffer (up to maxBufferSize); an op that binds more than the limit runs as several
+// buffer of up to maxBufferSize bytes. An op that binds more than the limit runs as several
 // dispatches, each binding windows of its tensors. NCDHW makes every sample [C, D, H, W] and
 // every (n, c) plane [D, H, W] contiguous, so ops split by runs of samples, planes or
 // channels. A window starts at a multiple of minStorageBufferOffsetAlignment, so the runs are
@@ -61,6 +61,7 @@ export function splitUnits(
 ): UnitRange[] {
   const limit = limits.maxStorageBufferBindingSize;
   if (fitsOneBinding(units, operands, limits)) return [{ start: 0, count: units }];
+
   const alignment = alignmentElements(limits);
   // Runs of a multiple of `step` units start every operand's window at an aligned offset.
   let step = 1;
@@ -80,6 +81,7 @@ export function splitUnits(
     }
     count = Math.min(count, Math.floor(limit / bytes));
   }
+
   count = Math.floor(count / step) * step;
   if (count < 1) {
     const worst = operands.reduce((a, b) => (a.elementsPerUnit > b.elementsPerUnit ? a : b));
