@@ -23,16 +23,20 @@ describe('TrainingProgram with gradient checkpointing', () => {
   after(() => gpu?.destroy());
 
   /** Three Adam steps; returns the losses, the state after them and the planned memory. */
-  async function train(network: DeepCnnOptions, checkpoint: CheckpointOption) {
+  async function train(network: DeepCnnOptions, checkpoint: CheckpointOption, settings = {}) {
     const { graph, loss } = deepCnn(network);
     const program = await TrainingProgram.compile(gpu, graph, loss, {
       optimizer: optimizerConfig({ name: 'Adam', lr: 0.01 }),
       seed: 5,
       checkpoint,
+      ...settings,
     });
+    // Three optimizer steps, each over accumulationSteps micro-batches.
+    const batches = Array.from({ length: 3 * program.accumulationSteps }, (_, i) => i + 1);
     const losses = await Promise.all(
-      [1, 2, 3].map((step) => program.step(deepCnnBatch(network.size, step))),
+      batches.map((batch) => program.step(deepCnnBatch(network.size, batch))),
     );
+    assert.equal(program.steps, 3);
     return {
       losses: Float32Array.from(losses),
       state: await program.readState(),
@@ -41,16 +45,27 @@ describe('TrainingProgram with gradient checkpointing', () => {
     };
   }
 
-  const cases: { title: string; network: DeepCnnOptions; checkpoint: CheckpointOption }[] = [
+  const cases: {
+    title: string;
+    network: DeepCnnOptions;
+    checkpoint: CheckpointOption;
+    settings?: object;
+  }[] = [
     { title: 'three segments', network: NETWORK, checkpoint: { segments: 3 } },
+    {
+      title: 'accumulation and clipping',
+      network: NETWORK,
+      checkpoint: { segments: 3 },
+      settings: { accumulationSteps: 2, clip: { maxNorm: 0.5 } },
+    },
     { title: 'auto', network: NETWORK, checkpoint: 'auto' },
     { title: 'batch norm', network: { ...NETWORK, batchNorm: true }, checkpoint: { segments: 3 } },
     { title: 'dropout', network: { ...NETWORK, dropout: 0.3 }, checkpoint: { segments: 2 } },
   ];
-  for (const { title, network, checkpoint } of cases) {
+  for (const { title, network, checkpoint, settings } of cases) {
     it(`keeps losses and weights: ${title}`, async () => {
-      const kept = await train(network, 'none');
-      const recomputed = await train(network, checkpoint);
+      const kept = await train(network, 'none', settings);
+      const recomputed = await train(network, checkpoint, settings);
       assert.ok(recomputed.result.recomputedNodes > 0);
       assert.deepEqual(bits(recomputed.losses), bits(kept.losses));
       // Weights, and batch norm's running statistics, which must be updated once per step.
