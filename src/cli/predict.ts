@@ -12,11 +12,10 @@ import { formatTsv, type Row } from '../data/participants.js';
 import { readNifti, writeNifti } from '../data/nifti/node.js';
 import { loadImageKernels } from '../data/wasm/loader.js';
 import type { ImageKernels } from '../data/wasm/kernels.js';
-import { compileInference } from '../experiment/inference.js';
 import type { LoadedExperiment } from '../experiment/load.js';
 import { loadExperimentPath } from '../experiment/node.js';
 import {
-  predictImage,
+  predictImages,
   requirePreprocessing,
   type SamplePrediction,
 } from '../experiment/predict.js';
@@ -59,7 +58,11 @@ export function addExperimentOptions(command: Command, outputFolder: string): Co
       '--tsv <file>',
       'participants TSV choosing the rows of the dataset folder (default: its participants.tsv)',
     )
-    .option('--batch-size <n>', 'samples per forward pass (default: 1)', integerIn(1));
+    .option(
+      '--batch-size <n>',
+      'samples (whole images, patches or slices) per forward pass (default: 1)',
+      integerIn(1),
+    );
 }
 
 /** Registers `predict`. */
@@ -137,18 +140,23 @@ export async function runPredict(
       `Predicting ${images.length} images with ${experiment.task} model ` +
         `${experiment.weightsPath} of ${experiment.files.name}\n`,
     );
-    const network = await compileInference(gpu, experiment, { batchSize });
+    const network = await experiment.compile(gpu, { batchSize });
     const table: PredictionTable = { rows: [], labels: [], samples: [] };
-    for (const image of images) {
-      const volume = await readNifti(image.path);
-      const prediction = await predictImage(kernels, experiment, network, volume);
-      let written: string | undefined;
-      if (prediction.outputVolume !== undefined) {
-        written = outputName(image, experiment.task);
-        const datatype = experiment.task === 'segmentation' ? 'int16' : 'float32';
-        await writeNifti(join(output, written), prediction.outputVolume, { datatype });
+    // Images are read batchSize at a time, and their samples fill the forward passes.
+    for (let first = 0; first < images.length; first += batchSize) {
+      const group = images.slice(first, first + batchSize);
+      const volumes = await Promise.all(group.map((image) => readNifti(image.path)));
+      const predictions = await predictImages(kernels, experiment, network, volumes);
+      for (const [index, image] of group.entries()) {
+        const prediction = predictions[index]!;
+        let written: string | undefined;
+        if (prediction.outputVolume !== undefined) {
+          written = outputName(image, experiment.task);
+          const datatype = experiment.task === 'segmentation' ? 'int16' : 'float32';
+          await writeNifti(join(output, written), prediction.outputVolume, { datatype });
+        }
+        for (const sample of prediction.samples) addRow(table, experiment, image, sample, written);
       }
-      for (const sample of prediction.samples) addRow(table, experiment, image, sample, written);
     }
     const tsvPath = join(output, 'predictions.tsv');
     await writeFile(tsvPath, formatTsv(columnsOf(table.rows), table.rows));

@@ -28,6 +28,7 @@ export { compileInference, type InferenceNetwork } from './inference.js';
 export {
   labelMap,
   predictImage,
+  predictImages,
   requirePreprocessing,
   softmax,
   type ImagePrediction,

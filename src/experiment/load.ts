@@ -7,7 +7,9 @@ import type { SourceHost } from '../dsl/modules.js';
 import { UserError } from '../errors.js';
 import { formatShape, type Graph, type Value } from '../graph/ir.js';
 import { networkFromJSON } from '../networks/registry.js';
+import type { Gpu } from '../runtime/gpu.js';
 import type { ExperimentFiles } from './files.js';
+import { compileInference, type InferenceNetwork } from './inference.js';
 import { readNetworkSources, sourcesHost, type NetworkSources } from './network-source.js';
 import { readPreprocessing, type Preprocessing } from './preprocessing.js';
 import { readSelectedWeights } from './weights.js';
@@ -69,6 +71,8 @@ export interface LoadedExperiment {
   weights: Map<string, Float32Array>;
   /** Builds the network's graph for a batch size (eval mode is chosen at compile time). */
   buildGraph(batchSize: number): Graph;
+  /** Compiles the network in eval mode on `gpu` with the weights loaded (compileInference). */
+  compile(gpu: Gpu, options?: { batchSize?: number }): Promise<InferenceNetwork>;
 }
 
 /** Reads and checks an experiment folder; see LoadedExperiment. */
@@ -89,7 +93,7 @@ export async function loadExperiment(
   const modelName = String(model.name);
   const task = inferTask(modelName, inShape, outShape, preprocessing);
   const weights = await readSelectedWeights(files, experiment, graph, options);
-  return {
+  const loaded: LoadedExperiment = {
     files,
     experiment,
     modelName,
@@ -103,7 +107,9 @@ export async function loadExperiment(
     inferer: (model.inferer as LoadedExperiment['inferer']) ?? null,
     ...weights,
     buildGraph,
+    compile: (gpu, compileOptions) => compileInference(gpu, loaded, compileOptions),
   };
+  return loaded;
 }
 
 async function readExperimentJson(files: ExperimentFiles): Promise<Record<string, unknown>> {

@@ -15,6 +15,7 @@ import {
   preprocessImage,
   sameGrid,
   type PreprocessedImage,
+  type PreprocessedSample,
   type Preprocessing,
 } from './preprocessing.js';
 
@@ -69,52 +70,66 @@ export async function predictImage(
   network: InferenceNetwork,
   volume: Volume,
 ): Promise<ImagePrediction> {
-  const preprocessed = preprocessImage(backend, volume, requirePreprocessing(experiment));
-  const outputs = await runSamples(experiment, network, preprocessed);
-  const samples = outputs.map((output, index) => describeOutput(experiment, output, index));
-  if (preprocessed.samples.length === 1) delete samples[0]!.index;
-  const dense = experiment.task === 'segmentation' || experiment.task === 'reconstruction';
-  if (!dense) return { samples, preprocessed };
-  if (outputs.length !== 1) {
-    // NOTE: voxel-wise outputs of patches or slices are not stitched back together here; a
-    // model that needs them whole sets an inferer (PatchInferer, SliceInferer).
-    throw new UserError(
-      `${experiment.files.name}: the ${experiment.task} model takes patches or slices but has ` +
-        'no inferer to assemble them into a volume; train it with an inferer ' +
-        '(PatchInferer or SliceInferer) or with whole images.',
-    );
-  }
-  const outputVolume = denseVolume(backend, experiment, outputs[0]!, preprocessed, volume);
-  return { samples, preprocessed, outputVolume };
+  const [prediction] = await predictImages(backend, experiment, network, [volume]);
+  return prediction!;
 }
 
-/** Returns one output per sample: the network on each sample, or the inferer on the image. */
+/**
+ * Runs the experiment's network on `volumes`, their samples batched together, so a network
+ * compiled for a batch of N takes N whole images per forward pass.
+ */
+export async function predictImages(
+  backend: ImageBackend,
+  experiment: LoadedExperiment,
+  network: InferenceNetwork,
+  volumes: readonly Volume[],
+): Promise<ImagePrediction[]> {
+  const preprocessing = requirePreprocessing(experiment);
+  const images = volumes.map((volume) => preprocessImage(backend, volume, preprocessing));
+  const outputs = await runSamples(experiment, network, images);
+  return images.map((preprocessed, image) => {
+    const samples = outputs[image]!.map((output, index) =>
+      describeOutput(experiment, output, index),
+    );
+    if (samples.length === 1) delete samples[0]!.index;
+    const dense = experiment.task === 'segmentation' || experiment.task === 'reconstruction';
+    if (!dense) return { samples, preprocessed };
+    if (samples.length !== 1) {
+      // NOTE: voxel-wise outputs of patches or slices are not stitched back together here; a
+      // model that needs them whole sets an inferer (PatchInferer, SliceInferer).
+      throw new UserError(
+        `${experiment.files.name}: the ${experiment.task} model takes patches or slices but ` +
+          'has no inferer to assemble them into a volume; train it with an inferer ' +
+          '(PatchInferer or SliceInferer) or with whole images.',
+      );
+    }
+    const output = outputs[image]![0]!;
+    const outputVolume = denseVolume(backend, experiment, output, preprocessed, volumes[image]!);
+    return { samples, preprocessed, outputVolume };
+  });
+}
+
+/**
+ * Returns each image's outputs, one per sample: the network on all the samples in batches, or
+ * the inferer on each image.
+ */
 async function runSamples(
   experiment: LoadedExperiment,
   network: InferenceNetwork,
-  preprocessed: PreprocessedImage,
-): Promise<InferenceVolume[]> {
+  images: readonly PreprocessedImage[],
+): Promise<InferenceVolume[][]> {
   if (experiment.inferer !== null) {
     const inferer = infererFromJSON(experiment.inferer);
-    const image = preprocessed.samples.map((sample) => ({
-      data: sample.data,
-      shape: sample.shape,
-    }));
-    return inferVolumes(inferer, network.forward, image);
-  }
-  const { samples } = preprocessed;
-  for (const sample of samples) {
-    if (sample.shape.join() !== experiment.inShape.join()) {
-      throw new UserError(
-        `After preprocessing, ${sample.volume.header.source || 'the image'} gives samples of ` +
-          `shape ${formatShape(sample.shape)}, but the network takes ` +
-          `${formatShape(experiment.inShape)}. The image must match the training images' ` +
-          'grid (voxel size and field of view) after the transforms; add resample and ' +
-          'cropOrPad steps, or convert the image first.',
-      );
+    const results: InferenceVolume[][] = [];
+    for (const image of images) {
+      const volumes = image.samples.map(({ data, shape }) => ({ data, shape }));
+      results.push(await inferVolumes(inferer, network.forward, volumes));
     }
+    return results;
   }
-  const results: InferenceVolume[] = [];
+  const samples = images.flatMap((image) => image.samples);
+  for (const sample of samples) checkSampleShape(experiment, sample);
+  const flat: InferenceVolume[] = [];
   await runBatches(
     network.forward,
     { count: samples.length, batchSize: network.batchSize, sampleSize: network.inSize },
@@ -126,11 +141,23 @@ async function runSamples(
     (output, _first, size, outputSize) => {
       for (let row = 0; row < size; row++) {
         const data = output.slice(row * outputSize, (row + 1) * outputSize);
-        results.push({ data, shape: experiment.outShape });
+        flat.push({ data, shape: experiment.outShape });
       }
     },
   );
-  return results;
+  let next = 0;
+  return images.map((image) => flat.slice(next, (next += image.samples.length)));
+}
+
+function checkSampleShape(experiment: LoadedExperiment, sample: PreprocessedSample): void {
+  if (sample.shape.join() === experiment.inShape.join()) return;
+  throw new UserError(
+    `After preprocessing, ${sample.volume.header.source || 'the image'} gives samples of ` +
+      `shape ${formatShape(sample.shape)}, but the network takes ` +
+      `${formatShape(experiment.inShape)}. The image must match the training images' ` +
+      'grid (voxel size and field of view) after the transforms; add resample and ' +
+      'cropOrPad steps, or convert the image first.',
+  );
 }
 
 function describeOutput(

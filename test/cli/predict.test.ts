@@ -108,6 +108,24 @@ describe('predict command', () => {
     }
   });
 
+  it('batches images with --batch-size', async () => {
+    const single = join(folder, 'out-batch-1');
+    const batched = join(folder, 'out-batch-3');
+    const one = await runCli('predict', maps, dataset, '--output', single);
+    assert.equal(one.status, 0, one.stderr);
+    const three = await runCli('predict', maps, dataset, '--output', batched, '--batch-size', '3');
+    assert.equal(three.status, 0, three.stderr);
+    const expected = readRows(join(single, 'predictions.tsv')).rows;
+    const actual = readRows(join(batched, 'predictions.tsv')).rows;
+    assert.equal(actual.length, expected.length);
+    actual.forEach((row, index) => {
+      assert.equal(row.participant_id, expected[index]!.participant_id);
+      assert.equal(row.predicted_label, expected[index]!.predicted_label);
+      const difference = Number(row.probability_AD) - Number(expected[index]!.probability_AD);
+      assert.ok(Math.abs(difference) < 1e-6, `${row.participant_id}: ${difference}`);
+    });
+  });
+
   it('predicts NIfTI files', async () => {
     const output = join(folder, 'out-files');
     const files = ['sub-001', 'sub-002'].map((id) => imagePath(dataset, id));
