@@ -18,7 +18,7 @@ import type { Command } from 'commander';
 
 import { UserError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { integerIn } from './io.js';
+import { integerIn, type Writer } from './io.js';
 import type { CommandContext } from './main.js';
 
 const log = createLogger('web');
@@ -85,19 +85,30 @@ export function registerWeb(program: Command, context: CommandContext): void {
     )
     .action(async (folder: string | undefined, options: { port?: number; host?: string }) => {
       const experiment = folder ?? (existsSync(DEMO_EXPERIMENT) ? DEMO_EXPERIMENT : undefined);
-      const web = await startWebServer({ experiment, port: options.port, host: options.host });
-      const { stdout } = context.io;
-      stdout.write(
-        experiment === undefined
-          ? `No experiment folder given and ${DEMO_EXPERIMENT} does not exist (run ` +
-              '`npm start` to train the demo); the page starts without a model.\n'
-          : `Serving the experiment folder ${resolve(experiment)}\n`,
-      );
-      stdout.write(`Open ${web.url} in a browser with WebGPU. Press Ctrl-C to stop.\n`);
-      await untilInterrupted();
-      await web.close();
-      stdout.write('Server stopped.\n');
+      await runWeb({ ...options, experiment }, context.io.stdout, untilInterrupted());
     });
+}
+
+/**
+ * Serves the page until `stop` resolves, printing what is served and where. The command
+ * passes a promise that resolves on Ctrl-C (SIGINT) or SIGTERM.
+ */
+export async function runWeb(
+  options: WebServerOptions,
+  stdout: Writer,
+  stop: Promise<void>,
+): Promise<void> {
+  const web = await startWebServer(options);
+  stdout.write(
+    options.experiment === undefined
+      ? `No experiment folder given and ${DEMO_EXPERIMENT} does not exist (run ` +
+          '`npm start` to train the demo); the page starts without a model.\n'
+      : `Serving the experiment folder ${resolve(options.experiment)}\n`,
+  );
+  stdout.write(`Open ${web.url} in a browser with WebGPU. Press Ctrl-C to stop.\n`);
+  await stop;
+  await web.close();
+  stdout.write('Server stopped.\n');
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
@@ -139,7 +150,12 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
   return {
     server,
     url: `http://${shownHost}:${address.port}/`,
-    close: () => new Promise((done) => server.close(() => done())),
+    // Open keep-alive connections from a browser tab would otherwise hold close() back.
+    close: () =>
+      new Promise((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      }),
   };
 }
 

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { listFiles, startWebServer, type WebServer } from '../../src/cli/web.js';
-import { runCli } from '../cli/helpers.js';
+import { listFiles, runWeb, startWebServer, type WebServer } from '../../src/cli/web.js';
+import { Capture, runCli } from '../cli/helpers.js';
 
 const EXPERIMENT_JSON = JSON.stringify({ mapsVersion: 1, model: { name: 'SupervisedModel' } });
 const WEIGHTS = Uint8Array.from({ length: 300 }, (_, i) => (i * 7) % 256);
@@ -113,6 +113,25 @@ describe('web server', () => {
       name: 'UserError',
       message: /is not built: .*index\.html or main\.js is missing\. Run `npm run build` first\./,
     });
+  });
+
+  it('prints the URL and stops when asked', async () => {
+    const stdout = new Capture();
+    let stop = () => {};
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const running = runWeb({ webRoot, experiment, port: 0 }, stdout, stopped);
+    for (let wait = 0; wait < 100 && !stdout.text.includes('Open '); wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const url = /Open (http:\/\/127\.0\.0\.1:\d+\/) in a browser/.exec(stdout.text)?.[1];
+    assert.ok(url !== undefined, stdout.text);
+    assert.match(stdout.text, new RegExp(`^Serving the experiment folder ${experiment}\n`));
+    const page = await fetch(url, { keepalive: true });
+    assert.equal(page.status, 200);
+    stop();
+    await running;
+    assert.match(stdout.text, /Server stopped\.\n$/);
+    await assert.rejects(fetch(url), TypeError);
   });
 
   it('lists nested files relative to the folder', async () => {
