@@ -36,8 +36,8 @@ export function registerInterpret(program: Command, context: CommandContext): vo
   addExperimentOptions(command, 'interpret')
     .option(
       '--target <class>',
-      'class (name or index) or segmentation channel to explain (default: the predicted one ' +
-        'of each image)',
+      'class (name or index) or segmentation channel to explain (default: the predicted ' +
+        'class of each image, or for segmentation the channel with the largest summed score)',
     )
     .action(async (experiment: string, data: string[], options: InterpretOptions) => {
       await runInterpret(experiment, data, options, context.io.stdout);

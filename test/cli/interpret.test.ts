@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { readNifti } from '../../src/data/nifti/node.js';
 import { parseTsv } from '../../src/data/participants.js';
-import { writeDenseExperiment } from '../experiment/dense-fixture.js';
+import { insideCrop, writeDenseExperiment } from '../experiment/dense-fixture.js';
 import { runCli } from './helpers.js';
 
 function imagePath(dataset: string, participant: string): string {
@@ -114,6 +114,28 @@ describe('interpret command', () => {
       assert.match(run.stderr, message);
     });
   }
+
+  it('explains a segmentation channel', async () => {
+    // Channel 1 copies the cropped input, so the gradient of its sum is 1 inside the crop.
+    const experiment = join(folder, 'segmentation');
+    writeDenseExperiment(experiment, 'segmentation');
+    const output = join(folder, 'out-segmentation');
+    const input = imagePath(dataset, 'sub-003');
+    const run = await runCli('interpret', experiment, input, '--target', '1', '--output', output);
+    assert.equal(run.status, 0, run.stderr);
+    const image = await readNifti(input);
+    const map = await readNifti(join(output, 'sub-003_ses-M000_T1w_saliency.nii.gz'));
+    const [nx, ny, nz] = image.spatialShape;
+    for (let k = 0; k < nz; k++) {
+      for (let j = 0; j < ny; j++) {
+        for (let i = 0; i < nx; i++) {
+          const expected = insideCrop(image.spatialShape, i, j, k) ? 1 : 0;
+          const actual = map.data[image.index(i, j, k)]!;
+          assert.ok(Math.abs(actual - expected) < 1e-6, `voxel ${i}, ${j}, ${k}: ${actual}`);
+        }
+      }
+    }
+  });
 
   it('rejects a reconstruction model', async () => {
     const experiment = join(folder, 'reconstruction');
