@@ -37,11 +37,23 @@ export function nodeExperimentFiles(root: string): ExperimentFiles {
   };
 }
 
-/** Serves the .net files of the package's dsl/ folder by file name ('common.net'). */
-export function catalogueHost(folder = catalogueFolder()): SourceHost {
+/**
+ * Serves the .net files of the package's dsl/ folder by file name ('common.net'). The folder
+ * is looked up on the first request, so a bundle installed without dsl/ still loads folders
+ * whose imports are all in networks/.
+ */
+export function catalogueHost(folder?: string): SourceHost {
+  let root = folder;
   return {
     readFile(path) {
-      const file = join(folder, normalisePath(path));
+      if (root === undefined) {
+        try {
+          root = catalogueFolder();
+        } catch {
+          return undefined;
+        }
+      }
+      const file = join(root, normalisePath(path));
       return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
     },
   };
