@@ -1,7 +1,7 @@
 // `clinicadl-webgpu interpret EXPERIMENT DATA... [--output DIR] [--target CLASS]` writes
-// gradient saliency maps, |d output[target] / d input|, of a trained experiment on new images:
-// one NIfTI per image on the input image's grid, and saliency.tsv listing them with the class
-// explained and the prediction.
+// gradient saliency maps, |d output[target] / d input|, of a trained experiment on new images.
+// It writes one NIfTI per image on the input image's grid, and saliency.tsv that lists them with
+// the class explained and the prediction.
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

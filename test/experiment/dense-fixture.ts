@@ -28,6 +28,7 @@ export function writeDenseExperiment(root: string, task: 'reconstruction' | 'seg
     ['conv.weight', { dtype: 'F32', shape: [channels, 1, 3, 3, 3], data: weight }],
     ['conv.bias', { dtype: 'F32', shape: [channels], data: new Float32Array(channels) }],
   ]);
+
   const experiment = {
     mapsVersion: 1,
     model: {
@@ -46,6 +47,7 @@ export function writeDenseExperiment(root: string, task: 'reconstruction' | 'seg
       transforms: { image: [{ op: 'zScore' }, { op: 'cropOrPad', shape: CROP }] },
     },
   };
+
   mkdirSync(join(root, 'networks'), { recursive: true });
   mkdirSync(join(root, 'split-0', 'best-loss'), { recursive: true });
   writeFileSync(join(root, 'experiment.json'), JSON.stringify(experiment));
@@ -67,7 +69,7 @@ export function zScored(data: Float32Array): Float64Array {
   return Float64Array.from(data, (value) => (value - mean) / std);
 }
 
-/** Whether voxel (i, j, k) of a grid of `dims` lies in the centred crop window. */
+/** Returns whether voxel (i, j, k) of a grid of `dims` lies in the centred crop window. */
 export function insideCrop(dims: readonly number[], i: number, j: number, k: number): boolean {
   return [i, j, k].every((index, axis) => {
     const start = Math.floor((dims[axis]! - CROP[axis]!) / 2);
@@ -108,6 +110,7 @@ export function writePatchClassifier(root: string): void {
       transforms: { image: [], extraction: { mode: 'patch', patchSize: 8 } },
     },
   };
+
   mkdirSync(join(root, 'networks'), { recursive: true });
   mkdirSync(join(root, 'split-0', 'best-loss'), { recursive: true });
   writeFileSync(join(root, 'experiment.json'), JSON.stringify(experiment));
