@@ -19,7 +19,10 @@ export interface PageState {
   /** The last error shown, with its class name. */
   error?: { name: string; message: string };
   history: TrainingProgress[];
-  /** Incremented when a request finishes, so a caller can wait for the next one. */
+  /**
+   * Incremented when the start-up finishes (the served model loaded, or found missing) and
+   * when each later request finishes, so a caller can wait for the next one.
+   */
   finished: number;
 }
 
@@ -99,6 +102,7 @@ async function loadServedModel(): Promise<void> {
   const list = await fetch(new URL('files.json', base), { method: 'HEAD' }).catch(() => null);
   if (list === null || !list.ok) {
     setStatus('No model served with the page: choose an experiment folder or zip.', 'ready');
+    page.finished += 1;
     return;
   }
   await loadModel({ kind: 'url', base: base.href, name: 'the served experiment' });
