@@ -25,9 +25,17 @@ import { numElements, type Graph, type Node, type Value } from './ir.js';
  */
 export type CheckpointOption = 'none' | 'auto' | { segments: number };
 
+/**
+ * Quantity that segments share about equally: activation bytes, or forward nodes. Nodes suit
+ * networks whose activations shrink with depth, such as a ResNet, whose stem has the largest.
+ */
+export type SegmentBalance = 'bytes' | 'nodes';
+
 export interface CheckpointResult {
   /** Segments the forward pass was cut into; 1 when nothing is recomputed. */
   segments: number;
+  /** Quantity the segments share about equally; `{ segments }` always balances bytes. */
+  balance: SegmentBalance;
   /** Forward nodes copied into the backward pass. */
   recomputedNodes: number;
   /** The estimate 'auto' minimises: peak bytes of live activations in node order. */
@@ -55,10 +63,10 @@ export function checkpointGraph(
   measure?: MemoryMeasure,
 ): CheckpointResult {
   const kept = keptIds(graph, keep);
-  if (option === 'none') return summary(graph, 1, 0, kept);
+  if (option === 'none') return summary(graph, { segments: 1, balance: 'bytes' }, 0, kept);
   if (option === 'auto') {
-    const segments = bestSegmentCount(graph, forwardCount, kept, measure);
-    return summary(graph, segments, recompute(graph, forwardCount, kept, segments), kept);
+    const cut = bestCut(graph, forwardCount, kept, measure);
+    return summary(graph, cut, recompute(graph, forwardCount, kept, cut), kept);
   }
   const segments = option?.segments;
   if (!Number.isInteger(segments) || segments < 1) {
@@ -73,44 +81,54 @@ export function checkpointGraph(
         `nodes; use at most ${forwardCount} or 'auto'.`,
     );
   }
-  return summary(graph, segments, recompute(graph, forwardCount, kept, segments), kept);
+  const cut: Cut = { segments, balance: 'bytes' };
+  return summary(graph, cut, recompute(graph, forwardCount, kept, cut), kept);
 }
 
 function keptIds(graph: Graph, keep: readonly Value[]): Set<number> {
   return new Set([...keep, ...graph.outputs.map((output) => output.value)].map((v) => v.id));
 }
 
-function summary(graph: Graph, segments: number, recomputedNodes: number, kept: Set<number>) {
-  return { segments, recomputedNodes, estimatedPeakBytes: estimatePeakBytes(graph, kept) };
+/** Segment count and balance of a cut of the forward pass. */
+interface Cut {
+  segments: number;
+  balance: SegmentBalance;
+}
+
+function summary(graph: Graph, cut: Cut, recomputedNodes: number, kept: Set<number>) {
+  return { ...cut, recomputedNodes, estimatedPeakBytes: estimatePeakBytes(graph, kept) };
 }
 
 /**
- * Estimates every segment count on a copy, then measures no checkpointing and the
- * AUTO_SHORTLIST best estimates, and returns the count with the fewest bytes (the smaller
- * count on a tie, because it recomputes less).
+ * Estimates every segment count with either balance on a copy, then measures no
+ * checkpointing and the AUTO_SHORTLIST best estimates, and returns the cut with the fewest
+ * bytes (the fewer segments on a tie, because they recompute less).
  */
-function bestSegmentCount(
+function bestCut(
   graph: Graph,
   forwardCount: number,
   kept: Set<number>,
   measure: MemoryMeasure = (copy) => estimatePeakBytes(copy, kept),
-): number {
-  const estimates: { segments: number; bytes: number; copy: Graph }[] = [];
+): Cut {
+  const estimates: { cut: Cut; bytes: number; copy: Graph }[] = [];
   const candidates = Math.min(forwardCount, MAX_AUTO_CANDIDATES);
-  for (let segments = 2; segments <= candidates; segments++) {
-    const copy = graph.clone();
-    recompute(copy, forwardCount, kept, segments);
-    estimates.push({ segments, bytes: estimatePeakBytes(copy, kept), copy });
-  }
-  estimates.sort((a, b) => a.bytes - b.bytes || a.segments - b.segments);
-  let best = { segments: 1, bytes: measure(graph) };
-  for (const { segments, copy } of estimates.slice(0, AUTO_SHORTLIST)) {
-    const bytes = measure(copy);
-    if (bytes < best.bytes || (bytes === best.bytes && segments < best.segments)) {
-      best = { segments, bytes };
+  for (const balance of ['bytes', 'nodes'] as const) {
+    for (let segments = 2; segments <= candidates; segments++) {
+      const copy = graph.clone();
+      const cut = { segments, balance };
+      recompute(copy, forwardCount, kept, cut);
+      estimates.push({ cut, bytes: estimatePeakBytes(copy, kept), copy });
     }
   }
-  return best.segments;
+  estimates.sort((a, b) => a.bytes - b.bytes || a.cut.segments - b.cut.segments);
+  let best = { cut: { segments: 1, balance: 'bytes' } as Cut, bytes: measure(graph) };
+  for (const { cut, copy } of estimates.slice(0, AUTO_SHORTLIST)) {
+    const bytes = measure(copy);
+    if (bytes < best.bytes || (bytes === best.bytes && cut.segments < best.cut.segments)) {
+      best = { cut, bytes };
+    }
+  }
+  return best.cut;
 }
 
 /**
@@ -145,16 +163,12 @@ export function estimatePeakBytes(graph: Graph, kept: ReadonlySet<number> = new 
  * Cuts the forward nodes into `segments` and rewrites `graph` to recompute all but the last.
  * Returns the number of forward nodes copied.
  */
-function recompute(
-  graph: Graph,
-  forwardCount: number,
-  kept: Set<number>,
-  segments: number,
-): number {
+function recompute(graph: Graph, forwardCount: number, kept: Set<number>, cut: Cut): number {
+  const { segments } = cut;
   if (segments <= 1) return 0;
   const forward = graph.nodes.slice(0, forwardCount);
   const backward = graph.nodes.slice(forwardCount);
-  const segmentOf = assignSegments(forward, segments);
+  const segmentOf = assignSegments(forward, cut);
   const recomputable = recomputableValues(forward, segmentOf, kept, segments);
 
   const copies = new Map<number, Value>();
@@ -209,25 +223,29 @@ function recomputedReads(node: Node, recomputable: Map<number, number>): Value[]
 }
 
 /**
- * Segment index of each forward node. Cuts fall near equal shares of the activation bytes,
- * each at the position within half a segment of its target where the fewest bytes cross.
+ * Returns the segment index of each forward node. Cuts fall near equal shares of the
+ * balanced quantity, each at the position within half a segment of its target where the
+ * fewest activation bytes cross.
  */
-function assignSegments(forward: readonly Node[], segments: number): number[] {
-  const bytes = forward.map((node) =>
-    node.outputs.reduce((sum, output) => sum + 4 * numElements(output.shape), 0),
+function assignSegments(forward: readonly Node[], { segments, balance }: Cut): number[] {
+  const weights = forward.map((node) =>
+    balance === 'nodes'
+      ? 1
+      : node.outputs.reduce((sum, output) => sum + 4 * numElements(output.shape), 0),
   );
-  const total = bytes.reduce((sum, b) => sum + b, 0);
+  const total = weights.reduce((sum, weight) => sum + weight, 0);
   const crossing = crossingBytes(forward);
   const cumulative: number[] = [];
-  bytes.reduce((sum, b, index) => (cumulative[index] = sum + b), 0);
+  weights.reduce((sum, weight, index) => (cumulative[index] = sum + weight), 0);
   const cuts: number[] = [];
   const half = Math.max(1, Math.floor(forward.length / segments / 2));
   for (let j = 1; j < segments; j++) {
     const previous = cuts.at(-1) ?? 0;
     // Cut c puts nodes [c, ...) in the next segment; it must leave a node for each segment.
     const target = cumulative.findIndex((sum) => sum >= (j * total) / segments) + 1;
-    const low = Math.max(previous + 1, target - half);
-    const high = Math.min(forward.length - (segments - j), Math.max(low, target + half));
+    const latest = forward.length - (segments - j);
+    const low = Math.min(Math.max(previous + 1, target - half), latest);
+    const high = Math.min(latest, Math.max(low, target + half));
     let best = low;
     for (let cut = low; cut <= high; cut++) {
       const better = crossing[cut]! < crossing[best]!;

@@ -4,7 +4,7 @@ import { checkpointGraph, estimatePeakBytes } from '../../src/graph/checkpoint.j
 import type { Node } from '../../src/graph/ir.js';
 import { deepCnn } from '../helpers/deep-cnn.js';
 
-/** A training graph of deepCnn with its forward node count and read-back values. */
+/** Builds deepCnn's training graph with its forward node count and read-back values. */
 function training(options: Partial<Parameters<typeof deepCnn>[0]> = {}) {
   const { graph, loss } = deepCnn({ depth: 6, size: 8, channels: 4, ...options });
   const backward = appendBackward(graph, loss);
@@ -114,11 +114,22 @@ describe('gradient checkpointing', () => {
 
   it('picks a segment count with auto', () => {
     const { graph, forwardCount, keep } = training({ depth: 8 });
-    const peakBefore = estimatePeakBytes(graph);
+    const outputs = graph.outputs.map((output) => output.value);
+    const kept = new Set([...keep, ...outputs].map((value) => value.id));
+    const peakBefore = estimatePeakBytes(graph, kept);
     const result = checkpointGraph(graph, forwardCount, keep, 'auto');
     assert.ok(result.segments > 1);
+    assert.ok(['bytes', 'nodes'].includes(result.balance));
     assert.ok(result.estimatedPeakBytes < peakBefore);
-    assert.equal(result.estimatedPeakBytes, estimatePeakBytes(graph));
+    assert.equal(result.estimatedPeakBytes, estimatePeakBytes(graph, kept));
+  });
+
+  it('uses the measure given to auto', () => {
+    const { graph, forwardCount, keep } = training({ depth: 8 });
+    // A measure that only counts nodes prefers no checkpointing, which adds none.
+    const result = checkpointGraph(graph, forwardCount, keep, 'auto', (g) => g.nodes.length);
+    assert.equal(result.segments, 1);
+    assert.equal(result.recomputedNodes, 0);
   });
 
   const invalid: [string, unknown, RegExp][] = [
