@@ -73,7 +73,7 @@ describe('web server', () => {
     ['a malformed escape', 'experiment/%E0%A4%A', 404],
   ];
   for (const [name, path, status] of rejected) {
-    it(`answers ${status} to ${name}`, async () => {
+    it(`returns ${status} for ${name}`, async () => {
       const { url } = await start();
       const response = await fetch(`${url}${path}`);
       assert.equal(response.status, status);
