@@ -1,5 +1,6 @@
 // Lowerings of the data-movement ops (permute, slice, concat, pad) and their gradients, and
 // of the remaining element-wise gradients: prelu's and max reduction's.
+// Copies that keep axis 0 in place split by sample over the binding limit.
 
 import { UserError } from '../errors.js';
 import type { GradOpAttrs } from '../graph/autodiff-ops.js';
@@ -22,15 +23,65 @@ import {
   type PadMode,
 } from './copy.js';
 import { planFill } from './fill.js';
-import { registerLowering, value, type LowerContext, type LoweredDispatch } from './lower.js';
+import {
+  registerLowering,
+  value,
+  type LowerContext,
+  type LoweredDispatch,
+  type Operand,
+} from './lower.js';
+import type { KernelPlan } from './plan.js';
+import { describeOperand, unitDispatches } from './split.js';
 import { planReduceBackward } from './reduce.js';
+
+type Shape = readonly number[];
+
+/**
+ * Lowers a copy that keeps axis 0 in place, so that each sample of the output reads only the
+ * same sample of each input: one dispatch, or one per run of samples over the binding limit.
+ * `plan` gets the operands' shapes with `count` samples. A copy that moves data across axis 0
+ * is not split, and its planner rejects it over the limit.
+ */
+function sampleWise(
+  context: LowerContext,
+  operands: [Operand, string, Shape][],
+  splittable: boolean,
+  plan: (shapes: Shape[]) => KernelPlan,
+): LoweredDispatch[] {
+  const shapes = operands.map(([, , shape]) => shape);
+  if (!splittable) return [{ plan: plan(shapes), operands: operands.map(([o]) => o) }];
+  const batch = shapes[0]![0]!;
+  const units = operands.map(([operand, role, shape]) => ({
+    operand,
+    label: describeOperand(role, operand),
+    elementsPerUnit: numElements(shape.slice(1)),
+  }));
+  return unitDispatches(batch, units, context.limits, 'sample', (count) =>
+    plan(count === batch ? shapes : shapes.map((shape) => [count, ...shape.slice(1)])),
+  );
+}
 
 registerLowering('permute', (node, context) => {
   const x = node.inputs[0]!;
   const { axes } = node.attrs as PermuteAttrs;
-  const plan = planPermute(x.shape, axes, context.limits);
-  return [{ plan, operands: [value(x), value(node.outputs[0]!)] }];
+  const operands: [Operand, string, Shape][] = [
+    [value(x), 'input', x.shape],
+    [value(node.outputs[0]!), 'output', node.outputs[0]!.shape],
+  ];
+  return sampleWise(context, operands, axes[0] === 0, ([shape]) =>
+    planPermute(shape!, axes, context.limits),
+  );
 });
+
+/** True when a slice keeps all of axis 0 in order. */
+function keepsBatch(shape: Shape, attrs: SliceAttrs): boolean {
+  return attrs.begin[0] === 0 && attrs.end[0] === shape[0] && attrs.step[0] === 1;
+}
+
+/** The slice attributes for `count` samples of a slice that keeps axis 0. */
+function withBatch(attrs: SliceAttrs, count: number): SliceAttrs {
+  return { ...attrs, end: [count, ...attrs.end.slice(1)] };
+}
 
 function sliceGeometry(shape: readonly number[], attrs: SliceAttrs) {
   return { shape, starts: attrs.begin, ends: attrs.end, steps: attrs.step };
@@ -38,8 +89,15 @@ function sliceGeometry(shape: readonly number[], attrs: SliceAttrs) {
 
 registerLowering('slice', (node, context) => {
   const x = node.inputs[0]!;
-  const plan = planSlice(sliceGeometry(x.shape, node.attrs as SliceAttrs), context.limits);
-  return [{ plan, operands: [value(x), value(node.outputs[0]!)] }];
+  const y = node.outputs[0]!;
+  const attrs = node.attrs as SliceAttrs;
+  const operands: [Operand, string, Shape][] = [
+    [value(x), 'input', x.shape],
+    [value(y), 'output', y.shape],
+  ];
+  return sampleWise(context, operands, keepsBatch(x.shape, attrs), ([shape]) =>
+    planSlice(sliceGeometry(shape!, withBatch(attrs, shape![0]!)), context.limits),
+  );
 });
 
 registerLowering('sliceGrad', (node, context) => {
@@ -51,11 +109,14 @@ registerLowering('sliceGrad', (node, context) => {
     const padding = inputShape.map(
       (size, axis) => [attrs.begin[axis]!, size - attrs.end[axis]!] as const,
     );
-    const plan = planPad(
-      { shape: node.inputs[0]!.shape, padding, mode: 'constant', value: 0 },
-      context.limits,
+    const operands: [Operand, string, Shape][] = [
+      [dy, 'output gradient', node.inputs[0]!.shape],
+      [dx, 'input gradient', inputShape],
+    ];
+    const splittable = padding[0]![0] === 0 && padding[0]![1] === 0;
+    return sampleWise(context, operands, splittable, ([shape]) =>
+      planPad({ shape: shape!, padding, mode: 'constant', value: 0 }, context.limits),
     );
-    return [{ plan, operands: [dy, dx] }];
   }
   // A strided slice's gradient scatters dy into dx, whose other elements must be zero.
   const clear = planFill(numElements(inputShape), 0, context.limits);
@@ -68,12 +129,19 @@ registerLowering('sliceGrad', (node, context) => {
 
 registerLowering('concat', (node, context) => {
   const { axis } = node.attrs as ConcatAttrs;
-  const shapes = node.inputs.map((input) => input.shape);
-  const y = value(node.outputs[0]!);
-  return planConcat(shapes, axis, context.limits).map((plan, k) => ({
-    plan,
-    operands: [value(node.inputs[k]!), y],
-  }));
+  const y = node.outputs[0]!;
+  // Each input is copied into its part of y by a dispatch of its own.
+  return node.inputs.flatMap((input, k) => {
+    const operands: [Operand, string, Shape][] = [
+      [value(input), `input ${k}`, input.shape],
+      [value(y), 'output', y.shape],
+    ];
+    return sampleWise(context, operands, axis !== 0, ([shape]) => {
+      const count = shape![0]!;
+      const shapes = node.inputs.map((other) => [count, ...other.shape.slice(1)]);
+      return planConcat(shapes, axis, context.limits)[k]!;
+    });
+  });
 });
 
 function padGeometry(node: Node, shape: readonly number[], attrs: PadAttrs) {
@@ -86,16 +154,35 @@ function padGeometry(node: Node, shape: readonly number[], attrs: PadAttrs) {
   return { shape, padding: attrs.padding, mode: attrs.mode as PadMode, value: attrs.value };
 }
 
+/** True when padding leaves axis 0 as it is. */
+function padsBatch(attrs: PadAttrs): boolean {
+  const [before, after] = attrs.padding[0]!;
+  return before !== 0 || after !== 0;
+}
+
 registerLowering('pad', (node, context) => {
   const x = node.inputs[0]!;
-  const plan = planPad(padGeometry(node, x.shape, node.attrs as PadAttrs), context.limits);
-  return [{ plan, operands: [value(x), value(node.outputs[0]!)] }];
+  const y = node.outputs[0]!;
+  const attrs = node.attrs as PadAttrs;
+  const operands: [Operand, string, Shape][] = [
+    [value(x), 'input', x.shape],
+    [value(y), 'output', y.shape],
+  ];
+  return sampleWise(context, operands, !padsBatch(attrs), ([shape]) =>
+    planPad(padGeometry(node, shape!, attrs), context.limits),
+  );
 });
 
 registerLowering('padGrad', (node, context) => {
   const { inputShape, ...attrs } = node.attrs as GradOpAttrs['padGrad'];
-  const plan = planPadBackward(padGeometry(node, inputShape, attrs), context.limits);
-  return [{ plan, operands: [value(node.inputs[0]!), value(node.outputs[0]!)] }];
+  const dy = node.inputs[0]!;
+  const operands: [Operand, string, Shape][] = [
+    [value(dy), 'output gradient', dy.shape],
+    [value(node.outputs[0]!), 'input gradient', inputShape],
+  ];
+  return sampleWise(context, operands, !padsBatch(attrs), ([, shape]) =>
+    planPadBackward(padGeometry(node, shape!, attrs), context.limits),
+  );
 });
 
 registerLowering('preluGrad', (node, context) => {

@@ -323,6 +323,60 @@ describe('split lowering', () => {
     );
   });
 
+  it('splits copies by sample', async function () {
+    // Compiling the copy kernels with an empty shader cache took 4 minutes on a loaded lavapipe.
+    this.timeout(600_000);
+    const run = async (maxBindingBytes?: number) => {
+      const graph = new Graph();
+      const image = graph.addInput('image', [3, 1, ...SPATIAL]);
+      const label = graph.addInput('label', [3], 'i32');
+      const uniform = { kind: 'uniform', low: -0.5, high: 0.5 } as const;
+      const w1 = graph.addParam('a.weight', [2, 1, 3, 3, 3], uniform);
+      const w2 = graph.addParam('b.weight', [2, 1, 3, 3, 3], uniform);
+      const fcWeight = graph.addParam('fc.weight', [3, 4], uniform);
+      const add = (op: string, inputs: Value[], attrs: object) =>
+        graph.addNode(op as 'conv', inputs, attrs as never, op)[0]!;
+      const a = add('conv', [image, w1], CONV1);
+      const b = add('conv', [image, w2], CONV1);
+      let y = add('concat', [a, b], { axis: 1 });
+      y = add('permute', [y], { axes: [0, 1, 4, 3, 2] });
+      y = add('slice', [y], {
+        begin: [0, 0, 1, 0, 0],
+        end: [3, 4, 7, 5, 7],
+        step: [1, 1, 1, 1, 1],
+      });
+      const padding = [
+        [0, 0],
+        [0, 0],
+        [1, 1],
+        [0, 0],
+        [0, 0],
+      ];
+      y = add('pad', [y], { padding, mode: 'constant', value: 0.5 });
+      y = add('adaptiveAvgPool', [y], { outputSize: [1, 1, 1] });
+      y = add('reshape', [y], { shape: [3, 4] });
+      const scores = add('linear', [y, fcWeight], {});
+      const loss = add('crossEntropy', [scores, label], LOSS);
+      graph.setOutput('loss', loss);
+      const backward = appendBackward(graph, loss);
+      const gradients = ['a.weight', 'b.weight'].map((name) => backward.gradients.get(name)!);
+      const keep = [backward.loss, ...gradients];
+      const compiled = await compileGraph(gpu, backward.graph, { keep, seed: 3, maxBindingBytes });
+      compiled.write('image', randomValues(3 * 280, 9));
+      compiled.write('label', Int32Array.of(0, 1, 2));
+      compiled.run();
+      return { compiled, values: await Promise.all(keep.map((v) => compiled.read(v))) };
+    };
+    const whole = await run();
+    const split = await run(8192);
+    const count = (r: typeof whole) => r.compiled.program.dispatches.length;
+    assert.ok(count(split) > count(whole), `${count(split)} dispatches`);
+    whole.values.forEach((expected, index) => {
+      const error = maxMixedError(split.values[index]!, expected);
+      assert.ok(error <= 1e-5, `value ${index}: error ${error}`);
+    });
+  });
+
   it('writes relu gradients in place', async () => {
     const names = (run: Run) => run.compiled.program.dispatches.map((d) => d.name);
     const whole = await runNet(gpu, 2);
