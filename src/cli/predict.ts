@@ -32,6 +32,9 @@ export interface ExperimentRunOptions {
   selection?: string;
   split?: number;
   tsv?: string;
+}
+
+interface PredictOptions extends ExperimentRunOptions {
   batchSize?: number;
 }
 
@@ -57,11 +60,6 @@ export function addExperimentOptions(command: Command, outputFolder: string): Co
     .option(
       '--tsv <file>',
       'participants TSV choosing the rows of the dataset folder (default: its participants.tsv)',
-    )
-    .option(
-      '--batch-size <n>',
-      'samples (whole images, patches or slices) per forward pass (default: 1)',
-      integerIn(1),
     );
 }
 
@@ -73,11 +71,15 @@ export function registerPredict(program: Command, context: CommandContext): void
       'run a trained experiment on new images: writes predictions.tsv (with metrics when the ' +
         'table has labels) and NIfTI outputs for segmentation and reconstruction',
     );
-  addExperimentOptions(command, 'predict').action(
-    async (experiment: string, data: string[], options: ExperimentRunOptions) => {
+  addExperimentOptions(command, 'predict')
+    .option(
+      '--batch-size <n>',
+      'samples (whole images, patches or slices) per forward pass (default: 1)',
+      integerIn(1),
+    )
+    .action(async (experiment: string, data: string[], options: PredictOptions) => {
       await runPredict(experiment, data, options, context.io.stdout);
-    },
-  );
+    });
 }
 
 /** The experiment, its images and the device, opened for predict or interpret. */
@@ -128,7 +130,7 @@ export function outputName(image: PredictionImage, kind: string): string {
 export async function runPredict(
   experimentPath: string,
   data: readonly string[],
-  options: ExperimentRunOptions,
+  options: PredictOptions,
   out: Writer,
 ): Promise<void> {
   const start = performance.now();
