@@ -119,7 +119,10 @@ export class ModelSession {
       throw new UserError('No prediction to explain: run the current model on a volume first.');
     }
     const gpu = await this.device();
-    const saliency = await saliencyOverlay(gpu, sample.experiment, sample.input, target);
+    const saliency = await explainLimits(
+      saliencyOverlay(gpu, sample.experiment, sample.input, target),
+      sample.experiment,
+    );
     return {
       ...viewerImage(sample.grid, saliency, 'saliency.nii'),
       kind: 'saliency',
