@@ -66,6 +66,27 @@ describe('web page inputs', function () {
     await page.close();
   });
 
+  it('lists files dropped on the training panel', async () => {
+    const page = await openPage();
+    await page.evaluate(() => {
+      const transfer = new DataTransfer();
+      for (const name of ['a.nii.gz', 'b.nii']) transfer.items.add(new File(['x'], name));
+      const target = document.getElementById('train-panel')!;
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true }));
+    });
+    const rows = page.locator('#train-list tr');
+    await rows.nth(1).waitFor();
+    assert.equal(await rows.count(), 2);
+    const names = await page.locator('#train-list td:first-child').allInnerTexts();
+    assert.deepEqual(names, ['a.nii.gz', 'b.nii']);
+    // New files alternate between the loaded model's classes.
+    assert.equal(await rows.nth(0).locator('select').inputValue(), 'CN');
+    assert.equal(await rows.nth(1).locator('select').inputValue(), 'AD');
+    const state = await finishedState(page, 1);
+    assert.equal(state.prediction, undefined, 'a drop on the panel runs no prediction');
+    await page.close();
+  });
+
   it('says when the browser has no WebGPU', async () => {
     const page = await browser!.newPage();
     await page.addInitScript({ content: WITHOUT_WEBGPU });
