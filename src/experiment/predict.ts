@@ -9,6 +9,7 @@ import { UserError } from '../errors.js';
 import { formatShape } from '../graph/ir.js';
 import { runBatches, type InferenceVolume } from '../inference/common.js';
 import { infererFromJSON, inferVolumes } from '../models/inferers.js';
+import { assembleSamples } from './assemble.js';
 import type { InferenceNetwork } from './inference.js';
 import type { LoadedExperiment } from './load.js';
 import {
@@ -94,17 +95,11 @@ export async function predictImages(
     if (samples.length === 1) delete samples[0]!.index;
     const dense = experiment.task === 'segmentation' || experiment.task === 'reconstruction';
     if (!dense) return { samples, preprocessed };
-    if (samples.length !== 1) {
-      // NOTE: voxel-wise outputs of patches or slices are not stitched back together here; a
-      // model that needs them whole sets an inferer (PatchInferer, SliceInferer).
-      throw new UserError(
-        `${experiment.files.name}: the ${experiment.task} model takes patches or slices but ` +
-          'has no inferer to assemble them into a volume; train it with an inferer ' +
-          '(PatchInferer or SliceInferer) or with whole images.',
-      );
-    }
-    const output = outputs[image]![0]!;
-    const outputVolume = denseVolume(backend, experiment, output, preprocessed, volumes[image]!);
+    // An inferer returns the whole image; patches and slices are put back in their places.
+    const whole = experiment.inferer !== null || preprocessed.samples.length === 1;
+    const output = whole ? outputs[image]![0]! : assembleSamples(outputs[image]!, preprocessed);
+    const grid = whole ? preprocessed.samples[0]!.volume : preprocessed.volume;
+    const outputVolume = denseVolume(backend, experiment, output, grid, volumes[image]!);
     return { samples, preprocessed, outputVolume };
   });
 }
@@ -185,10 +180,9 @@ function denseVolume(
   backend: ImageBackend,
   experiment: LoadedExperiment,
   output: InferenceVolume,
-  preprocessed: PreprocessedImage,
+  grid: Volume,
   input: Volume,
 ): Volume {
-  const grid = preprocessed.samples[0]!.volume;
   const [channels, ...spatial] = output.shape as number[];
   const [x, y, z] = [spatial[2]!, spatial[1]!, spatial[0]!];
   const segmentation = experiment.task === 'segmentation';

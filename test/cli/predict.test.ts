@@ -195,6 +195,33 @@ describe('predict command', () => {
     assert.equal(inside, 16 * 14 * 12);
   });
 
+  it('assembles overlapping patch outputs', async () => {
+    // Patches of 8 x 7 x 6 voxels every 4 x 7 x 6 voxels cover the crop, x twice in places.
+    const experiment = join(folder, 'reconstruction-patches');
+    const extraction = { mode: 'patch' as const, patchSize: [8, 7, 6], stride: [4, 7, 6] };
+    writeDenseExperiment(experiment, 'reconstruction', extraction);
+    const output = join(folder, 'out-reconstruction-patches');
+    const input = imagePath(dataset, 'sub-007');
+    const run = await runCli('predict', experiment, input, '--output', output);
+    assert.equal(run.status, 0, run.stderr);
+    const rows = readRows(join(output, 'predictions.tsv')).rows;
+    assert.equal(rows.length, 12);
+    assert.ok(rows.every((row) => row.output_path === rows[0]!.output_path));
+    const image = await readNifti(input);
+    const result = await readNifti(join(output, rows[0]!.output_path!));
+    const expected = zScored(image.data);
+    const [nx, ny, nz] = image.spatialShape;
+    for (let k = 0; k < nz; k++) {
+      for (let j = 0; j < ny; j++) {
+        for (let i = 0; i < nx; i++) {
+          const index = image.index(i, j, k);
+          const value = insideCrop(image.spatialShape, i, j, k) ? expected[index]! : 0;
+          assert.ok(Math.abs(result.data[index]! - value) < 1e-4, `voxel ${i}, ${j}, ${k}`);
+        }
+      }
+    }
+  });
+
   it('writes segmentation labels on the input grid', async () => {
     const experiment = join(folder, 'segmentation');
     writeDenseExperiment(experiment, 'segmentation');

@@ -1,7 +1,8 @@
 // An experiment folder with a voxel-wise network whose weights are known: one 3x3x3
 // convolution whose centre taps copy the input. As a ReconstructionModel it gives back the
 // preprocessed image, and as a SupervisedModel with two channels it segments the voxels above
-// the mean. The images are cropped to CROP voxels, so outputs must be put back onto the grid.
+// the mean. The images are cropped to CROP voxels, so outputs must be put back onto the grid,
+// and it may take patches, whose outputs must be put back into the cropped image first.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,9 +19,16 @@ network Dense(inShape: ints = [1, 4, 4, 4], outChannels: int = 1) {
 `;
 
 /** Writes the folder to `root`; `task` chooses the model and the channels. */
-export function writeDenseExperiment(root: string, task: 'reconstruction' | 'segmentation'): void {
+export function writeDenseExperiment(
+  root: string,
+  task: 'reconstruction' | 'segmentation',
+  extraction: { mode: 'patch'; patchSize: number[]; stride: number[] } | { mode: 'image' } = {
+    mode: 'image',
+  },
+): void {
   const channels = task === 'segmentation' ? 2 : 1;
-  const inShape = [1, CROP[2]!, CROP[1]!, CROP[0]!];
+  const box = extraction.mode === 'patch' ? extraction.patchSize : CROP;
+  const inShape = [1, box[2]!, box[1]!, box[0]!];
   const weight = new Float32Array(channels * 27);
   // The centre tap of the last channel copies the input; channel 0 of a segmentation is 0.
   weight[(channels - 1) * 27 + 13] = 1;
@@ -44,7 +52,7 @@ export function writeDenseExperiment(root: string, task: 'reconstruction' | 'seg
     trainer: { selection: ['loss'] },
     data: {
       classes: [],
-      transforms: { image: [{ op: 'zScore' }, { op: 'cropOrPad', shape: CROP }] },
+      transforms: { image: [{ op: 'zScore' }, { op: 'cropOrPad', shape: CROP }], extraction },
     },
   };
 
