@@ -30,6 +30,7 @@ import {
   type NormGeometry,
   type NormKind,
 } from './norm.js';
+import { lowerBatchNormGradRuns, lowerBatchNormRuns } from './split-norm.js';
 import { splitUnits, windowOf, type UnitRange } from './split.js';
 
 type NormAttrs = BatchNormAttrs | InstanceNormAttrs | GroupNormAttrs | LayerNormAttrs;
@@ -57,10 +58,8 @@ function batchStatistics(kind: NormKind, attrs: NormAttrs, training: boolean): b
 }
 
 /**
- * Runs of samples that each dispatch normalises: one run when x fits one binding. Instance,
- * group and layer norm (over fewer axes than the input has) and batch norm with running
- * statistics treat each sample alone. Batch norm with batch statistics reduces over the
- * whole batch, so it is not split: its planner rejects an input over the limit.
+ * Runs of samples that each dispatch normalises: one run when x fits one binding. Layer norm
+ * over every axis of its input is not split, so its planner rejects an input over the limit.
  */
 function samplePieces(
   kind: NormKind,
@@ -71,8 +70,7 @@ function samplePieces(
   const [batch] = x.shape;
   const whole = [{ start: 0, count: batch! }];
   const acrossBatch =
-    (kind === 'batchNorm' && batchStatistics(kind, attrs, context.training)) ||
-    (kind === 'layerNorm' && (attrs as LayerNormAttrs).normalizedShape.length >= x.shape.length);
+    kind === 'layerNorm' && (attrs as LayerNormAttrs).normalizedShape.length >= x.shape.length;
   if (acrossBatch || x.shape.length < 2) return whole;
   const perSample = numElements(x.shape.slice(1));
   const operands = [
@@ -97,6 +95,13 @@ function lowerNorm(kind: NormKind) {
     const attrs = node.attrs as NormAttrs;
     const x = node.inputs[0]!;
     const pieces = samplePieces(kind, x, attrs, context);
+    if (
+      pieces.length > 1 &&
+      kind === 'batchNorm' &&
+      batchStatistics(kind, attrs, context.training)
+    ) {
+      return lowerBatchNorm(node, context, pieces);
+    }
     if (pieces.length > 1) return lowerNormPieces(kind, node, context, pieces);
     const norm = geometry(kind, x, attrs);
     const stats = statistics(context, kind, x, norm);
@@ -185,6 +190,7 @@ function lowerNormGrad(kind: NormKind) {
     const attrs = node.attrs as NormAttrs;
     const [dy, x, weightValue] = node.inputs;
     const pieces = samplePieces(kind, x!, attrs, context);
+    if (pieces.length > 1 && kind === 'batchNorm') return lowerBatchNormGrad(node, context, pieces);
     if (pieces.length > 1) return lowerNormGradPieces(kind, node, context, pieces);
     const norm = geometry(kind, x!, attrs);
     const stats = statistics(context, kind, x!, norm);
@@ -254,6 +260,40 @@ function lowerNormGradPieces(
     );
   }
   return dispatches;
+}
+
+/** Lowers a batch norm with batch statistics, split into runs of samples (split-norm.ts). */
+function lowerBatchNorm(node: Node, context: LowerContext, runs: UnitRange[]) {
+  const attrs = node.attrs as BatchNormAttrs;
+  const x = node.inputs[0]!;
+  const norm = geometry('batchNorm', x, attrs);
+  const first = attrs.affine ? 3 : 1;
+  const running: [Operand, Operand] | undefined = attrs.trackRunningStats
+    ? [value(node.inputs[first]!), value(node.inputs[first + 1]!)]
+    : undefined;
+  const operands = {
+    x,
+    stats: statistics(context, 'batchNorm', x, norm),
+    weight: attrs.affine ? value(node.inputs[1]!) : UNUSED,
+    bias: attrs.affine ? value(node.inputs[2]!) : UNUSED,
+    running,
+  };
+  return lowerBatchNormRuns(context, norm, operands, node.outputs[0]!, runs);
+}
+
+function lowerBatchNormGrad(node: Node, context: LowerContext, runs: UnitRange[]) {
+  const attrs = node.attrs as BatchNormAttrs;
+  const [dy, x, weight] = node.inputs;
+  const norm = geometry('batchNorm', x!, attrs);
+  const stats = statistics(context, 'batchNorm', x!, norm);
+  const operands = { x: x!, stats, weight: weight ? value(weight) : UNUSED, bias: UNUSED };
+  const gradients = {
+    dy: dy!,
+    dx: node.outputs[0]!,
+    dweight: attrs.affine ? node.outputs[1] : undefined,
+    dbias: attrs.affine ? node.outputs[2] : undefined,
+  };
+  return lowerBatchNormGradRuns(context, norm, operands, gradients, runs);
 }
 
 registerLowering('batchNorm', lowerNorm('batchNorm'));

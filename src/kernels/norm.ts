@@ -13,6 +13,7 @@ import applyTemplate from '../../shaders/norm-apply.wgsl';
 import backwardApplyTemplate from '../../shaders/norm-backward-apply.wgsl';
 import backwardSumsTemplate from '../../shaders/norm-backward-sums.wgsl';
 import runningTemplate from '../../shaders/bn-running.wgsl';
+import mergeTemplate from '../../shaders/bn-merge.wgsl';
 import statsTemplate from '../../shaders/norm-stats.wgsl';
 import {
   checkRange,
@@ -136,8 +137,12 @@ function layerLayout(geometry: NormGeometry, shape: Shape): NormLayout {
   };
 }
 
-/** Resolves and checks the layout of a normalisation. */
-function layout(geometry: NormGeometry, limits: PlanLimits): NormLayout {
+/**
+ * Resolves and checks the layout of a normalisation. `limits` is undefined for plans that do
+ * not bind the input (statistics sizes, running statistics, merges), which then also serve
+ * inputs split into runs of samples.
+ */
+function layout(geometry: NormGeometry, limits: PlanLimits | undefined): NormLayout {
   const kinds: NormKind[] = ['batchNorm', 'instanceNorm', 'groupNorm', 'layerNorm'];
   if (!kinds.includes(geometry.kind)) {
     throw new UserError(`Unknown normalisation '${geometry.kind}'; expected ${kinds.join(', ')}.`);
@@ -148,7 +153,7 @@ function layout(geometry: NormGeometry, limits: PlanLimits): NormLayout {
       ? layerLayout(geometry, geometry.inputShape)
       : channelLayout(geometry, geometry.inputShape);
   checkRange('eps', resolved.eps, 0, Infinity);
-  checkTensor(limits, `${geometry.kind} input`, resolved.elements);
+  if (limits) checkTensor(limits, `${geometry.kind} input`, resolved.elements);
   return resolved;
 }
 
@@ -219,12 +224,15 @@ function plan(
 
 /** Elements of the statistics buffer: [mean, invstd, biased variance] per group. */
 export function normStatsElements(geometry: NormGeometry, limits: PlanLimits): number {
-  return 3 * layout(geometry, limits).groups;
+  const elements = 3 * layout(geometry, undefined).groups;
+  checkTensor(limits, `${geometry.kind} statistics`, elements);
+  return elements;
 }
 
 /** Elements of each affine parameter (weight and bias), 0 when not affine. */
 export function normAffineElements(geometry: NormGeometry, limits: PlanLimits): number {
-  const l = layout(geometry, limits);
+  const l = layout(geometry, undefined);
+  checkTensor(limits, `${geometry.kind} weight`, l.affine ? l.aMod : 0);
   return l.affine ? l.aMod : 0;
 }
 
@@ -265,7 +273,8 @@ export function planBatchNormRunning(
   if (geometry.kind !== 'batchNorm') {
     throw new UserError(`Running statistics belong to batchNorm, not ${geometry.kind}.`);
   }
-  const l = layout(geometry, limits);
+  const l = layout(geometry, undefined);
+  checkTensor(limits, 'batchNorm statistics', 3 * l.groups);
   const momentum = geometry.momentum ?? 0.1;
   checkRange('momentum', momentum, 0, 1);
   const perChannel = l.blocks * l.blockLength;
@@ -307,7 +316,8 @@ export function planNormBackwardSums(geometry: NormGeometry, limits: PlanLimits)
 }
 
 /**
- * Plans the input gradient. `batchStats` is true when the forward pass used batch
+ * Plans the input gradient. `groupSize` overrides the elements of a statistics group, for a
+ * batch norm split into runs of samples whose sums cover the whole batch. `batchStats` is true when the forward pass used batch
  * statistics (training, and always for instance, group and layer norm). Bindings: (0) x,
  * (1) dy, (2) stats, (3) weight, (4) sums (any buffer without batch statistics), (5) dx.
  */
@@ -315,13 +325,14 @@ export function planNormBackward(
   geometry: NormGeometry,
   batchStats: boolean,
   limits: PlanLimits,
+  groupSize?: number,
 ): KernelPlan {
   const l = layout(geometry, limits);
   const width = vectorWidth(l);
   const source = specialize('norm-backward-apply', backwardApplyTemplate, {
     ...indexConstants(l),
     ...vectorConstants(l, width),
-    GROUP_SIZE: u32(l.blocks * l.blockLength),
+    GROUP_SIZE: u32(groupSize ?? l.blocks * l.blockLength),
     AFFINE: l.affine,
     BATCH_STATS: batchStats,
   });
@@ -343,4 +354,50 @@ export function planNormAffineGrad(geometry: NormGeometry, limits: PlanLimits): 
   // NOTE: layerNorm's affine indices are contiguous (aDiv 1), so these reads are strided by
   // the row length; a transposed pass would coalesce them.
   return plan(`${geometry.kind}_affine_grad`, source, 3, 2, l.aMod, l.elements);
+}
+
+/** A run of samples of a batch norm's input split into runs (see planBatchNormMerge). */
+export interface SampleRun {
+  /** Samples in this run. */
+  samples: number;
+  /** Samples of the runs merged before this one. */
+  before: number;
+  /** The batch's last run. */
+  last: boolean;
+}
+
+/**
+ * Plans the merge of one run's per-plane statistics (planNormStats of instanceNorm over the
+ * run) into the batch-norm statistics of the whole input `geometry`. Bindings: (0) the run's
+ * plane statistics, (1) the batch statistics.
+ */
+export function planBatchNormMerge(
+  geometry: NormGeometry,
+  run: SampleRun,
+  limits: PlanLimits,
+): KernelPlan {
+  const l = layout(geometry, undefined);
+  checkTensor(limits, 'batchNorm plane statistics', 3 * run.samples * l.groups);
+  if (geometry.kind !== 'batchNorm') {
+    throw new UserError(`Only batchNorm merges statistics of runs, not ${geometry.kind}.`);
+  }
+  const source = specialize('bn-merge', mergeTemplate, {
+    CHANNELS: u32(l.groups),
+    SAMPLES: u32(run.samples),
+    BEFORE: u32(run.before),
+    PLANE: u32(l.blockLength),
+    FIRST: run.before === 0,
+    LAST: run.last,
+    EPS: f32(l.eps),
+  });
+  return {
+    spec: {
+      name: 'batchNorm_merge',
+      source: source + WGSL_LINEAR_WORKGROUP,
+      bindings: ['read-only-storage', 'storage'],
+    },
+    workgroups: Math.ceil(l.groups / 64),
+    flops: 8 * run.samples * l.groups,
+    bytes: 4 * (3 * run.samples * l.groups + 3 * l.groups),
+  };
 }

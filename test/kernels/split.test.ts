@@ -23,7 +23,7 @@ const NO_PAD: [number, number][] = [
 const CONV1 = { stride: [1, 1, 1], padding: PAD1, dilation: [1, 1, 1], groups: 1 };
 const CONV2 = { stride: [2, 2, 2], padding: PAD1, dilation: [1, 1, 1], groups: 1 };
 const LOSS = { fromLogits: true, reduction: 'mean', labelSmoothing: 0, ignoreIndex: -100 } as const;
-type Norm = 'none' | 'instance' | 'group';
+type Norm = 'none' | 'instance' | 'group' | 'batch';
 const NORM_PARAMS = ['norm.weight', 'norm.bias'];
 const PARAMS = ['conv1.weight', 'conv1.bias', 'conv2.weight', 'conv2.bias', 'fc.weight', 'fc.bias'];
 
@@ -47,7 +47,19 @@ function splitNet(batch: number, norm: Norm = 'none') {
     graph.addNode(op as 'conv', inputs, attrs as never, scope)[0]!;
 
   let y = node('conv', [image, w1, b1], CONV1, 'conv1');
-  if (norm !== 'none') {
+  if (norm === 'batch') {
+    const weight = graph.addParam('norm.weight', [4], uniform(1));
+    const bias = graph.addParam('norm.bias', [4], uniform(0.5));
+    const zero = { kind: 'constant', value: 0 } as const;
+    const one = { kind: 'constant', value: 1 } as const;
+    const running = [
+      graph.addBuffer('norm.running_mean', [4], zero),
+      graph.addBuffer('norm.running_var', [4], one),
+      graph.addBuffer('norm.num_batches_tracked', [], zero),
+    ];
+    const attrs = { eps: 1e-5, momentum: 0.1, affine: true, trackRunningStats: true };
+    y = node('batchNorm', [y, weight, bias, ...running], attrs, 'norm');
+  } else if (norm !== 'none') {
     const weight = graph.addParam('norm.weight', [4], uniform(1));
     const bias = graph.addParam('norm.bias', [4], uniform(0.5));
     const attrs =
@@ -95,7 +107,9 @@ async function runNet(
   const forward = backward.graph.nodes.find((n) => n.scope === 'act1')!.outputs[0]!;
   const gradients = params.map((name) => backward.gradients.get(name)!);
   const keep = [backward.loss, backward.graph.output('scores')!, forward, ...gradients];
-  const compiled = await compileGraph(gpu, backward.graph, { keep, seed: 7, maxBindingBytes });
+  const training = norm === 'batch';
+  const options = { keep, seed: 7, maxBindingBytes, training };
+  const compiled = await compileGraph(gpu, backward.graph, options);
   compiled.write('image', randomValues(batch * 280, 11));
   compiled.write(
     'label',
@@ -108,6 +122,11 @@ async function runNet(
   values.set('activation', await compiled.read(forward));
   for (const [index, name] of params.entries()) {
     values.set(`grad ${name}`, await compiled.read(gradients[index]!));
+  }
+  if (norm === 'batch') {
+    for (const name of ['norm.running_mean', 'norm.running_var']) {
+      values.set(name, await compiled.read(compiled.stateValue(name)));
+    }
   }
   return { compiled, values };
 }
@@ -249,6 +268,8 @@ describe('split lowering', () => {
     [2, 4096, 'none'],
     [2, 8192, 'instance'],
     [3, 8192, 'group'],
+    [3, 8192, 'batch'],
+    [3, 9000, 'batch'],
   ];
   for (const [batch, limit, norm] of cases) {
     it(`matches the unsplit step: batch ${batch}, ${limit} bytes, norm ${norm}`, async () => {
@@ -403,16 +424,15 @@ describe('split lowering', () => {
   it('rejects an unsplit op over the limit', async () => {
     const graph = new Graph();
     const x = graph.addInput('x', [2, 4, 8, 8]);
-    const weight = graph.addParam('norm.weight', [4], { kind: 'constant', value: 1 });
-    const bias = graph.addParam('norm.bias', [4], { kind: 'constant', value: 0 });
-    const attrs = { eps: 1e-5, momentum: 0.1, affine: true, trackRunningStats: false };
-    const y = graph.addNode('batchNorm', [x, weight, bias], attrs, 'bn')[0]!;
+    // A layer norm over every axis normalises across samples, so it is not split.
+    const attrs = { eps: 1e-5, affine: false, normalizedShape: [2, 4, 8, 8] };
+    const y = graph.addNode('layerNorm', [x], attrs, 'ln')[0]!;
     graph.setOutput('y', y);
     await assert.rejects(
-      compileGraph(gpu, graph, { maxBindingBytes: 1024, training: true }),
+      compileGraph(gpu, graph, { maxBindingBytes: 1024 }),
       (error: Error) =>
         error instanceof GpuLimitError &&
-        error.message.startsWith("Op 'batchNorm' (layer 'bn')") &&
+        error.message.startsWith("Op 'layerNorm' (layer 'ln')") &&
         error.message.includes('2048 bytes'),
     );
   });
