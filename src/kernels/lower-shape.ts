@@ -78,7 +78,7 @@ function keepsBatch(shape: Shape, attrs: SliceAttrs): boolean {
   return attrs.begin[0] === 0 && attrs.end[0] === shape[0] && attrs.step[0] === 1;
 }
 
-/** The slice attributes for `count` samples of a slice that keeps axis 0. */
+/** Returns the attributes of a slice that keeps axis 0, for `count` samples. */
 function withBatch(attrs: SliceAttrs, count: number): SliceAttrs {
   return { ...attrs, end: [count, ...attrs.end.slice(1)] };
 }
@@ -154,7 +154,7 @@ function padGeometry(node: Node, shape: readonly number[], attrs: PadAttrs) {
   return { shape, padding: attrs.padding, mode: attrs.mode as PadMode, value: attrs.value };
 }
 
-/** True when padding leaves axis 0 as it is. */
+/** True when the padding adds elements on axis 0. */
 function padsBatch(attrs: PadAttrs): boolean {
   const [before, after] = attrs.padding[0]!;
   return before !== 0 || after !== 0;

@@ -1,7 +1,7 @@
 // Batch norm with batch statistics over an input larger than maxStorageBufferBindingSize. Its
 // statistics reduce over the whole batch, so each run of samples first gets the statistics of
-// its (n, c) planes, which bn-merge.wgsl merges into the channels' statistics in run order;
-// the gradient adds each run's sums and weight and bias gradients in run order likewise. The
+// its (n, c) planes, which bn-merge.wgsl merges into the channels' statistics in run order.
+// The gradient adds each run's sums and weight and bias gradients in run order likewise. The
 // normalisation and the input gradient then run per run of samples with the batch's values.
 
 import type { Value } from '../graph/ir.js';
