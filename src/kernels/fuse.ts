@@ -197,9 +197,11 @@ export function lowerFoldedEpilogue(
   if (norm) {
     const attrs = norm.attrs as BatchNormAttrs;
     const x = norm.inputs[0]!;
+    // bn-running reads only per-channel tensors, so the input is not bound: one value per
+    // channel keeps the planner's binding-size check off the convolution's output.
     const geometry: NormGeometry = {
       kind: 'batchNorm',
-      inputShape: x.shape,
+      inputShape: [1, x.shape[1]!],
       eps: attrs.eps,
       affine: attrs.affine,
       momentum: attrs.momentum,

@@ -97,8 +97,8 @@ describe('epilogue fusion on the GPU', () => {
   });
   after(() => gpu?.destroy());
 
-  async function evaluate(graph: Graph, fuse: boolean) {
-    const compiled = await compileGraph(gpu, graph, { training: false, fuse });
+  async function evaluate(graph: Graph, fuse: boolean, maxBindingBytes?: number) {
+    const compiled = await compileGraph(gpu, graph, { training: false, fuse, maxBindingBytes });
     fill(compiled, graph);
     compiled.run();
     const output = await compiled.read(graph.outputs[0]!.value);
@@ -147,6 +147,16 @@ describe('epilogue fusion on the GPU', () => {
     keep.forEach((_, index) => {
       assertClose(fused!.values[index]!, unfused!.values[index]!, `value ${index}`);
     });
+  });
+
+  it('gives unfused values split by samples', async () => {
+    const graph = block('norm, residual, relu');
+    // Each convolution's output (3840 bytes) is over the limit, so both convolutions run as
+    // one dispatch per sample, with the residual bound by the same windows.
+    const split = await evaluate(graph, true, 2048);
+    const unsplit = await evaluate(graph, false);
+    assert.equal(split.dispatches, 6);
+    assertClose(split.output, unsplit.output, 'split');
   });
 
   it('folds every norm and residual of a ResNet in eval', async () => {
