@@ -22,6 +22,7 @@ import { saliencyOverlay } from './saliency.js';
 export class ModelSession {
   private gpu: Promise<Gpu> | undefined;
   private kernels: Promise<ImageKernels> | undefined;
+  /** The current model; undefined until one is loaded. */
   experiment: LoadedExperiment | undefined;
   private network: InferenceNetwork | undefined;
   private adapter = '';
@@ -30,13 +31,32 @@ export class ModelSession {
     | { experiment: LoadedExperiment; grid: PreprocessedImage['volume']; input: Float32Array }
     | undefined;
 
-  /** Acquires the device once; a failure is retried on the next call. */
+  /**
+   * Acquires the device once; a failure is retried on the next call. When the device is lost,
+   * the model compiled on it is dropped too, so the next load starts on a new device.
+   */
   device(): Promise<Gpu> {
-    this.gpu ??= acquireGpu().catch((error: unknown) => {
-      this.gpu = undefined;
-      throw error;
-    });
-    return this.gpu;
+    if (this.gpu !== undefined) return this.gpu;
+    const acquired = acquireGpu().then(
+      (gpu) => {
+        gpu.lost.catch(() => this.forget(acquired));
+        return gpu;
+      },
+      (error: unknown) => {
+        this.forget(acquired);
+        throw error;
+      },
+    );
+    this.gpu = acquired;
+    return acquired;
+  }
+
+  private forget(gpu: Promise<Gpu>): void {
+    if (this.gpu !== gpu) return;
+    this.gpu = undefined;
+    this.experiment = undefined;
+    this.network = undefined;
+    this.lastSample = undefined;
   }
 
   private imageKernels(): Promise<ImageKernels> {
@@ -61,6 +81,7 @@ export class ModelSession {
     this.network = network;
   }
 
+  /** Returns the current model as the page shows it. */
   describe(): ModelInfo {
     const experiment = this.requireModel();
     return {

@@ -56,6 +56,13 @@ export class TrainingSession {
           `${base.modelName} for ${base.task}. Train it with \`clinicadl-webgpu train\`.`,
       );
     }
+    const outputs = base.outShape[0]!;
+    if (options.classes.length !== outputs) {
+      throw new UserError(
+        `The network has ${outputs} class outputs, but ${options.classes.length} classes are ` +
+          `given (${options.classes.join(', ')}); name ${outputs} classes.`,
+      );
+    }
     const samples = await this.readSamples(base, options);
     const gpu = await this.session.device();
     const model = new SupervisedModel({

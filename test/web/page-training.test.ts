@@ -39,6 +39,25 @@ describe('web page training', function () {
     await web?.close();
   });
 
+  it('rejects training it cannot run', async () => {
+    const page = await browser!.newPage();
+    await page.goto(web!.url);
+    await finishedState(page, 1);
+    await page.click('#train');
+    const empty = await finishedState(page, 2);
+    assert.equal(empty.error?.message, 'Add at least one labelled NIfTI image to train on.');
+
+    await page.setInputFiles('#train-files', data.images.slice(0, 1));
+    await page.fill('#classes', 'CN, MCI, AD');
+    await page.click('#train');
+    const classes = await finishedState(page, 3);
+    assert.equal(
+      classes.error?.message,
+      'The network has 2 class outputs, but 3 classes are given (CN, MCI, AD); name 2 classes.',
+    );
+    await page.close();
+  });
+
   it('trains a model that Node loads and predicts alike', async () => {
     const page = await browser!.newPage();
     const errors: string[] = [];
