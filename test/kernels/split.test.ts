@@ -3,11 +3,12 @@ import { GpuLimitError } from '../../src/errors.js';
 import { appendBackward } from '../../src/graph/autodiff.js';
 import { Graph, type Value } from '../../src/graph/ir.js';
 import { compileGraph, type CompiledGraph } from '../../src/kernels/compile.js';
+import { planConvForward } from '../../src/kernels/conv-forward.js';
 import { convReference } from '../../src/kernels/reference/conv.js';
 import { unaryForward } from '../../src/kernels/reference/elementwise.js';
 import { splitSamples, splitUnits } from '../../src/kernels/split.js';
 import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
-import { maxMixedError, randomValues } from './helpers.js';
+import { maxMixedError, randomValues, runPlan } from './helpers.js';
 
 const SPATIAL = [7, 5, 8];
 const PAD1: [number, number][] = [
@@ -282,6 +283,39 @@ describe('split lowering', () => {
         // Split sums add partial sums in another order: a few f32 ulps apart.
         assert.ok(error <= 1e-5, `${name}: error ${error}`);
       }
+    });
+  }
+
+  for (const algorithm of ['direct', 'gemm'] as const) {
+    it(`computes a channel group with ${algorithm}`, async () => {
+      // Output channels 3 to 5 of a convolution with 7, reading rows 3 to 5 of the whole
+      // weight and bias from OUT_CHANNEL_BASE.
+      const geometry = {
+        batch: 2,
+        inChannels: 3,
+        outChannels: 7,
+        inputSize: [5, 4, 3],
+        kernelSize: [3, 3, 3],
+        padding: PAD1,
+      };
+      const x = randomValues(2 * 3 * 60, 21);
+      const weight = randomValues(7 * 3 * 27, 22);
+      const bias = randomValues(7, 23);
+      const group = { ...geometry, batch: 1, outChannels: 3, outChannelBase: 3 };
+      const limits = {
+        maxStorageBufferBindingSize: 1 << 27,
+        maxComputeWorkgroupStorageSize: gpu.limits.maxComputeWorkgroupStorageSize,
+        maxComputeInvocationsPerWorkgroup: gpu.limits.maxComputeInvocationsPerWorkgroup,
+      };
+      const plan = planConvForward(group, { bias: true }, limits, undefined, algorithm);
+      const sample = x.subarray(60 * 3, 60 * 6);
+      const [y] = await runPlan(gpu, plan, [sample, weight, bias], [3 * 60]);
+      const expected = convReference(geometry, x, weight, bias).subarray(
+        (7 + 3) * 60,
+        (7 + 6) * 60,
+      );
+      const error = maxMixedError(y!, expected);
+      assert.ok(error <= 1e-5, `error ${error}`);
     });
   }
 
