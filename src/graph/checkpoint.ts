@@ -181,7 +181,9 @@ function recompute(graph: Graph, forwardCount: number, kept: Set<number>, cut: C
     );
     if (needed.length === 0) continue;
     const closure = closureOf(needed, recomputable, forward);
-    const anchor = backward.find((node) => node.inputs.some((input) => needed.includes(input)))!;
+    const anchor = backward.find((node) =>
+      rewired.get(node)!.some((input) => needed.includes(input)),
+    )!;
     const start = graph.nodes.length;
     for (const node of closure) copyNode(graph, node, copies);
     groups.set(anchor, [...(groups.get(anchor) ?? []), ...graph.nodes.slice(start)]);
