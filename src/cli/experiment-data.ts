@@ -43,6 +43,7 @@ export async function openDataset(data: DataConfig): Promise<Dataset> {
     tsv,
     image: { layout: 'bids', root },
     transforms: data.transforms,
+    ...(data.maxBytes !== undefined ? { maxBytes: data.maxBytes } : {}),
   };
   if (data.label !== undefined) {
     const label = { column: data.label, ...(data.classes ? { classes: data.classes } : {}) };

@@ -2,6 +2,9 @@
 // trained experiment on new images: a dataset folder or NIfTI files, preprocessed as in
 // training. It writes predictions.tsv, metrics.json when the table has labels, and for
 // segmentation and reconstruction one NIfTI output per image on the input image's grid.
+// A classifier or regressor of patches or slices gets one row per image in predictions.tsv,
+// soft-voted from its samples (column vote), and one row per sample in
+// predictions-patches.tsv or predictions-slices.tsv; metrics are computed per image.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -9,16 +12,20 @@ import { basename, join } from 'node:path';
 import type { Command } from 'commander';
 
 import { formatTsv, type Row } from '../data/participants.js';
-import { readNifti, writeNifti } from '../data/nifti/node.js';
+import { readNifti, readNiftiHeader, writeNifti } from '../data/nifti/node.js';
+import type { Volume } from '../data/volume.js';
 import { loadImageKernels } from '../data/wasm/loader.js';
 import type { ImageKernels } from '../data/wasm/kernels.js';
+import { UserError } from '../errors.js';
 import type { LoadedExperiment } from '../experiment/load.js';
 import { loadExperimentPath } from '../experiment/node.js';
 import {
   predictImages,
   requirePreprocessing,
+  type ImagePrediction,
   type SamplePrediction,
 } from '../experiment/predict.js';
+import { VOTING_RULE, type ImageVote } from '../experiment/vote.js';
 import { classificationMetrics, regressionMetrics, rocAuc } from '../metrics/index.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { listPredictionImages, type PredictionImage } from './experiment-data.js';
@@ -32,6 +39,7 @@ export interface ExperimentRunOptions {
   selection?: string;
   split?: number;
   tsv?: string;
+  maxBytes?: number;
 }
 
 interface PredictOptions extends ExperimentRunOptions {
@@ -60,6 +68,12 @@ export function addExperimentOptions(command: Command, outputFolder: string): Co
     .option(
       '--tsv <file>',
       'participants TSV choosing the rows of the dataset folder (default: its participants.tsv)',
+    )
+    .option(
+      '--max-bytes <n>',
+      'largest image read, in bytes of float32 (4 per voxel) (default: the data.maxBytes ' +
+        'recorded at training, else 2147483648)',
+      integerIn(1),
     );
 }
 
@@ -89,6 +103,8 @@ export interface ExperimentRun {
   output: string;
   kernels: ImageKernels;
   gpu: Gpu;
+  /** Largest image read, with where the limit comes from; undefined for the reader's default. */
+  maxBytes?: { bytes: number; source: string };
 }
 
 /** Loads the experiment, lists the images and opens the device; the caller destroys the gpu. */
@@ -110,9 +126,37 @@ export async function openExperimentRun(
   });
   const output = options.output ?? defaultOutput(experimentPath, experiment, outputFolder);
   await mkdir(output, { recursive: true });
+  const maxBytes =
+    options.maxBytes !== undefined
+      ? { bytes: options.maxBytes, source: '--max-bytes' }
+      : preprocessing.maxBytes !== undefined
+        ? { bytes: preprocessing.maxBytes, source: `data.maxBytes of ${preprocessing.source}` }
+        : undefined;
   const kernels = await loadImageKernels();
   const gpu = await openGpu();
-  return { experiment, images, output, kernels, gpu };
+  return { experiment, images, output, kernels, gpu, ...(maxBytes ? { maxBytes } : {}) };
+}
+
+/**
+ * Reads one image of the run. With a size limit, the header is checked first, so an image
+ * larger than the limit is rejected before its voxels are inflated.
+ */
+export async function readRunImage(
+  run: Pick<ExperimentRun, 'maxBytes'>,
+  image: PredictionImage,
+): Promise<Volume> {
+  if (run.maxBytes === undefined) return readNifti(image.path);
+  const { bytes, source } = run.maxBytes;
+  const { shape } = await readNiftiHeader(image.path);
+  const size = 4 * shape.reduce((total, count) => total * count, 1);
+  if (size > bytes) {
+    throw new UserError(
+      `${image.path}: its ${shape.join(' x ')} voxels take ${size} bytes as float32, more ` +
+        `than the limit of ${bytes} bytes set by ${source}. Raise the limit with --max-bytes ` +
+        'if the image is really this large; otherwise its header is corrupt.',
+    );
+  }
+  return readNifti(image.path, { maxBytes: bytes });
 }
 
 function defaultOutput(path: string, experiment: LoadedExperiment, folder: string): string {
@@ -135,7 +179,7 @@ export async function runPredict(
 ): Promise<void> {
   const start = performance.now();
   const run = await openExperimentRun(experimentPath, data, options, 'predict');
-  const { experiment, images, output, kernels, gpu } = run;
+  const { experiment, images, gpu } = run;
   try {
     const batchSize = options.batchSize ?? 1;
     out.write(
@@ -143,74 +187,121 @@ export async function runPredict(
         `${experiment.weightsPath} of ${experiment.files.name}\n`,
     );
     const network = await experiment.compile(gpu, { batchSize });
-    const table: PredictionTable = { rows: [], labels: [], samples: [] };
+    const table: PredictionTable = { rows: [], sampleRows: [], labels: [], outcomes: [] };
     // Images are read batchSize at a time, and their samples fill the forward passes.
     for (let first = 0; first < images.length; first += batchSize) {
       const group = images.slice(first, first + batchSize);
-      const volumes = await Promise.all(group.map((image) => readNifti(image.path)));
-      const predictions = await predictImages(kernels, experiment, network, volumes);
+      const volumes = await Promise.all(group.map((image) => readRunImage(run, image)));
+      const predictions = await predictImages(run.kernels, experiment, network, volumes);
       for (const [index, image] of group.entries()) {
-        const prediction = predictions[index]!;
-        let written: string | undefined;
-        if (prediction.outputVolume !== undefined) {
-          written = outputName(image, experiment.task);
-          const datatype = experiment.task === 'segmentation' ? 'int16' : 'float32';
-          await writeNifti(join(output, written), prediction.outputVolume, { datatype });
-        }
-        for (const sample of prediction.samples) addRow(table, experiment, image, sample, written);
+        await addPrediction(table, run, image, predictions[index]!);
       }
     }
-    const tsvPath = join(output, 'predictions.tsv');
-    await writeFile(tsvPath, formatTsv(columnsOf(table.rows), table.rows));
+    const files = await writeTables(run, table);
     const metrics = predictionMetrics(experiment, table);
     if (metrics !== undefined) {
-      await writeFile(join(output, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
+      await writeFile(join(run.output, 'metrics.json'), `${JSON.stringify(metrics, null, 2)}\n`);
     }
-    printSummary(out, experiment, table, metrics, tsvPath);
+    printSummary(out, experiment, table, metrics, files);
     out.write(`Done in ${((performance.now() - start) / 1000).toFixed(1)} s.\n`);
   } finally {
     gpu.destroy();
   }
 }
 
+/** A class with its probabilities, or a value: one sample's prediction or an image's vote. */
+type Outcome = Pick<SamplePrediction, 'predicted' | 'probabilities' | 'value'>;
+
 interface PredictionTable {
+  /** One row per image, or per sample for dense outputs cut in patches or slices. */
   rows: Row[];
-  /** The label of each row that has one, with the row's sample. */
+  /** One row per patch or slice of the voted images. */
+  sampleRows: Row[];
+  /** The label of each labelled image, with the image's prediction. */
   labels: number[];
-  samples: SamplePrediction[];
+  outcomes: Outcome[];
+}
+
+async function addPrediction(
+  table: PredictionTable,
+  run: ExperimentRun,
+  image: PredictionImage,
+  prediction: ImagePrediction,
+): Promise<void> {
+  const { experiment } = run;
+  let written: string | undefined;
+  if (prediction.outputVolume !== undefined) {
+    written = outputName(image, experiment.task);
+    const datatype = experiment.task === 'segmentation' ? 'int16' : 'float32';
+    await writeNifti(join(run.output, written), prediction.outputVolume, { datatype });
+  }
+  const { vote, samples } = prediction;
+  if (vote !== undefined && samples.length > 1) {
+    for (const sample of samples) table.sampleRows.push(predictionRow(run, image, sample));
+    table.rows.push(voteRow(run, image, vote));
+    addLabel(table, image, vote);
+    return;
+  }
+  for (const sample of samples) {
+    table.rows.push(predictionRow(run, image, sample, written));
+    addLabel(table, image, sample);
+  }
+}
+
+function addLabel(table: PredictionTable, image: PredictionImage, outcome: Outcome): void {
+  if (image.label === undefined) return;
+  table.labels.push(image.label);
+  table.outcomes.push(outcome);
 }
 
 function className(experiment: LoadedExperiment, index: number): string {
   return experiment.preprocessing?.classes[index] ?? String(index);
 }
 
-function addRow(
-  table: PredictionTable,
-  experiment: LoadedExperiment,
+function predictionRow(
+  run: ExperimentRun,
   image: PredictionImage,
-  sample: SamplePrediction,
-  written: string | undefined,
-): void {
+  outcome: Outcome & { index?: number },
+  written?: string,
+): Row {
+  const { experiment } = run;
   const row: Row = { participant_id: image.participant_id, session_id: image.session_id };
-  if (sample.index !== undefined) row.index = String(sample.index);
+  if (outcome.index !== undefined) row.index = String(outcome.index);
   const labelled = image.label !== undefined;
   if (experiment.task === 'classification') {
     if (labelled) row.true_label = className(experiment, image.label!);
-    row.predicted_label = className(experiment, sample.predicted!);
-    sample.probabilities!.forEach((probability, k) => {
+    row.predicted_label = className(experiment, outcome.predicted!);
+    outcome.probabilities!.forEach((probability, k) => {
       row[`probability_${className(experiment, k)}`] = String(probability);
     });
   } else if (experiment.task === 'regression') {
     if (labelled) row.true_value = String(image.label);
-    row.predicted_value = String(sample.value);
+    row.predicted_value = String(outcome.value);
   } else {
     row.output_path = written ?? '';
   }
-  table.rows.push(row);
-  if (labelled) {
-    table.labels.push(image.label!);
-    table.samples.push(sample);
+  return row;
+}
+
+/** The image's row: its vote, the rule (column vote) and how many samples voted. */
+function voteRow(run: ExperimentRun, image: PredictionImage, vote: ImageVote): Row {
+  const row = predictionRow(run, image, vote);
+  row.vote = VOTING_RULE;
+  row.samples = String(vote.samples);
+  return row;
+}
+
+/** Writes predictions.tsv, and the per-sample table when images were voted; returns both paths. */
+async function writeTables(run: ExperimentRun, table: PredictionTable): Promise<string[]> {
+  const paths = [join(run.output, 'predictions.tsv')];
+  await writeFile(paths[0]!, formatTsv(columnsOf(table.rows), table.rows));
+  if (table.sampleRows.length > 0) {
+    const mode = requirePreprocessing(run.experiment).transforms.extraction.mode;
+    const name = mode === 'slice' ? 'predictions-slices.tsv' : 'predictions-patches.tsv';
+    paths.push(join(run.output, name));
+    await writeFile(paths[1]!, formatTsv(columnsOf(table.sampleRows), table.sampleRows));
   }
+  return paths;
 }
 
 /** Returns the columns in first-seen order, so every row's fields are kept. */
@@ -220,31 +311,29 @@ function columnsOf(rows: readonly Row[]): string[] {
   return [...columns];
 }
 
-/** Computes metrics over the labelled rows; undefined without labels or for dense tasks. */
+/** Computes metrics over the labelled images; undefined without labels or for dense tasks. */
 export function predictionMetrics(
   experiment: LoadedExperiment,
-  table: Pick<PredictionTable, 'labels' | 'samples'>,
+  table: { labels: readonly number[]; outcomes: readonly Outcome[] },
 ): Record<string, number> | undefined {
   if (table.labels.length === 0) return undefined;
+  const labels = [...table.labels];
   if (experiment.task === 'regression') {
-    const predicted = table.samples.map((sample) => sample.value!);
-    return { ...regressionMetrics(table.labels, predicted) };
+    const predicted = table.outcomes.map((outcome) => outcome.value!);
+    return { ...regressionMetrics(labels, predicted) };
   }
   if (experiment.task !== 'classification') return undefined;
-  const classes = table.samples[0]!.probabilities!.length;
-  const predicted = table.samples.map((sample) => sample.predicted!);
+  const classes = table.outcomes[0]!.probabilities!.length;
+  const predicted = table.outcomes.map((outcome) => outcome.predicted!);
   const { confusionMatrix: _matrix, ...metrics } = classificationMetrics(
-    table.labels,
+    labels,
     predicted,
     classes,
   );
   const result: Record<string, number> = { ...metrics };
-  const both = new Set(table.labels).size === 2;
-  if (classes === 2 && both) {
-    result.rocAuc = rocAuc(
-      table.labels,
-      table.samples.map((sample) => sample.probabilities![1]!),
-    );
+  if (classes === 2 && new Set(labels).size === 2) {
+    const scores = table.outcomes.map((outcome) => outcome.probabilities![1]!);
+    result.rocAuc = rocAuc(labels, scores);
   }
   return result;
 }
@@ -254,7 +343,7 @@ function printSummary(
   experiment: LoadedExperiment,
   table: PredictionTable,
   metrics: Record<string, number> | undefined,
-  tsvPath: string,
+  files: readonly string[],
 ): void {
   if (experiment.task === 'classification') {
     const counts = new Map<string, number>();
@@ -265,12 +354,15 @@ function printSummary(
     out.write(`  predicted classes: ${list}\n`);
   }
   if (metrics !== undefined) {
-    out.write(`Metrics on ${table.labels.length} labelled samples:\n`);
+    out.write(`Metrics on ${table.labels.length} labelled images:\n`);
     for (const [name, value] of Object.entries(metrics)) {
       out.write(`  ${name.padEnd(18)} ${value.toFixed(4)}\n`);
     }
   }
-  out.write(`Predictions: ${tsvPath}\n`);
+  out.write(`Predictions: ${files[0]}\n`);
+  if (files.length > 1) {
+    out.write(`  one row per image, ${VOTING_RULE}-voted from ${basename(files[1]!)}\n`);
+  }
   const outputs = table.rows.filter((row) => row.output_path);
   if (outputs.length > 0) {
     out.write(`  ${outputs.length} ${experiment.task} images beside it, such as `);

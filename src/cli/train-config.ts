@@ -38,6 +38,11 @@ export const dataSchema = z.strictObject({
   splitSeed: z.number().int().min(0).default(0),
   /** Preprocessing worker threads; 0 runs them in the main thread. Default 0. */
   workers: z.number().int().min(0).max(64).default(0),
+  /**
+   * Largest image read, in bytes of float32 (4 per voxel); default the NIfTI reader's 2^31
+   * (2 GiB). Recorded in experiment.json, so predict and interpret apply it too.
+   */
+  maxBytes: z.number().positive().optional(),
 });
 export type DataConfig = z.output<typeof dataSchema>;
 

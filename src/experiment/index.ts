@@ -34,6 +34,7 @@ export {
   type ImagePrediction,
   type SamplePrediction,
 } from './predict.js';
+export { VOTING_RULE, voteSamples, type ImageVote } from './vote.js';
 export {
   compileExperimentSaliency,
   imageSaliency,

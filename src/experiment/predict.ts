@@ -12,6 +12,7 @@ import { infererFromJSON, inferVolumes } from '../models/inferers.js';
 import { assembleSamples } from './assemble.js';
 import type { InferenceNetwork } from './inference.js';
 import type { LoadedExperiment } from './load.js';
+import { voteSamples, type ImageVote } from './vote.js';
 import {
   preprocessImage,
   sameGrid,
@@ -38,6 +39,11 @@ export interface ImagePrediction {
   samples: SamplePrediction[];
   /** The preprocessed image the samples came from. */
   preprocessed: PreprocessedImage;
+  /**
+   * The prediction of the whole image, voted from its samples (classification and
+   * regression); with one sample it repeats that sample's prediction.
+   */
+  vote?: ImageVote;
   /**
    * The voxel-wise output (segmentation labels or the reconstruction) resampled onto the
    * input image's grid; undefined for classification and regression.
@@ -94,7 +100,7 @@ export async function predictImages(
     );
     if (samples.length === 1) delete samples[0]!.index;
     const dense = experiment.task === 'segmentation' || experiment.task === 'reconstruction';
-    if (!dense) return { samples, preprocessed };
+    if (!dense) return { samples, preprocessed, vote: voteSamples(experiment, samples)! };
     // An inferer returns the whole image; patches and slices are put back in their places.
     const whole = experiment.inferer !== null || preprocessed.samples.length === 1;
     const output = whole ? outputs[image]![0]! : assembleSamples(outputs[image]!, preprocessed);
@@ -155,7 +161,8 @@ function checkSampleShape(experiment: LoadedExperiment, sample: PreprocessedSamp
   );
 }
 
-function describeOutput(
+/** Returns the prediction of one sample (number `index`) from the network's `output`. */
+export function describeOutput(
   experiment: LoadedExperiment,
   output: InferenceVolume,
   index: number,

@@ -20,6 +20,11 @@ export interface Preprocessing {
   classes: string[];
   /** The file the section was read from: 'experiment.json' or 'train-config.json'. */
   source: string;
+  /**
+   * Largest image read, in bytes of float32 (4 per voxel), as set in the training data
+   * configuration (data.maxBytes); undefined when it was not set.
+   */
+  maxBytes?: number;
 }
 
 /** Reads the data section: experiment.json's, else train-config.json's; undefined if neither. */
@@ -60,7 +65,23 @@ function parseDataSection(
   delete transforms.augmentation;
   const classes = Array.isArray(data.classes) ? data.classes.map(String) : [];
   const label = typeof data.label === 'string' ? data.label : undefined;
-  return { transforms, classes, source, ...(label !== undefined ? { label } : {}) };
+  const maxBytes = parseMaxBytes(data.maxBytes, files, source);
+  return {
+    transforms,
+    classes,
+    source,
+    ...(label !== undefined ? { label } : {}),
+    ...(maxBytes !== undefined ? { maxBytes } : {}),
+  };
+}
+
+function parseMaxBytes(value: unknown, files: ExperimentFiles, source: string): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && value > 0) return value;
+  throw new UserError(
+    `${files.name}/${source} data.maxBytes is ${JSON.stringify(value)}; expected a number of ` +
+      'bytes > 0. Correct it, or remove it to use the default limit.',
+  );
 }
 
 /** One sample cut from a preprocessed image, as the network takes it. */

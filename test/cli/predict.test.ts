@@ -64,7 +64,7 @@ describe('predict command', () => {
     const run = await runCli('predict', maps, dataset, '--output', output);
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /Predicting 8 images with classification model/);
-    assert.match(run.stdout, /Metrics on 8 labelled samples/);
+    assert.match(run.stdout, /Metrics on 8 labelled images/);
     const { columns, rows } = readRows(join(output, 'predictions.tsv'));
     assert.deepEqual(columns, [
       'participant_id',
@@ -256,7 +256,7 @@ describe('predict command', () => {
     const input = imagePath(dataset, 'sub-006');
     const run = await runCli('predict', experiment, input, '--output', output, '--batch-size', '5');
     assert.equal(run.status, 0, run.stderr);
-    const { columns, rows } = readRows(join(output, 'predictions.tsv'));
+    const { columns, rows } = readRows(join(output, 'predictions-patches.tsv'));
     assert.deepEqual(columns.slice(0, 4), [
       'participant_id',
       'session_id',
@@ -287,10 +287,96 @@ describe('predict command', () => {
     });
   });
 
+  it('votes one row per image from its patches', async () => {
+    const experiment = join(folder, 'patches-vote');
+    writePatchClassifier(experiment);
+    const output = join(folder, 'out-patches-vote');
+    const run = await runCli('predict', experiment, dataset, '--output', output);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /Metrics on 8 labelled images/);
+    assert.match(run.stdout, /one row per image, soft-voted from predictions-patches\.tsv/);
+    const images = readRows(join(output, 'predictions.tsv'));
+    assert.deepEqual(images.columns, [
+      'participant_id',
+      'session_id',
+      'true_label',
+      'predicted_label',
+      'probability_CN',
+      'probability_AD',
+      'vote',
+      'samples',
+    ]);
+    const patches = readRows(join(output, 'predictions-patches.tsv')).rows;
+    assert.equal(images.rows.length, 8);
+    assert.equal(patches.length, 8 * 12);
+    for (const row of images.rows) {
+      const own = patches.filter((patch) => patch.participant_id === row.participant_id);
+      assert.equal(own.length, 12);
+      assert.equal(row.vote, 'soft');
+      assert.equal(row.samples, '12');
+      for (const name of ['CN', 'AD']) {
+        const mean = own.reduce((sum, patch) => sum + Number(patch[`probability_${name}`]), 0);
+        const actual = Number(row[`probability_${name}`]);
+        assert.ok(Math.abs(actual - mean / 12) < 1e-9, `${row.participant_id} ${name}`);
+      }
+      const ad = Number(row.probability_AD);
+      assert.equal(row.predicted_label, ad > 0.5 ? 'AD' : 'CN');
+    }
+    // Metrics count images, not patches.
+    const metrics = JSON.parse(readFileSync(join(output, 'metrics.json'), 'utf8'));
+    const correct = images.rows.filter((row) => row.true_label === row.predicted_label).length;
+    assert.equal(metrics.accuracy, correct / 8);
+  });
+
+  it('reads images below --max-bytes', async () => {
+    // 22 x 26 x 23 voxels take 52624 bytes as float32.
+    const output = join(folder, 'out-max-bytes');
+    const input = imagePath(dataset, 'sub-001');
+    const run = await runCli('predict', maps, input, '--output', output, '--max-bytes', '52624');
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(readRows(join(output, 'predictions.tsv')).rows.length, 1);
+  });
+
+  const sizeLimits: [string, unknown, string[], RegExp][] = [
+    [
+      'an image above --max-bytes',
+      undefined,
+      ['--max-bytes', '52623'],
+      /22 x 26 x 23 voxels take 52624 bytes as float32, more than the limit of 52623 bytes set by --max-bytes\. Raise/,
+    ],
+    [
+      'an image above the recorded data.maxBytes',
+      1000,
+      [],
+      /more than the limit of 1000 bytes set by data\.maxBytes of experiment\.json/,
+    ],
+    [
+      'a recorded data.maxBytes of -5',
+      -5,
+      [],
+      /experiment\.json data\.maxBytes is -5; expected a number of bytes > 0/,
+    ],
+    ['a --max-bytes of 0', undefined, ['--max-bytes', '0'], /Expected an integer >= 1/],
+  ];
+  for (const [name, recorded, flags, message] of sizeLimits) {
+    it(`rejects ${name}`, async () => {
+      const experiment = join(folder, 'maps-limit');
+      rmSync(experiment, { recursive: true, force: true });
+      cpSync(maps, experiment, { recursive: true });
+      const path = join(experiment, 'experiment.json');
+      const json = JSON.parse(readFileSync(path, 'utf8'));
+      writeFileSync(path, JSON.stringify({ ...json, data: { ...json.data, maxBytes: recorded } }));
+      const run = await runCli('predict', experiment, imagePath(dataset, 'sub-002'), ...flags);
+      assert.equal(run.status, 1, run.stderr);
+      assert.match(run.stderr, message);
+    });
+  }
+
   it('prints help for every option', async () => {
     const run = await runCli('predict', '--help');
     assert.equal(run.status, 0);
-    for (const option of ['--output', '--selection', '--split', '--tsv', '--batch-size']) {
+    const options = ['--output', '--selection', '--split', '--tsv', '--batch-size', '--max-bytes'];
+    for (const option of options) {
       assert.match(run.stdout, new RegExp(`${option} `));
     }
     assert.match(run.stdout, /default: 1/);
