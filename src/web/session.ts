@@ -107,10 +107,11 @@ export class ModelSession {
 
   /** Reads, preprocesses and runs one NIfTI volume. */
   async predict(file: Blob, name: string): Promise<Prediction> {
+    const started = performance.now();
+    // The file is read first, so a file that is not NIfTI is named even before a model loads.
+    const volume = await readNiftiBytes(file, { name });
     const experiment = this.requireModel();
     const network = this.network!;
-    const started = performance.now();
-    const volume = await readNiftiBytes(file, { name });
     const prepared = preprocess(await this.imageKernels(), volume, experiment, name);
     const sample = prepared.samples[0]!;
     const preprocessed = performance.now();

@@ -18,31 +18,35 @@ describe('web page inputs', function () {
   this.timeout(300_000);
   let data: WebFixture;
   let web: WebServer | undefined;
+  // The same page without a served model, for the checks that need none (it loads faster).
+  let bare: WebServer | undefined;
   let browser: Browser | undefined;
 
   before(async function () {
     skipWithoutChromium(this);
     data = await webFixture();
     web = await startWebServer({ webRoot: data.webRoot, experiment: data.maps, port: 0 });
+    bare = await startWebServer({ webRoot: data.webRoot, port: 0 });
     browser = await launchChromium();
   });
 
   after(async () => {
     await browser?.close();
     await web?.close();
+    await bare?.close();
   });
 
-  /** Opens the page and waits until it has loaded the served model. */
-  async function openPage(): Promise<Page> {
+  /** Opens the page and waits until it has started, with the served model unless `withoutModel`. */
+  async function openPage(withoutModel = false): Promise<Page> {
     const page = await browser!.newPage();
-    await page.goto(web!.url);
+    await page.goto((withoutModel ? bare : web)!.url);
     const state = await finishedState(page, 1);
     assert.equal(state.error, undefined, state.error?.message);
     return page;
   }
 
   it('rejects a picked file that is not NIfTI', async () => {
-    const page = await openPage();
+    const page = await openPage(true);
     const buffer = Buffer.from('participant_id\tsession_id\nsub-001\tses-M000\n');
     await page.setInputFiles('#volume-file', { name: 'notes.tsv', mimeType: 'text/plain', buffer });
     const state = await finishedState(page, 2);
@@ -53,7 +57,7 @@ describe('web page inputs', function () {
   });
 
   it('rejects a dropped file that is not NIfTI', async () => {
-    const page = await openPage();
+    const page = await openPage(true);
     await page.evaluate(() => {
       const transfer = new DataTransfer();
       transfer.items.add(new File(['not an image'], 'readme.txt', { type: 'text/plain' }));
@@ -67,7 +71,7 @@ describe('web page inputs', function () {
   });
 
   it('lists files dropped on the training panel', async () => {
-    const page = await openPage();
+    const page = await openPage(true);
     await page.evaluate(() => {
       const transfer = new DataTransfer();
       for (const name of ['a.nii.gz', 'b.nii']) transfer.items.add(new File(['x'], name));
@@ -79,7 +83,7 @@ describe('web page inputs', function () {
     assert.equal(await rows.count(), 2);
     const names = await page.locator('#train-list td:first-child').allInnerTexts();
     assert.deepEqual(names, ['a.nii.gz', 'b.nii']);
-    // New files alternate between the loaded model's classes.
+    // New files alternate between the classes named on the page (CN, AD by default).
     assert.equal(await rows.nth(0).locator('select').inputValue(), 'CN');
     assert.equal(await rows.nth(1).locator('select').inputValue(), 'AD');
     const state = await finishedState(page, 1);
