@@ -1,7 +1,9 @@
 // `clinicadl-webgpu interpret EXPERIMENT DATA... [--output DIR] [--target CLASS]` writes
 // gradient saliency maps, |d output[target] / d input|, of a trained experiment on new images.
 // It writes one NIfTI per image on the input image's grid, and saliency.tsv that lists them with
-// the class explained and the prediction.
+// the class explained and the prediction. A model of patches or slices explains each sample with
+// respect to its own input, for the image's voted class, and its maps are put back into the
+// image (overlaps averaged); saliency.tsv then also gives the number of samples.
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,7 +11,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 
 import { formatTsv, type Row } from '../data/participants.js';
-import { readNifti, writeNifti } from '../data/nifti/node.js';
+import { writeNifti } from '../data/nifti/node.js';
 import type { LoadedExperiment } from '../experiment/load.js';
 import { compileExperimentSaliency, imageSaliency, resolveTarget } from '../experiment/saliency.js';
 import type { Writer } from './io.js';
@@ -18,6 +20,7 @@ import {
   addExperimentOptions,
   openExperimentRun,
   outputName,
+  readRunImage,
   type ExperimentRunOptions,
 } from './predict.js';
 
@@ -68,7 +71,7 @@ export async function runInterpret(
     );
     const rows: Row[] = [];
     for (const image of images) {
-      const volume = await readNifti(image.path);
+      const volume = await readRunImage(run, image);
       const result = await imageSaliency(kernels, experiment, program, volume, target);
       const file = outputName(image, 'saliency');
       await writeNifti(join(output, file), result.volume, { datatype: 'float32' });
@@ -82,6 +85,7 @@ export async function runInterpret(
         row.predicted_label = className(experiment, predicted);
         row.target_probability = String(result.probabilities[result.target]);
       }
+      if ((result.samples ?? 1) > 1) row.samples = String(result.samples);
       row.saliency_max = String(maxOf(result.volume.data));
       row.saliency_path = file;
       rows.push(row);

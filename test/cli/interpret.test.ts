@@ -5,7 +5,12 @@ import { join } from 'node:path';
 
 import { readNifti } from '../../src/data/nifti/node.js';
 import { parseTsv } from '../../src/data/participants.js';
-import { insideCrop, writeDenseExperiment } from '../experiment/dense-fixture.js';
+import {
+  insideCrop,
+  writeDenseExperiment,
+  writePatchClassifier,
+  writeSliceClassifier,
+} from '../experiment/dense-fixture.js';
 import { runCli } from './helpers.js';
 
 function imagePath(dataset: string, participant: string): string {
@@ -135,6 +140,81 @@ describe('interpret command', () => {
         }
       }
     }
+  });
+
+  it('gives the whole-image map from overlapping patches', async () => {
+    // Patches of 8 x 7 x 6 voxels every 4 x 7 x 6 cover the crop, x twice in places. Each
+    // patch's map is 1 on its own voxels, so the averaged map equals the whole-image one.
+    const whole = join(folder, 'segmentation-whole');
+    const patches = join(folder, 'segmentation-patches');
+    writeDenseExperiment(whole, 'segmentation');
+    const extraction = { mode: 'patch' as const, patchSize: [8, 7, 6], stride: [4, 7, 6] };
+    writeDenseExperiment(patches, 'segmentation', extraction);
+    const input = imagePath(dataset, 'sub-006');
+    const maps = [];
+    for (const experiment of [whole, patches]) {
+      const output = `${experiment}-out`;
+      const run = await runCli('interpret', experiment, input, '--output', output);
+      assert.equal(run.status, 0, run.stderr);
+      const row = parseTsv(readFileSync(join(output, 'saliency.tsv'), 'utf8')).rows[0]!;
+      assert.equal(row.target, '1');
+      assert.equal(row.samples, experiment === whole ? undefined : '12');
+      maps.push(await readNifti(join(output, row.saliency_path!)));
+    }
+    const image = await readNifti(input);
+    const [nx, ny, nz] = image.spatialShape;
+    for (let k = 0; k < nz; k++) {
+      for (let j = 0; j < ny; j++) {
+        for (let i = 0; i < nx; i++) {
+          const index = image.index(i, j, k);
+          const expected = insideCrop(image.spatialShape, i, j, k) ? 1 : 0;
+          assert.ok(Math.abs(maps[1]!.data[index]! - expected) < 1e-6, `voxel ${i}, ${j}, ${k}`);
+          assert.equal(maps[1]!.data[index], maps[0]!.data[index]);
+        }
+      }
+    }
+  });
+
+  // The AD score of a patch or slice is the sum of its voxels, so its gradient is 1 on the
+  // sample; CN scores 0 everywhere. 2 x 3 x 2 patches of 8 voxels cover x < 16, y < 24,
+  // z < 16; the slices across y cover 3 <= y < 23.
+  type Covered = (i: number, j: number, k: number) => boolean;
+  const patches: Covered = (i, j, k) => i < 16 && j < 24 && k < 16;
+  const slices: Covered = (_i, j) => j >= 3 && j < 23;
+  const classifiers: [string, (root: string) => void, Covered, string, string[], number][] = [
+    ['the voted class of a patch', writePatchClassifier, patches, '12', [], 1],
+    ['class CN of a patch', writePatchClassifier, patches, '12', ['--target', 'CN'], 0],
+    ['the voted class of a slice', writeSliceClassifier, slices, '20', [], 1],
+  ];
+  for (const [name, write, covered, samples, flags, inside] of classifiers) {
+    it(`explains ${name} classifier`, async () => {
+      const experiment = join(folder, `classifier-${samples}`);
+      write(experiment);
+      const output = join(folder, `classifier-${samples}-${inside}`);
+      const input = imagePath(dataset, 'sub-004');
+      const run = await runCli('interpret', experiment, input, '--output', output, ...flags);
+      assert.equal(run.status, 0, run.stderr);
+      const row = parseTsv(readFileSync(join(output, 'saliency.tsv'), 'utf8')).rows[0]!;
+      assert.equal(row.target, inside === 1 ? 'AD' : 'CN');
+      assert.equal(row.predicted_label, 'AD');
+      assert.equal(row.samples, samples);
+      const map = await readNifti(join(output, row.saliency_path!));
+      const [nx, ny, nz] = map.spatialShape;
+      for (let k = 0; k < nz; k++) {
+        for (let j = 0; j < ny; j++) {
+          for (let i = 0; i < nx; i++) {
+            const expected = covered(i, j, k) ? inside : 0;
+            assert.equal(map.data[map.index(i, j, k)], expected, `voxel ${i}, ${j}, ${k}`);
+          }
+        }
+      }
+    });
+  }
+
+  it('rejects an image above --max-bytes', async () => {
+    const run = await runCli('interpret', maps, imagePath(dataset, 'sub-001'), '--max-bytes', '4');
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /more than the limit of 4 bytes set by --max-bytes/);
   });
 
   it('rejects a reconstruction model', async () => {

@@ -20,6 +20,7 @@ import {
   insideCrop,
   writeDenseExperiment,
   writePatchClassifier,
+  writeSliceClassifier,
   zScored,
 } from '../experiment/dense-fixture.js';
 import { runCli } from './helpers.js';
@@ -326,6 +327,36 @@ describe('predict command', () => {
     const metrics = JSON.parse(readFileSync(join(output, 'metrics.json'), 'utf8'));
     const correct = images.rows.filter((row) => row.true_label === row.predicted_label).length;
     assert.equal(metrics.accuracy, correct / 8);
+  });
+
+  it('votes one row per image from its slices', async () => {
+    const experiment = join(folder, 'slices');
+    writeSliceClassifier(experiment);
+    const output = join(folder, 'out-slices');
+    const input = imagePath(dataset, 'sub-003');
+    const run = await runCli('predict', experiment, input, '--output', output, '--batch-size', '7');
+    assert.equal(run.status, 0, run.stderr);
+    const slices = readRows(join(output, 'predictions-slices.tsv')).rows;
+    assert.deepEqual(
+      slices.map((row) => Number(row.index)),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
+    const image = await readNifti(input);
+    const [nx, ny, nz] = image.spatialShape;
+    let mean = 0;
+    slices.forEach((row, slice) => {
+      // Slice s is y = 3 + s; its AD score is the sum of its voxels.
+      let sum = 0;
+      for (let k = 0; k < nz; k++) {
+        for (let i = 0; i < nx; i++) sum += image.data[i + nx * (3 + slice + ny * k)]!;
+      }
+      const expected = 1 / (1 + Math.exp(-sum));
+      assert.ok(Math.abs(Number(row.probability_AD) - expected) < 1e-5, `slice ${slice}`);
+      mean += Number(row.probability_AD) / 20;
+    });
+    const [vote] = readRows(join(output, 'predictions.tsv')).rows;
+    assert.equal(vote!.samples, '20');
+    assert.ok(Math.abs(Number(vote!.probability_AD) - mean) < 1e-9);
   });
 
   it('reads images below --max-bytes', async () => {

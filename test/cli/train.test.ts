@@ -12,7 +12,14 @@ const TINY_DATASET = ['--subjects-per-class', '3', '--resample', '8', '--crop', 
 
 function tinyConfig(dataset: string) {
   return {
-    data: { dataset, label: 'diagnosis', classes: ['CN', 'AD'], test: 0.34, validation: 0.5 },
+    data: {
+      dataset,
+      label: 'diagnosis',
+      classes: ['CN', 'AD'],
+      test: 0.34,
+      validation: 0.5,
+      maxBytes: 100_000_000,
+    },
     network: {
       name: 'CNN',
       settings: { convArgs: { channels: [2], padding: 1, poolingIndices: [0], norm: null } },
@@ -60,6 +67,8 @@ describe('cli train', function () {
     assert.match(run.stdout, new RegExp(`Report: ${join(maps, 'report.html')}`));
     assert.equal(tsvLines(join(maps, 'split-0', 'test', 'predictions.tsv')).length, 3);
     assert.equal(readJson(join(maps, 'train-config.json')).data.dataset, dataset);
+    // predict and interpret read the size limit from experiment.json.
+    assert.equal(readJson(join(maps, 'experiment.json')).data.maxBytes, 100_000_000);
   });
 
   it('trains from a TOML config with --set and flag overrides', async () => {
@@ -168,6 +177,16 @@ describe('cli train', function () {
       'a folder that is not a dataset',
       () => tinyConfig('/nonexistent/dataset'),
       /'\/nonexistent\/dataset' is not a dataset: .*participants\.tsv does not exist/,
+    ],
+    [
+      'a maxBytes of 0',
+      (d) => ({ ...tinyConfig(d), data: { ...tinyConfig(d).data, maxBytes: 0 } }),
+      /TrainConfig\.data\.maxBytes: .*>0/,
+    ],
+    [
+      'an image above data.maxBytes',
+      (d) => ({ ...tinyConfig(d), data: { ...tinyConfig(d).data, maxBytes: 100 } }),
+      /declare 13156 voxels, 52624 bytes as float32, more than the limit of 100 bytes/,
     ],
     [
       'a classifier without a label',

@@ -85,8 +85,8 @@ export function insideCrop(dims: readonly number[], i: number, j: number, k: num
   });
 }
 
-const PATCH_SOURCE = `
-network PatchClassifier(inShape: ints = [1, 8, 8, 8]) {
+const SUM_SOURCE = `
+network SumClassifier(inShape: ints = [1, 8, 8, 8]) {
   input image: inShape
   output output = linear(flatten(image), 2, name: "fc")
 }
@@ -97,17 +97,34 @@ network PatchClassifier(inShape: ints = [1, 8, 8, 8]) {
  * the sum of the patch's voxels and class 0 (CN) scores 0.
  */
 export function writePatchClassifier(root: string): void {
-  const weight = new Float32Array(2 * 512);
-  weight.fill(1, 512);
+  writeSumClassifier(root, [1, 8, 8, 8], { mode: 'patch', patchSize: 8 });
+}
+
+/**
+ * Writes the same classifier for the slices across y (axis 1) of 22 x 26 x 23 images, the 3
+ * first and last slices left out: 20 slices of `[1, 23, 22]`.
+ */
+export function writeSliceClassifier(root: string): void {
+  writeSumClassifier(root, [1, 23, 22], { mode: 'slice', axis: 1, discarded: 3 });
+}
+
+function writeSumClassifier(root: string, inShape: number[], extraction: unknown): void {
+  const size = inShape.reduce((total, length) => total * length, 1);
+  const weight = new Float32Array(2 * size);
+  weight.fill(1, size);
   const tensors = new Map<string, NamedTensor>([
-    ['fc.weight', { dtype: 'F32', shape: [2, 512], data: weight }],
+    ['fc.weight', { dtype: 'F32', shape: [2, size], data: weight }],
     ['fc.bias', { dtype: 'F32', shape: [2], data: new Float32Array(2) }],
   ]);
   const experiment = {
     mapsVersion: 1,
     model: {
       name: 'SupervisedModel',
-      network: { netFile: 'patch.net', network: 'PatchClassifier', set: [] },
+      network: {
+        netFile: 'sum.net',
+        network: 'SumClassifier',
+        set: [`inShape=[${inShape.join(', ')}]`],
+      },
       inferer: null,
     },
     network: 'networks/network.net',
@@ -115,14 +132,14 @@ export function writePatchClassifier(root: string): void {
     data: {
       label: 'diagnosis',
       classes: ['CN', 'AD'],
-      transforms: { image: [], extraction: { mode: 'patch', patchSize: 8 } },
+      transforms: { image: [], extraction },
     },
   };
 
   mkdirSync(join(root, 'networks'), { recursive: true });
   mkdirSync(join(root, 'split-0', 'best-loss'), { recursive: true });
   writeFileSync(join(root, 'experiment.json'), JSON.stringify(experiment));
-  writeFileSync(join(root, 'networks', 'network.net'), PATCH_SOURCE);
+  writeFileSync(join(root, 'networks', 'network.net'), SUM_SOURCE);
   writeFileSync(
     join(root, 'split-0', 'best-loss', 'model.safetensors'),
     encodeSafetensors(tensors),
