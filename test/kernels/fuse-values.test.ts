@@ -58,7 +58,7 @@ function addConv(graph: Graph, x: Value, name: string, outChannels: number, bias
 
 type Block = 'affine norm, relu' | 'plain norm' | 'norm, residual, relu' | 'residual, relu';
 
-/** Builds a convolution and the chain under test, on a [2, 3, 5, 6, 4] input. */
+/** Builds a convolution and the chain under test, on a [2, inChannels, 5, 6, 4] input. */
 function block(kind: Block, inChannels = 3): Graph {
   const graph = new Graph();
   const x = graph.addInput('x', [2, inChannels, 5, 6, 4]);
