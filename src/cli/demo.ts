@@ -16,6 +16,7 @@ import { catalogueFolder } from '../dsl/catalogue.js';
 import { runExperiment } from './experiment.js';
 import { DEFAULT_ATLAS, DEFAULT_INPUT } from './generate.js';
 import type { CommandContext } from './main.js';
+import { prepareOutputFolder, removeExperiment } from './output.js';
 import { printResult } from './train.js';
 import { applyOverrides, parseExperimentConfig, readConfigFile } from './train-config.js';
 
@@ -80,6 +81,10 @@ export async function runDemo(
   const { io } = context;
   const start = performance.now();
   const dataset = join(output, 'dataset');
+  const maps = join(output, 'maps');
+  // The demo replaces its own earlier experiment, but no other files in the folder.
+  const contents = await prepareOutputFolder(maps, { allowExperiment: true });
+  if (contents.endsWith('experiment')) await removeExperiment(maps);
   await generateDemoDataset(dataset, sizes, context);
 
   const path = demoConfigPath();
@@ -87,7 +92,6 @@ export async function runDemo(
     ...sizes.overrides,
     `data.dataset=${JSON.stringify(dataset)}`,
   ]);
-  const maps = join(output, 'maps');
   io.stdout.write(`Training with ${path} into ${maps}\n`);
   const result = await runExperiment(parseExperimentConfig(raw), maps, io.stdout);
   printResult(result, io.stdout);

@@ -8,9 +8,12 @@ import { join } from 'node:path';
 import { parseTsv } from '../data/participants.js';
 import { catalogueFolder, catalogueNetworks } from '../dsl/catalogue.js';
 import { GpuError, GpuLimitError, UserError } from '../errors.js';
+import { readNiftiHeader } from '../data/nifti/node.js';
+import { axisCodes } from '../data/volume.js';
 import { loadExperimentPath } from '../experiment/node.js';
 import { compileExperimentSaliency } from '../experiment/saliency.js';
 import { closestName } from '../graph/suggest.js';
+import { createLogger } from '../log.js';
 import type { Model } from '../models/model.js';
 import { ReconstructionModel, SupervisedModel, type NetNetwork } from '../models/index.js';
 import { writeReport, type ReportInput } from '../report/report.js';
@@ -20,6 +23,8 @@ import { Trainer } from '../training/trainer.js';
 import { LABEL_FIELD, prepareData, type ExperimentData } from './experiment-data.js';
 import type { Writer } from './io.js';
 import type { ExperimentConfig, NetworkSection } from './train-config.js';
+
+const log = createLogger('train');
 
 export interface ExperimentResult {
   output: string;
@@ -94,11 +99,23 @@ function explainLimits<T>(work: Promise<T>, batchSize: number): Promise<T> {
   });
 }
 
-/** Runs the experiment described by `config` and writes it to `output`. */
+export interface RunOptions {
+  /** Continue the unfinished experiment in `output` from its last checkpoint. */
+  resume?: boolean;
+  /** Stops training between two steps, with a TrainingInterrupted (see Trainer.train). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs the experiment described by `config` and writes it to `output`. The caller checks the
+ * folder first (prepareOutputFolder). train-config.json is written before training and
+ * report.html last, so a folder with experiment.json and no report.html is unfinished.
+ */
 export async function runExperiment(
   config: ExperimentConfig,
   output: string,
   out: Writer,
+  options: RunOptions = {},
 ): Promise<ExperimentResult> {
   const start = performance.now();
   const { trainer: settings } = config;
@@ -120,15 +137,24 @@ export async function runExperiment(
       gpu,
       config: settings,
       callbacks: [new ProgressCallback((line) => out.write(`  ${line}\n`))],
-      data: dataSection(config, data),
+      data: { ...dataSection(config, data), grid: await imageGrid(data) },
     });
+    if (!options.resume) await writeTrainConfig(output, config);
+    const { train, validation } = data;
+    const { resume, signal } = options;
     const history = await explainLimits(
-      trainer.train({ train: data.train, validation: data.validation }),
+      trainer.train({
+        train,
+        validation,
+        ...(resume ? { resume } : {}),
+        ...(signal ? { signal } : {}),
+      }),
       settings.batchSize,
     );
+    out.write(`Evaluating the selected model on the ${data.test.length} test images\n`);
     const test = await trainer.evaluate('test', data.test);
-    await writeFile(join(output, 'train-config.json'), `${JSON.stringify(config, null, 2)}\n`);
     const reportPath = join(output, 'report.html');
+    out.write(`Writing ${reportPath} (saliency maps of the report's samples)\n`);
     const report = await reportInput(config, data, output, history, test, model);
     Object.assign(report, await reportSaliency(gpu, output, report.samples));
     await writeReport(reportPath, report);
@@ -139,12 +165,58 @@ export async function runExperiment(
   }
 }
 
+/** Writes the configuration the experiment was started with, for --resume to compare. */
+async function writeTrainConfig(output: string, config: ExperimentConfig): Promise<void> {
+  await writeFile(join(output, 'train-config.json'), `${JSON.stringify(config, null, 2)}\n`);
+}
+
+/**
+ * The voxel grid of the training images as stored on disk, before any transform: `axisCodes`
+ * as nibabel's aff2axcodes returns them (such as 'RAS'), `voxelSizeMm` (the affine's column
+ * norms), `shape` in the file's voxel order (nibabel's img.shape) and the 4x4 `affine` by rows.
+ */
+export interface ImageGrid {
+  axisCodes: string;
+  voxelSizeMm: number[];
+  shape: number[];
+  affine: number[][];
+}
+
+/** Returns the grid of the first training image; a warning is logged when another differs. */
+export async function imageGrid(data: ExperimentData): Promise<ImageGrid | null> {
+  const paths = data.train.dataset.records.map((record) => record.paths.image!);
+  if (paths.length === 0) return null;
+  const grids = await Promise.all(paths.map(async (path) => gridOf(await readNiftiHeader(path))));
+  const first = grids[0]!;
+  const other = grids.findIndex(
+    (grid) => grid.axisCodes !== first.axisCodes || grid.shape.join() !== first.shape.join(),
+  );
+  if (other >= 0) {
+    log.warn(
+      `The training images do not share one grid: ${paths[0]} is ${first.axisCodes} ` +
+        `[${first.shape.join(', ')}] but ${paths[other]} is ${grids[other]!.axisCodes} ` +
+        `[${grids[other]!.shape.join(', ')}]; experiment.json records the first.`,
+    );
+  }
+  return first;
+}
+
+function gridOf(info: { shape: number[]; affine: Float64Array }): ImageGrid {
+  const { affine } = info;
+  const rows = [0, 1, 2, 3].map((r) => [...affine.subarray(4 * r, 4 * r + 4)]);
+  const voxelSizeMm = [0, 1, 2].map((c) => Math.hypot(affine[c]!, affine[4 + c]!, affine[8 + c]!));
+  return { axisCodes: axisCodes(affine), voxelSizeMm, shape: info.shape.slice(0, 3), affine: rows };
+}
+
 /**
  * Returns the data section recorded in experiment.json: the data configuration with the class
  * names in index order (sorted label values when the configuration gives none), so inference
  * can preprocess new images and name the classes without the training dataset.
  */
-export function dataSection(config: ExperimentConfig, data: ExperimentData): unknown {
+export function dataSection(
+  config: ExperimentConfig,
+  data: ExperimentData,
+): Record<string, unknown> {
   return { ...config.data, classes: [...data.classes], inShape: [...data.inShape] };
 }
 

@@ -21,6 +21,10 @@ export interface EpochRecord {
 
 export interface Callback {
   onTrainBegin?(info: { split: number; startEpoch: number; epochs: number }): void | Promise<void>;
+  /** Called before the model's GPU pipelines are compiled, which can take minutes. */
+  onCompileBegin?(): void | Promise<void>;
+  /** Called after the pipelines are compiled, with the time it took in seconds. */
+  onCompileEnd?(seconds: number): void | Promise<void>;
   onEpochBegin?(epoch: number): void | Promise<void>;
   /** Called after the epoch's files and checkpoint are written. */
   onEpochEnd?(record: EpochRecord): void | Promise<void>;
@@ -35,14 +39,28 @@ function writeLine(line: string): void {
   else log.info(line);
 }
 
-/** Prints one line per epoch: losses, validation metrics, throughput. */
+/**
+ * Prints a line when pipeline compilation starts and ends, a line when training resumes, and
+ * one line per epoch: losses, validation metrics, throughput.
+ */
 export class ProgressCallback implements Callback {
   private epochs = 0;
 
   constructor(private readonly write: (line: string) => void = writeLine) {}
 
-  onTrainBegin(info: { epochs: number }): void {
+  onCompileBegin(): void {
+    this.write('compiling GPU pipelines (minutes on a new input shape or a CPU adapter)');
+  }
+
+  onCompileEnd(seconds: number): void {
+    this.write(`compiled GPU pipelines in ${seconds.toFixed(1)} s`);
+  }
+
+  onTrainBegin(info: { startEpoch: number; epochs: number }): void {
     this.epochs = info.epochs;
+    if (info.startEpoch > 0) {
+      this.write(`resuming after epoch ${info.startEpoch}/${info.epochs}`);
+    }
   }
 
   onEpochEnd(record: EpochRecord): void {
@@ -52,9 +70,14 @@ export class ProgressCallback implements Callback {
       `epoch ${record.epoch + 1}/${this.epochs}`,
       ...format(record.train, ''),
       ...format(record.validation, 'val '),
-      `${record.samplesPerSecond.toFixed(1)} samples/s`,
+      `${formatRate(record.samplesPerSecond)} samples/s`,
       `${record.seconds.toFixed(1)} s`,
     ];
     this.write(parts.join('  '));
   }
+}
+
+/** Formats a rate with 3 significant digits, so a slow rate does not print as 0.0. */
+function formatRate(value: number): string {
+  return value >= 100 ? value.toFixed(0) : value.toPrecision(3);
 }

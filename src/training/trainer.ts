@@ -54,6 +54,20 @@ export interface TrainOptions {
   validation?: BatchSource;
   /** Continue from split-<k>/checkpoints/last. Default false. */
   resume?: boolean;
+  /**
+   * Stops training between two training steps once aborted, by rejecting with a
+   * TrainingInterrupted. Checkpoint writes are never cut short, because the signal is read
+   * only between steps.
+   */
+  signal?: AbortSignal;
+}
+
+/** Training stopped by TrainOptions.signal; the last checkpoint is kept as it was. */
+export class TrainingInterrupted extends Error {
+  constructor(readonly epoch: number) {
+    super(`Training was interrupted during epoch ${epoch + 1}.`);
+    this.name = 'TrainingInterrupted';
+  }
 }
 
 /** Opens the experiment folder at a path on disk (Node), or wraps a given storage. */
@@ -162,6 +176,7 @@ export class Trainer {
       await callback.onTrainBegin?.({ split, startEpoch, epochs });
     }
     for (let epoch = startEpoch; epoch < epochs; epoch++) {
+      if (options.signal?.aborted) throw new TrainingInterrupted(epoch);
       for (const callback of this.callbacks) await callback.onEpochBegin?.(epoch);
       const record = await this.runEpoch(epoch, options);
       const stop = await this.finishEpoch(split, record, state);
@@ -186,6 +201,15 @@ export class Trainer {
     return { gpu: this.gpu, batchSize, seed, accumulationSteps, clip };
   }
 
+  /** Compiles the model's GPU pipelines, telling the callbacks when it starts and ends. */
+  private async compileModel(): Promise<void> {
+    for (const callback of this.callbacks) await callback.onCompileBegin?.();
+    const start = performance.now();
+    await this.model.compile(this.compileTarget());
+    const seconds = (performance.now() - start) / 1000;
+    for (const callback of this.callbacks) await callback.onCompileEnd?.(seconds);
+  }
+
   /** Compiles the model and writes experiment.json, or restores the checkpoint on resume. */
   private async prepare(options: TrainOptions, split: number): Promise<TrainerState> {
     const { batchSize, seed } = this.config;
@@ -195,7 +219,7 @@ export class Trainer {
           `trainer's batchSize ${batchSize}. Build the loader with batchSize ${batchSize}.`,
       );
     }
-    await this.model.compile(this.compileTarget());
+    await this.compileModel();
     // The schedule's base rate is 1, so its learning rate is the factor applied to every group.
     const schedule = this.config.schedule;
     this.schedule = schedule ? new LrSchedule(scheduleConfig(schedule), 1) : undefined;
@@ -251,6 +275,10 @@ export class Trainer {
     const pending: Promise<Record<string, number>>[] = [];
     const sizes: number[] = [];
     for await (const batch of options.train.batches(epoch, true)) {
+      if (options.signal?.aborted) {
+        await Promise.allSettled(pending);
+        throw new TrainingInterrupted(epoch);
+      }
       // Steps are submitted without waiting, so the GPU queue stays full while the CPU
       // prepares the next batch; at most 4 are in flight.
       pending.push(this.model.trainingStep(batch, lrFactor));
