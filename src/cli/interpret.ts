@@ -1,9 +1,9 @@
 // `clinicadl-webgpu interpret EXPERIMENT DATA... [--output DIR] [--target CLASS]` writes
 // gradient saliency maps, |d output[target] / d input|, of a trained experiment on new images.
 // It writes one NIfTI per image on the input image's grid, and saliency.tsv that lists them with
-// the class explained and the prediction. A model of patches or slices explains each sample with
-// respect to its own input, for the image's voted class, and its maps are put back into the
-// image (overlaps averaged); saliency.tsv then also gives the number of samples.
+// the class explained and the prediction. For a model of patches or slices, each sample is
+// explained with respect to its own input, for the image's voted class. The maps are put back
+// into the image, overlaps averaged, and saliency.tsv also gives the number of samples.
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

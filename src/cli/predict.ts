@@ -2,9 +2,9 @@
 // trained experiment on new images: a dataset folder or NIfTI files, preprocessed as in
 // training. It writes predictions.tsv, metrics.json when the table has labels, and for
 // segmentation and reconstruction one NIfTI output per image on the input image's grid.
-// A classifier or regressor of patches or slices gets one row per image in predictions.tsv,
-// soft-voted from its samples (column vote), and one row per sample in
-// predictions-patches.tsv or predictions-slices.tsv; metrics are computed per image.
+// For a classifier or regressor of patches or slices, predictions.tsv has one row per image,
+// soft-voted from its samples (column vote). The samples' own rows go to
+// predictions-patches.tsv or predictions-slices.tsv, and metrics are computed per image.
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -283,7 +283,7 @@ function predictionRow(
   return row;
 }
 
-/** The image's row: its vote, the rule (column vote) and how many samples voted. */
+/** Builds the image's row: its vote, the rule (column vote) and how many samples voted. */
 function voteRow(run: ExperimentRun, image: PredictionImage, vote: ImageVote): Row {
   const row = predictionRow(run, image, vote);
   row.vote = VOTING_RULE;

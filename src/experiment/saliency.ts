@@ -1,9 +1,10 @@
 // Saliency maps of a loaded experiment on one image, the same in Node and in browsers: the
 // image is preprocessed as in training and |d output[target] / d input| is computed on the
-// device, then resampled from the network's grid onto the input image's grid. A model of
-// patches or slices explains each sample with respect to its own input, for the image's target
-// (by default the class voted from all samples), and the maps are put back into the image as
-// predict puts back voxel-wise outputs: overlapping samples averaged, uncovered voxels 0.
+// device, then resampled from the network's grid onto the input image's grid. For a model of
+// patches or slices, each sample is explained with respect to its own input, for the image's
+// target (by default the class voted from all samples). The maps are put back into the image
+// as predict puts back voxel-wise outputs, so overlapping samples are averaged and voxels
+// outside every sample get 0.
 
 import { resampleToReference } from '../data/transforms/resample.js';
 import { Volume } from '../data/volume.js';
@@ -133,8 +134,8 @@ function onInputGrid(backend: ImageBackend, map: Volume, input: Volume): Volume 
 
 /**
  * Explains every patch or slice for the image's target and puts the maps back into the
- * preprocessed image. A first pass gives the samples' outputs, from which the default target is
- * chosen; the samples are run again only when it differs from the one first used.
+ * preprocessed image. The default target is chosen from the outputs of a first pass, and the
+ * samples are run again only when it differs from the target that pass used.
  */
 async function sampledSaliency(
   backend: ImageBackend,
