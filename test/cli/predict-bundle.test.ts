@@ -29,7 +29,7 @@ describe('predict from the bundle', () => {
       timeout: 120_000,
     });
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stdout, /Metrics on 8 labelled samples/);
+    assert.match(run.stdout, /Metrics on 8 labelled images/);
     const lines = readFileSync(join(output, 'predictions.tsv'), 'utf8').trim().split('\n');
     assert.equal(lines.length, 9);
   });
