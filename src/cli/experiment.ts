@@ -19,7 +19,7 @@ import { ReconstructionModel, SupervisedModel, type NetNetwork } from '../models
 import { writeReport, type ReportInput } from '../report/report.js';
 import { acquireGpu, type Gpu } from '../runtime/index.js';
 import { ProgressCallback, type EpochRecord } from '../training/callbacks.js';
-import { Trainer } from '../training/trainer.js';
+import { Trainer, TrainingInterrupted } from '../training/trainer.js';
 import { LABEL_FIELD, prepareData, type ExperimentData } from './experiment-data.js';
 import type { Writer } from './io.js';
 import type { ExperimentConfig, NetworkSection } from './train-config.js';
@@ -151,8 +151,11 @@ export async function runExperiment(
       }),
       settings.batchSize,
     );
+    // After training, an interrupt stops before each of the long steps left.
+    if (signal?.aborted) throw new TrainingInterrupted(null);
     out.write(`Evaluating the selected model on the ${data.test.length} test images\n`);
     const test = await trainer.evaluate('test', data.test);
+    if (signal?.aborted) throw new TrainingInterrupted(null);
     const reportPath = join(output, 'report.html');
     out.write(`Writing ${reportPath} (saliency maps of the report's samples)\n`);
     const report = await reportInput(config, data, output, history, test, model);
@@ -171,9 +174,10 @@ async function writeTrainConfig(output: string, config: ExperimentConfig): Promi
 }
 
 /**
- * The voxel grid of the training images as stored on disk, before any transform: `axisCodes`
- * as nibabel's aff2axcodes returns them (such as 'RAS'), `voxelSizeMm` (the affine's column
- * norms), `shape` in the file's voxel order (nibabel's img.shape) and the 4x4 `affine` by rows.
+ * The voxel grid of the training images as stored on disk, before any transform. `axisCodes`
+ * are the codes nibabel's aff2axcodes returns (such as 'RAS'), and `voxelSizeMm` are the
+ * affine's column norms. `shape` is in the file's voxel order (nibabel's img.shape), and
+ * `affine` is the 4x4 voxel-to-world matrix by rows.
  */
 export interface ImageGrid {
   axisCodes: string;

@@ -13,7 +13,7 @@ import { Maps } from '../training/maps.js';
 import { nodeStorage } from '../training/storage-node.js';
 import { joinPath } from '../training/storage.js';
 
-/** What an output folder contains before the command writes to it. */
+/** The contents of an output folder before the command writes to it. */
 export type OutputContents =
   /** The folder does not exist, or it contains nothing. */
   | 'empty'
@@ -168,6 +168,6 @@ export async function savedCheckpoint(path: string): Promise<{ epoch: number } |
 export function resumeCommand(args: readonly string[]): string {
   const quote = (text: string) =>
     /^[\w./:=@+,-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
-  const kept = args.filter((arg) => arg !== '--force' && arg !== '--resume');
-  return ['clinicadl-webgpu', ...kept, '--resume'].map(quote).join(' ');
+  const forwarded = args.filter((arg) => arg !== '--force' && arg !== '--resume');
+  return ['clinicadl-webgpu', ...forwarded, '--resume'].map(quote).join(' ');
 }

@@ -98,7 +98,9 @@ async function trainUntilInterrupted(
 ): Promise<void> {
   const controller = new AbortController();
   const onInterrupt = () => {
-    out.write('Interrupt: stopping after the current training step (Ctrl-C again to quit now)\n');
+    out.write(
+      'Interrupt received: stopping after the current step. Press Ctrl-C again to quit at once.\n',
+    );
     controller.abort();
   };
   process.once('SIGINT', onInterrupt);
@@ -108,11 +110,12 @@ async function trainUntilInterrupted(
   } catch (error) {
     if (!(error instanceof TrainingInterrupted)) throw error;
     const saved = await savedCheckpoint(output);
-    const kept = saved
+    const when = error.epoch === null ? 'after training' : `during epoch ${error.epoch + 1}`;
+    const checkpointNote = saved
       ? `kept the checkpoint after epoch ${saved.epoch + 1} of ${config.trainer.epochs}`
       : 'no checkpoint had been written yet, so --resume starts again at epoch 1';
     out.write(
-      `Interrupted during epoch ${error.epoch + 1}: ${kept} in ${output}. Resume with: ` +
+      `Interrupted ${when}: ${checkpointNote} in ${output}. Resume with: ` +
         `${resumeCommand(process.argv.slice(2))}\n`,
     );
     process.exit(INTERRUPTED_STATUS);

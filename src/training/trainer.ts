@@ -62,10 +62,17 @@ export interface TrainOptions {
   signal?: AbortSignal;
 }
 
-/** Training stopped by TrainOptions.signal; the last checkpoint is kept as it was. */
+/**
+ * Training stopped by TrainOptions.signal; the last checkpoint is kept as it was. `epoch` is
+ * the 0-based epoch that was running, or null when the stop came after the last epoch.
+ */
 export class TrainingInterrupted extends Error {
-  constructor(readonly epoch: number) {
-    super(`Training was interrupted during epoch ${epoch + 1}.`);
+  constructor(readonly epoch: number | null) {
+    super(
+      epoch === null
+        ? 'Training was interrupted after its last epoch.'
+        : `Training was interrupted during epoch ${epoch + 1}.`,
+    );
     this.name = 'TrainingInterrupted';
   }
 }

@@ -133,7 +133,7 @@ describe('cli train output folder and resume', function () {
     });
   }
 
-  it('resumes after Ctrl-C with the weights of an uninterrupted run', async () => {
+  it('resumes after Ctrl-C to equal weights', async () => {
     const whole = join(root, 'maps-whole');
     const wholeRun = await runCli('train', config, '--output', whole);
     assert.equal(wholeRun.status, 0, wholeRun.stderr);
