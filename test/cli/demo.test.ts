@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -57,6 +57,26 @@ describe('cli demo', function () {
     assert.equal(html.match(/<img class="slice"/g)?.length, 6, '3 slices of 2 test images');
     const data = JSON.parse(html.match(/type="application\/json">(.*?)<\/script>/)![1]!);
     assert.equal(data.curves['train loss'].length, 2);
+  });
+
+  it('replaces its own experiment on a second run', async () => {
+    const stale = join(root, 'maps', 'split-0', 'stale.txt');
+    writeFileSync(stale, 'from an earlier run\n');
+    const run = await runCli('demo', '--quick', '--output', root);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(existsSync(stale), false);
+    assert.ok(existsSync(join(root, 'maps', 'report.html')));
+  });
+
+  it('rejects a maps folder of other files', async () => {
+    const output = join(root, 'other');
+    mkdirSync(join(output, 'maps'), { recursive: true });
+    writeFileSync(join(output, 'maps', 'notes.txt'), 'my notes\n');
+    const run = await runCli('demo', '--quick', '--output', output);
+    assert.equal(run.status, 1, run.stdout + run.stderr);
+    assert.match(run.stderr, /maps is not empty and contains no experiment/);
+    assert.doesNotMatch(run.stdout, /Generating a trivial dataset/);
+    assert.equal(readText(join(output, 'maps', 'notes.txt')), 'my notes\n');
   });
 
   it('trains examples/demo.json with the quick overrides', () => {
