@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -170,6 +170,21 @@ describe('cli train output folder and resume', function () {
       assert.ok(readBytes(maps, path).equals(readBytes(whole, path)), path);
     }
     assert.deepEqual(historyWithoutTimes(maps), historyWithoutTimes(whole));
+  });
+
+  it('restarts an experiment without checkpoint', async () => {
+    const maps = join(root, 'maps-no-checkpoint');
+    mkdirSync(maps);
+    for (const file of ['experiment.json', 'train-config.json']) {
+      copyFileSync(join(root, 'maps-resumed', file), join(maps, file));
+    }
+    const run = await runCli('train', config, '--output', maps);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /unfinished experiment \(it has no checkpoint yet\)\. Pass --resume/);
+    const resumed = await runCli('train', config, '--output', maps, '--resume');
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.doesNotMatch(resumed.stdout, /resuming after epoch/);
+    assert.equal(historyWithoutTimes(maps).length, EPOCHS + 1, 'a header and every epoch');
   });
 
   it('replaces a finished experiment only with --force', async () => {
