@@ -1,6 +1,10 @@
 // `clinicadl-webgpu train CONFIG [--set key=value ...] [--output MAPS] [--epochs N] ...` trains
 // the experiment that a JSON or TOML configuration file describes (see train-config.ts). It then
 // evaluates the model on the held-out test split and writes the experiment folder.
+//
+// The output folder is checked before any work (output.ts). A folder with an unfinished
+// experiment is continued with --resume and replaced with --force. Ctrl-C stops training
+// between two steps, so checkpoints/last stays complete, and --resume continues from it.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
