@@ -33,6 +33,10 @@ const CASES: Case[] = [
   { geometry: { batch: 2, m: 5, n: 11, k: 129, broadcastA: true }, bias: true },
   { geometry: { batch: 1, m: 40, n: 24, k: 8 }, bias: true, activation: 'leakyRelu' },
   { geometry: { batch: 1, m: 3, n: 50, k: 7 }, activation: 'elu' },
+  // Few outputs and a long K: one workgroup per output (matmul_dot.wgsl).
+  { geometry: { batch: 1, m: 2, n: 2, k: 3001, transposeB: true }, bias: true },
+  { geometry: { batch: 2, m: 3, n: 5, k: 1030, transposeA: true }, activation: 'relu' },
+  { geometry: { batch: 3, m: 1, n: 4, k: 1500, broadcastB: true, transposeB: true } },
 ];
 
 function describeCase({ geometry: g, bias, activation }: Case): string {
@@ -112,6 +116,27 @@ describe('matmul kernel', () => {
     const first = await runPlan(gpu, plan, [a, b, a], g.m * g.n);
     const second = await runPlan(gpu, plan, [a, b, a], g.m * g.n);
     assert.deepEqual(new Uint32Array(first.buffer), new Uint32Array(second.buffer));
+    const dot = { batch: 1, m: 2, n: 3, k: 5000, transposeB: true };
+    const x = seededValues(dot.m * dot.k, 9);
+    const w = seededValues(dot.n * dot.k, 10);
+    const dotPlan = planMatmul(dot, {}, gpu.limits);
+    const dotFirst = await runPlan(gpu, dotPlan, [x, w, x], dot.m * dot.n);
+    const dotSecond = await runPlan(gpu, dotPlan, [x, w, x], dot.m * dot.n);
+    assert.deepEqual(new Uint32Array(dotFirst.buffer), new Uint32Array(dotSecond.buffer));
+  });
+
+  it('gives each output its own workgroup only for few outputs and a long K', () => {
+    const cases: [MatmulGeometry, string, number][] = [
+      [{ batch: 1, m: 2, n: 2, k: 38400, transposeB: true }, 'matmul_dot', 4],
+      [{ batch: 2, m: 8, n: 16, k: 1024 }, 'matmul_dot', 256],
+      [{ batch: 2, m: 8, n: 17, k: 1024 }, 'matmul', 0],
+      [{ batch: 1, m: 2, n: 2, k: 1023 }, 'matmul', 0],
+    ];
+    for (const [geometry, name, workgroups] of cases) {
+      const plan = planMatmul(geometry, {}, gpu.limits);
+      assert.equal(plan.spec.name, name, describeCase({ geometry }));
+      if (workgroups > 0) assert.equal(plan.workgroups, workgroups);
+    }
   });
 
   it('rejects invalid sizes and activations', () => {
