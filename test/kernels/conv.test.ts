@@ -311,17 +311,29 @@ describe('convolution kernels', () => {
     });
   }
 
-  it('sums large channels in two ordered passes', async () => {
-    const geometry = { outer: 2, channels: 3, inner: 20000 };
-    const plan = planChannelSum(geometry, gpu.limits);
-    assert.ok(plan.reduce, 'expected a second pass');
-    const values = seededValues(2 * 3 * 20000, 5);
-    const scratch = await runPlan(gpu, plan.product, [values], plan.scratchElements);
-    const actual = await runPlan(gpu, plan.reduce, [scratch], 3);
-    const expected = [0, 0, 0];
-    values.forEach((value, i) => (expected[Math.floor(i / 20000) % 3] += value));
-    assertClose(actual, expected, 1e-3, 'channel sums');
-  });
+  // [outer, channels, inner, passes]: flattened parts (inner < 1024), contiguous vec4 parts,
+  // contiguous scalar parts (inner not a multiple of 4) and rows cut into several parts.
+  const CHANNEL_SUMS: [number, number, number, number][] = [
+    [3, 2, 1, 1],
+    [2, 3, 1000, 1],
+    [2, 3, 20000, 2],
+    [1, 2, 5003, 1],
+    [3, 2, 16385, 2],
+    [2, 1, 40002, 2],
+  ];
+  for (const [outer, channels, inner, passes] of CHANNEL_SUMS) {
+    it(`sums [${outer}, ${channels}, ${inner}] per channel in ${passes} pass(es)`, async () => {
+      const plan = planChannelSum({ outer, channels, inner }, gpu.limits);
+      assert.equal(plan.reduce ? 2 : 1, passes);
+      const values = seededValues(outer * channels * inner, 5 + inner);
+      const actual = await runSplit(plan, [values], channels);
+      const expected = new Array<number>(channels).fill(0);
+      values.forEach((value, i) => (expected[Math.floor(i / inner) % channels]! += value));
+      assertClose(actual, expected, 1e-6 * outer * inner, 'channel sums');
+      const again = await runSplit(plan, [values], channels);
+      assert.deepEqual(new Uint32Array(again.buffer), new Uint32Array(actual.buffer));
+    });
+  }
 
   it('gives identical bits on two runs', async () => {
     const geometry = CASES[5]!.geometry;
