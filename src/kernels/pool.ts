@@ -12,6 +12,7 @@ import avgpoolForward from '../../shaders/avgpool-forward.wgsl';
 import maxpoolBackward from '../../shaders/maxpool-backward.wgsl';
 import maxpoolBackwardScatter from '../../shaders/maxpool-backward-scatter.wgsl';
 import maxpoolForward from '../../shaders/maxpool-forward.wgsl';
+import { pairsApply, planMaxPoolPairs, planMaxPoolPairsBackward } from './pool-pairs.js';
 import {
   checkShape,
   checkTensor,
@@ -232,7 +233,10 @@ function maxConstants(geometry: PoolGeometry, limits: PlanLimits, count: 'inputs
 
 /** Plans max pooling. Bindings: (0) x, (1) y, (2) argmax (u32, same shape as y). */
 export function planMaxPool(geometry: PoolGeometry, limits: PlanLimits): KernelPlan {
-  const { constants, sizes, taps } = maxConstants(geometry, limits, 'outputs');
+  const { constants, sizes, taps, window } = maxConstants(geometry, limits, 'outputs');
+  if (pairsApply(window)) {
+    return planMaxPoolPairs(window, sizes.outputs * taps, 4 * (sizes.inputs + 2 * sizes.outputs));
+  }
   const source = specialize('maxpool-forward', maxpoolForward, constants);
   const bindings: KernelPlan['spec']['bindings'] = ['read-only-storage', 'storage', 'storage'];
   return plan(
@@ -284,6 +288,9 @@ export function planMaxPoolBackward(
     'storage',
   ];
   const bytes = 4 * (sizes.inputs + 2 * sizes.outputs);
+  if (method === undefined && pairsApply(window)) {
+    return planMaxPoolPairsBackward(window, sizes.inputs, bytes);
+  }
   if (method === 'scatter' || (method === undefined && disjoint)) {
     const cells = ['D', 'H', 'W'].map((axis, a) => {
       const count = Math.ceil((window.input[a]! + window.before[a]!) / window.stride[a]!);

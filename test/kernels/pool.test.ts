@@ -47,6 +47,24 @@ const MAX_CASES: PoolGeometry[] = [
     ceilMode: true,
   },
   { inputShape: [2, 1, 10, 7], kernelSize: [2, 2], stride: [3, 2], dilation: [2, 1] },
+  // Windows that tile the input with width 2 and an even output width: the pair kernels.
+  { inputShape: [2, 3, 6, 8, 12], kernelSize: [2, 2, 2] },
+  { inputShape: [1, 2, 4, 6, 8], kernelSize: [2, 3, 2] },
+  { inputShape: [3, 2, 6, 4], kernelSize: [2, 2] },
+  { inputShape: [1, 3, 12], kernelSize: [2] },
+];
+
+// [geometry, the forward kernel, the default input-gradient kernel].
+const MAX_KERNELS: [PoolGeometry, string, string][] = [
+  [{ inputShape: [2, 8, 80, 96, 80], kernelSize: [2, 2, 2] }, 'maxpool_pairs', 'maxpool_pairs'],
+  [{ inputShape: [1, 1, 4, 4, 6], kernelSize: [2, 2, 2] }, 'maxpool', 'maxpool_backward_scatter'],
+  [{ inputShape: [1, 1, 5, 4, 4], kernelSize: [2, 2, 2] }, 'maxpool', 'maxpool_backward_scatter'],
+  [
+    { inputShape: [1, 1, 4, 4, 8], kernelSize: [2, 2, 2], padding: [0, 0, 1] },
+    'maxpool',
+    'maxpool_backward_scatter',
+  ],
+  [{ inputShape: [1, 1, 9, 9], kernelSize: [3, 3] }, 'maxpool', 'maxpool_backward_scatter'],
 ];
 
 const AVG_CASES: AvgPoolGeometry[] = [
@@ -116,6 +134,14 @@ describe('pooling kernels', () => {
         const [dx] = await runPlan(gpu, plan, [dy, expected.argmax], [x.length]);
         assert.ok(maxAbsError(dx!, dxExpected) <= TOLERANCE, `method ${method ?? 'default'}`);
       }
+    });
+  }
+
+  for (const [geometry, forward, backward] of MAX_KERNELS) {
+    it(`maxPool on [${geometry.inputShape}] kernel [${geometry.kernelSize}] runs ${forward}`, () => {
+      assert.equal(planMaxPool(geometry, LIMITS).spec.name, forward);
+      const gradient = planMaxPoolBackward(geometry, LIMITS).spec.name;
+      assert.equal(gradient, backward === 'maxpool_pairs' ? 'maxpool_pairs_backward' : backward);
     });
   }
 
