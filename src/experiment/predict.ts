@@ -152,12 +152,21 @@ async function runSamples(
 
 function checkSampleShape(experiment: LoadedExperiment, sample: PreprocessedSample): void {
   if (sample.shape.join() === experiment.inShape.join()) return;
+  const name = sample.volume.header.source || 'the image';
+  const frames = sample.volume.frameCount;
+  if (frames > 1 && experiment.inShape[0] !== frames) {
+    throw new UserError(
+      `${name} holds ${frames} volumes (a 4D image), but the network takes one image of ` +
+        `shape ${formatShape(experiment.inShape)}. Extract one volume first (for example ` +
+        "with fslroi or nibabel's slicer).",
+    );
+  }
   throw new UserError(
-    `After preprocessing, ${sample.volume.header.source || 'the image'} gives samples of ` +
-      `shape ${formatShape(sample.shape)}, but the network takes ` +
-      `${formatShape(experiment.inShape)}. The image must match the training images' ` +
-      'grid (voxel size and field of view) after the transforms; add resample and ' +
-      'cropOrPad steps, or convert the image first.',
+    `After preprocessing, ${name} gives samples of shape ${formatShape(sample.shape)}, but ` +
+      `the network takes ${formatShape(experiment.inShape)}. The image must match the ` +
+      "training images' grid (voxel size and field of view) after the experiment's " +
+      'transforms: resample and crop the image to that grid first, or train again with ' +
+      'resample and cropOrPad steps in data.transforms.image.',
   );
 }
 

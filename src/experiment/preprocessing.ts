@@ -6,6 +6,7 @@
 import { parseTransformsConfig, type TransformsConfig } from '../data/dataset-config.js';
 import { extractVolumes, sampleShape } from '../data/sample.js';
 import { runPipeline, type PreprocessStep } from '../data/transforms/pipeline.js';
+import { reorient } from '../data/transforms/reorient.js';
 import type { Volume } from '../data/volume.js';
 import type { ImageBackend } from '../data/wasm/backend.js';
 import { UserError } from '../errors.js';
@@ -25,6 +26,16 @@ export interface Preprocessing {
    * configuration (data.maxBytes); undefined when it was not set.
    */
   maxBytes?: number;
+  /** The training images' grid on disk; undefined for folders that did not record it. */
+  grid?: TrainingGrid;
+}
+
+/** The voxel grid of the training images as experiment.json records it (data.grid). */
+export interface TrainingGrid {
+  /** Axis codes of the voxel axes, as nibabel's aff2axcodes gives them, such as 'RAS'. */
+  axisCodes: string;
+  /** Voxel sizes in mm along the voxel axes. */
+  voxelSizeMm: number[];
 }
 
 /** Reads the data section: experiment.json's, else train-config.json's; undefined if neither. */
@@ -66,13 +77,25 @@ function parseDataSection(
   const classes = Array.isArray(data.classes) ? data.classes.map(String) : [];
   const label = typeof data.label === 'string' ? data.label : undefined;
   const maxBytes = parseMaxBytes(data.maxBytes, files, source);
+  const grid = parseGrid(data.grid);
   return {
     transforms,
     classes,
     source,
     ...(label !== undefined ? { label } : {}),
     ...(maxBytes !== undefined ? { maxBytes } : {}),
+    ...(grid !== undefined ? { grid } : {}),
   };
+}
+
+/** Returns the recorded grid, or undefined when it is absent or not in the expected form. */
+function parseGrid(value: unknown): TrainingGrid | undefined {
+  if (!isRecord(value)) return undefined;
+  const { axisCodes, voxelSizeMm } = value;
+  if (typeof axisCodes !== 'string' || !/^[LRAPSI]{3}$/.test(axisCodes)) return undefined;
+  if (!Array.isArray(voxelSizeMm) || voxelSizeMm.length !== 3) return undefined;
+  if (!voxelSizeMm.every((size) => typeof size === 'number' && size > 0)) return undefined;
+  return { axisCodes, voxelSizeMm: voxelSizeMm as number[] };
 }
 
 function parseMaxBytes(value: unknown, files: ExperimentFiles, source: string): number | undefined {
@@ -100,14 +123,18 @@ export interface PreprocessedImage {
   samples: PreprocessedSample[];
 }
 
-/** Runs the image transforms, the extraction and the sample transforms on `volume`. */
+/**
+ * Runs the image transforms, the extraction and the sample transforms on `volume`. With a
+ * recorded training grid, the image is first aligned to it (see alignToTrainingGrid).
+ */
 export function preprocessImage(
   backend: ImageBackend,
   volume: Volume,
-  preprocessing: Pick<Preprocessing, 'transforms'>,
+  preprocessing: Pick<Preprocessing, 'transforms' | 'grid'>,
 ): PreprocessedImage {
   const { transforms } = preprocessing;
-  const image = runPipeline(backend, volume, transforms.image as PreprocessStep[]);
+  const aligned = alignToTrainingGrid(backend, volume, preprocessing);
+  const image = runPipeline(backend, aligned, transforms.image as PreprocessStep[]);
   const parts = extractVolumes(backend, image, transforms.extraction);
   const samples = parts.map((part) => {
     const sample = runPipeline(backend, part, transforms.sample as PreprocessStep[]);
@@ -118,6 +145,43 @@ export function preprocessImage(
     };
   });
   return { volume: image, samples };
+}
+
+/** Relative difference of voxel sizes above which an image is taken to be on another grid. */
+const SPACING_TOLERANCE = 0.01;
+
+/**
+ * Brings `volume` to the training images' voxel order when the transforms do not reorient:
+ * a network trained on RAS images would otherwise see a flipped or permuted brain. Without a
+ * resample step, an image whose voxel size differs from the training images' is rejected,
+ * because the network would see the anatomy at another scale.
+ */
+export function alignToTrainingGrid(
+  backend: ImageBackend,
+  volume: Volume,
+  preprocessing: Pick<Preprocessing, 'transforms' | 'grid'>,
+): Volume {
+  const { grid, transforms } = preprocessing;
+  if (grid === undefined) return volume;
+  const ops = new Set((transforms.image as PreprocessStep[]).map((step) => step.op));
+  const aligned = ops.has('reorient') ? volume : reorient(backend, volume, grid.axisCodes);
+  if (ops.has('resample')) return aligned;
+  const spacing = aligned.spacing;
+  const differs = spacing.some(
+    (size, axis) => Math.abs(size - grid.voxelSizeMm[axis]!) > SPACING_TOLERANCE * size,
+  );
+  if (!differs) return aligned;
+  const name = volume.header.source || 'the image';
+  throw new UserError(
+    `${name} has voxels of ${formatSizes(spacing)} mm (in ${grid.axisCodes} order), but the ` +
+      `model was trained on images of ${formatSizes(grid.voxelSizeMm)} mm and its transforms ` +
+      'do not resample. Resample the image to that voxel size first, or train again with a ' +
+      'resample step in data.transforms.image.',
+  );
+}
+
+function formatSizes(sizes: readonly number[]): string {
+  return sizes.map((size) => Number(size.toFixed(3))).join(' x ');
 }
 
 /** Returns whether two volumes have the same grid: shape, and affine within 1e-6 mm. */

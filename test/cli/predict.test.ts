@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   cpSync,
   existsSync,
+  mkdirSync,
   mkdtempSync,
   readFileSync,
   readdirSync,
@@ -10,11 +11,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 import { zipSync } from 'fflate';
 
-import { readNifti } from '../../src/data/nifti/node.js';
+import { readNifti, writeNifti } from '../../src/data/nifti/node.js';
+import { reorient } from '../../src/data/transforms/reorient.js';
+import { Volume } from '../../src/data/volume.js';
+import { loadImageKernels } from '../../src/data/wasm/loader.js';
 import { parseTsv, type Row } from '../../src/data/participants.js';
 import {
   insideCrop,
@@ -403,6 +407,37 @@ describe('predict command', () => {
     });
   }
 
+  it('reorients an image stored in another voxel order', async () => {
+    const original = imagePath(dataset, 'sub-002');
+    const volume = await readNifti(original);
+    const kernels = await loadImageKernels();
+    const lps = join(folder, 'lps', 'sub-002_lps.nii.gz');
+    mkdirSync(dirname(lps), { recursive: true });
+    await writeNifti(lps, reorient(kernels, volume, 'LPS'));
+    const output = join(folder, 'out-lps');
+    const run = await runCli('predict', maps, original, lps, '--output', output);
+    assert.equal(run.status, 0, run.stderr);
+    const [first, second] = readRows(join(output, 'predictions.tsv')).rows;
+    const difference = Number(first!.probability_AD) - Number(second!.probability_AD);
+    assert.ok(Math.abs(difference) < 1e-6, `${first!.probability_AD} vs ${second!.probability_AD}`);
+  });
+
+  it('rejects an image of another voxel size', async () => {
+    const volume = await readNifti(imagePath(dataset, 'sub-002'));
+    const scaled = new Volume(
+      volume.data,
+      volume.shape,
+      volume.affine.map((value, index) => (index % 4 < 3 && index < 12 ? value * 1.5 : value)),
+    );
+    const path = join(folder, 'scaled', 'sub-002_scaled.nii.gz');
+    mkdirSync(dirname(path), { recursive: true });
+    await writeNifti(path, scaled);
+    const run = await runCli('predict', maps, path, '--output', join(folder, 'out-scaled'));
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /sub-002_scaled\.nii\.gz has voxels of 12 x 12 x 12 mm/);
+    assert.match(run.stderr, /trained on images of 8 x 8 x 8 mm/);
+  });
+
   it('prints help for every option', async () => {
     const run = await runCli('predict', '--help');
     assert.equal(run.status, 0);
@@ -426,7 +461,7 @@ describe('predict command', () => {
     [
       'an image of another grid',
       () => [maps, '/usr/share/mricron/templates/ch2bet.nii.gz'],
-      /gives samples of shape \[1, \d+, \d+, \d+\], but the network takes \[1, 23, 26, 22\]/,
+      /ch2bet\.nii\.gz has voxels of 1 x 1 x 1 mm .* trained on images of 8 x 8 x 8 mm/,
     ],
   ];
   for (const [name, args, message] of failures) {
