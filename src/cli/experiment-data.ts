@@ -148,10 +148,38 @@ export async function listPredictionImages(
         `'${path}' is not a NIfTI file (.nii, .nii.gz, .hdr or .img) nor a dataset folder.`,
       );
     }
-    const name = basename(path).replace(/\.(nii|hdr|img)(\.gz)?$/i, '');
-    images.push({ participant_id: name, session_id: 'n/a', path: resolve(path) });
+    images.push({ ...fileIds(path), path: resolve(path) });
   }
+  rejectSameIds(images);
   return images;
+}
+
+/**
+ * Returns the ids of an image given as a file: the BIDS entities sub-<label> and ses-<label>
+ * when its name starts with them, otherwise the name without extension and session 'n/a'.
+ */
+export function fileIds(path: string): { participant_id: string; session_id: string } {
+  const name = basename(path).replace(/\.(nii|hdr|img)(\.gz)?$/i, '');
+  const bids = /^(sub-[A-Za-z0-9]+)(?:_(ses-[A-Za-z0-9]+))?(?:_|$)/.exec(name);
+  if (bids === null) return { participant_id: name, session_id: 'n/a' };
+  return { participant_id: bids[1]!, session_id: bids[2] ?? 'n/a' };
+}
+
+/** Rejects two files with the same ids, whose rows and output files would collide. */
+function rejectSameIds(images: readonly PredictionImage[]): void {
+  const seen = new Map<string, string>();
+  for (const image of images) {
+    const key = `${image.participant_id}\t${image.session_id}`;
+    const other = seen.get(key);
+    if (other !== undefined) {
+      throw new UserError(
+        `'${other}' and '${image.path}' both get the ids ${image.participant_id} ` +
+          `${image.session_id}, so their rows and output files would collide. Rename one of ` +
+          'them, or give them in separate runs with different --output folders.',
+      );
+    }
+    seen.set(key, image.path);
+  }
 }
 
 async function datasetImages(

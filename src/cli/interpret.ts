@@ -95,7 +95,7 @@ export async function runInterpret(
     out.write(`Saliency maps: ${output} (listed in saliency.tsv)\n`);
     out.write(`Done in ${((performance.now() - start) / 1000).toFixed(1)} s.\n`);
   } finally {
-    gpu.destroy();
+    await run.close();
   }
 }
 

@@ -119,8 +119,8 @@ function rejectInputFolder(path: string, input: { name: string; path: string }, 
   }
 }
 
-/** Creates `path` and writes then removes a probe file in it. */
-async function checkWritable(path: string, option: string): Promise<void> {
+/** Creates `path` and writes then removes a probe file in it; throws a UserError otherwise. */
+export async function checkWritable(path: string, option: string): Promise<void> {
   const probe = join(path, `.write-check-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await mkdir(path, { recursive: true });

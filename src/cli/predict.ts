@@ -6,7 +6,8 @@
 // soft-voted from its samples (column vote). The samples' own rows go to
 // predictions-patches.tsv or predictions-slices.tsv, and metrics are computed per image.
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rmdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
 import type { Command } from 'commander';
@@ -31,6 +32,7 @@ import type { Gpu } from '../runtime/gpu.js';
 import { listPredictionImages, type PredictionImage } from './experiment-data.js';
 import { openGpu } from './experiment.js';
 import { integerIn, type Writer } from './io.js';
+import { checkWritable } from './output.js';
 import type { CommandContext } from './main.js';
 
 /** Options shared by predict and interpret. */
@@ -103,11 +105,13 @@ export interface ExperimentRun {
   output: string;
   kernels: ImageKernels;
   gpu: Gpu;
+  /** Destroys the device and removes the output folder if this run created it and it is empty. */
+  close(): Promise<void>;
   /** Largest image read, with where the limit comes from; undefined for the reader's default. */
   maxBytes?: { bytes: number; source: string };
 }
 
-/** Loads the experiment, lists the images and opens the device; the caller destroys the gpu. */
+/** Loads the experiment, lists the images and opens the device; the caller calls close(). */
 export async function openExperimentRun(
   experimentPath: string,
   data: readonly string[],
@@ -125,7 +129,12 @@ export async function openExperimentRun(
     classes: preprocessing.classes,
   });
   const output = options.output ?? defaultOutput(experimentPath, experiment, outputFolder);
-  await mkdir(output, { recursive: true });
+  const created = !existsSync(output);
+  await checkWritable(output, '--output');
+  // A run that fails before writing anything leaves no empty folder behind.
+  const discardIfEmpty = async () => {
+    if (created) await rmdir(output).catch(() => undefined);
+  };
   const maxBytes =
     options.maxBytes !== undefined
       ? { bytes: options.maxBytes, source: '--max-bytes' }
@@ -133,8 +142,15 @@ export async function openExperimentRun(
         ? { bytes: preprocessing.maxBytes, source: `data.maxBytes of ${preprocessing.source}` }
         : undefined;
   const kernels = await loadImageKernels();
-  const gpu = await openGpu();
-  return { experiment, images, output, kernels, gpu, ...(maxBytes ? { maxBytes } : {}) };
+  const gpu = await openGpu().catch(async (error: unknown) => {
+    await discardIfEmpty();
+    throw error;
+  });
+  const close = async () => {
+    gpu.destroy();
+    await discardIfEmpty();
+  };
+  return { experiment, images, output, kernels, gpu, close, ...(maxBytes ? { maxBytes } : {}) };
 }
 
 /**
@@ -205,7 +221,7 @@ export async function runPredict(
     printSummary(out, experiment, table, metrics, files);
     out.write(`Done in ${((performance.now() - start) / 1000).toFixed(1)} s.\n`);
   } finally {
-    gpu.destroy();
+    await run.close();
   }
 }
 

@@ -129,7 +129,7 @@ describe('interpret command', () => {
     const run = await runCli('interpret', experiment, input, '--target', '1', '--output', output);
     assert.equal(run.status, 0, run.stderr);
     const image = await readNifti(input);
-    const map = await readNifti(join(output, 'sub-003_ses-M000_T1w_saliency.nii.gz'));
+    const map = await readNifti(join(output, 'sub-003_ses-M000_saliency.nii.gz'));
     const [nx, ny, nz] = image.spatialShape;
     for (let k = 0; k < nz; k++) {
       for (let j = 0; j < ny; j++) {

@@ -27,6 +27,7 @@ import {
   writeSliceClassifier,
   zScored,
 } from '../experiment/dense-fixture.js';
+import { fileIds } from '../../src/cli/experiment-data.js';
 import { runCli } from './helpers.js';
 
 function readRows(path: string): { columns: string[]; rows: Row[] } {
@@ -142,8 +143,8 @@ describe('predict command', () => {
     assert.deepEqual(
       rows.map((row) => [row.participant_id, row.session_id]),
       [
-        ['sub-001_ses-M000_T1w', 'n/a'],
-        ['sub-002_ses-M000_T1w', 'n/a'],
+        ['sub-001', 'ses-M000'],
+        ['sub-002', 'ses-M000'],
       ],
     );
     assert.ok(!existsSync(join(output, 'metrics.json')));
@@ -179,7 +180,7 @@ describe('predict command', () => {
     const run = await runCli('predict', experiment, input, '--output', output);
     assert.equal(run.status, 0, run.stderr);
     const { rows } = readRows(join(output, 'predictions.tsv'));
-    assert.equal(rows[0]!.output_path, 'sub-004_ses-M000_T1w_reconstruction.nii.gz');
+    assert.equal(rows[0]!.output_path, 'sub-004_ses-M000_reconstruction.nii.gz');
     const image = await readNifti(input);
     const result = await readNifti(join(output, rows[0]!.output_path!));
     assert.deepEqual(result.shape, image.shape);
@@ -235,7 +236,7 @@ describe('predict command', () => {
     const run = await runCli('predict', experiment, input, '--output', output);
     assert.equal(run.status, 0, run.stderr);
     const image = await readNifti(input);
-    const labels = await readNifti(join(output, 'sub-005_ses-M000_T1w_segmentation.nii.gz'));
+    const labels = await readNifti(join(output, 'sub-005_ses-M000_segmentation.nii.gz'));
     assert.equal(labels.header.datatype, 4);
     assert.deepEqual([...labels.affine], [...image.affine]);
     const scored = zScored(image.data);
@@ -436,6 +437,49 @@ describe('predict command', () => {
     assert.equal(run.status, 1, run.stderr);
     assert.match(run.stderr, /sub-002_scaled\.nii\.gz has voxels of 12 x 12 x 12 mm/);
     assert.match(run.stderr, /trained on images of 8 x 8 x 8 mm/);
+  });
+
+  it('names file inputs by their BIDS entities', () => {
+    const cases: [string, string, string][] = [
+      ['/x/sub-002_ses-M000_T1w.nii.gz', 'sub-002', 'ses-M000'],
+      ['/x/sub-07_T1w.nii', 'sub-07', 'n/a'],
+      ['/x/sub-07.hdr', 'sub-07', 'n/a'],
+      ['/x/brain.nii.gz', 'brain', 'n/a'],
+      ['/x/subject-1_ses-2.nii', 'subject-1_ses-2', 'n/a'],
+    ];
+    for (const [path, participant, session] of cases) {
+      assert.deepEqual(fileIds(path), { participant_id: participant, session_id: session }, path);
+    }
+  });
+
+  it('rejects two files with the same ids', async () => {
+    const paths = ['a', 'b'].map((name) => join(folder, 'same', name, 'img.nii.gz'));
+    for (const path of paths) {
+      mkdirSync(dirname(path), { recursive: true });
+      cpSync(imagePath(dataset, 'sub-002'), path);
+    }
+    const output = join(folder, 'out-same');
+    const run = await runCli('predict', maps, ...paths, '--output', output);
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /both get the ids img n\/a/);
+    assert.equal(existsSync(output), false);
+  });
+
+  it('rejects an output path below a file', async () => {
+    const file = join(folder, 'a-file');
+    writeFileSync(file, 'not a folder');
+    const run = await runCli('predict', maps, dataset, '--output', join(file, 'out'));
+    assert.equal(run.status, 1, run.stderr);
+    assert.match(run.stderr, /Cannot write in the output folder .*a-file is a file/);
+  });
+
+  it('leaves no output folder after a failed run', async () => {
+    const text = join(folder, 'text.nii');
+    writeFileSync(text, 'plain text, not an image');
+    const output = join(folder, 'out-failed');
+    const run = await runCli('predict', maps, text, '--output', output);
+    assert.equal(run.status, 1, run.stderr);
+    assert.equal(existsSync(output), false);
   });
 
   it('prints help for every option', async () => {
