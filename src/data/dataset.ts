@@ -189,8 +189,8 @@ function parseLabel(
   const index = classes!.indexOf(value);
   if (index >= 0) return index;
   throw new UserError(
-    `${where}: class '${value}' in column '${column}' is not one of the classes of label ` +
-      `'${field}' (${classes!.join(', ')}); fix the value or add it to 'classes'.`,
+    `${where}: class '${value}' in column '${column}' is not one of the configured classes ` +
+      `(${classes!.join(', ')}). Fix the value, or add it to the classes of the configuration.`,
   );
 }
 

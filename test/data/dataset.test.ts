@@ -202,7 +202,7 @@ describe('Dataset', () => {
           labels: { label: { column: 'diagnosis', classes: ['CN', 'AD'] } },
           tsv: await writeTable('mci.tsv', columns, [row('sub-001'), row('sub-002', 'MCI')]),
         }),
-        /mci.tsv, line 3: class 'MCI' in column 'diagnosis' is not one of the classes of label 'label' \(CN, AD\)/,
+        /mci.tsv, line 3: class 'MCI' in column 'diagnosis' is not one of the configured classes \(CN, AD\)/,
       ],
       [
         'an unknown labelKey',
