@@ -27,23 +27,30 @@ export function folderSource(files: readonly File[]): ModelSource {
  */
 export async function readDrop(transfer: DataTransfer): Promise<DroppedInput[]> {
   const inputs: DroppedInput[] = [];
-  const volumes: File[] = [];
+  const files: File[] = [];
   const entries = [...transfer.items]
     .map((item) => (item.kind === 'file' ? item.webkitGetAsEntry() : null))
     .filter((entry): entry is FileSystemEntry => entry !== null);
   for (const entry of entries) {
     if (entry.isDirectory) {
-      const files = await readFolder(entry as FileSystemDirectoryEntry, '');
-      inputs.push({ kind: 'model', source: { kind: 'files', files, name: entry.name } });
-      continue;
-    }
-    const file = await entryFile(entry as FileSystemFileEntry);
+      const folder = await readFolder(entry as FileSystemDirectoryEntry, '');
+      inputs.push({ kind: 'model', source: { kind: 'files', files: folder, name: entry.name } });
+    } else files.push(await entryFile(entry as FileSystemFileEntry));
+  }
+  // Without entries (some browsers and synthetic drops), fall back to the plain file list.
+  if (entries.length === 0) files.push(...transfer.files);
+  return [...inputs, ...sortFiles(files)];
+}
+
+/** Sorts plain files: each .zip is an experiment zip, and the other files are volumes. */
+export function sortFiles(files: readonly File[]): DroppedInput[] {
+  const inputs: DroppedInput[] = [];
+  const volumes: File[] = [];
+  for (const file of files) {
     if (/\.zip$/i.test(file.name)) {
       inputs.push({ kind: 'model', source: { kind: 'zip', file, name: file.name } });
     } else volumes.push(file);
   }
-  // Without entries (some browsers and synthetic drops), fall back to the plain file list.
-  if (entries.length === 0) volumes.push(...transfer.files);
   if (volumes.length > 0) inputs.push({ kind: 'volumes', files: volumes });
   return inputs;
 }
