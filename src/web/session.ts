@@ -2,7 +2,6 @@
 // compiled for inference. load() reads an experiment folder, predict() runs one NIfTI volume
 // through the experiment's preprocessing and network and builds what the page shows.
 
-import { readNiftiBytes } from '../data/nifti/web.js';
 import type { ImageKernels } from '../data/wasm/kernels.js';
 import { loadEmbeddedKernels } from '../data/wasm/embedded.js';
 import { UserError } from '../errors.js';
@@ -14,6 +13,7 @@ import { acquireGpu, describeAdapter } from '../runtime/device.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { bundledCatalogue } from './catalogue.js';
 import { explainLimits } from './limits.js';
+import { readPageVolume } from './page-volume.js';
 import { experimentFiles } from './experiment-source.js';
 import { argMax, labelMap, percentile, softmax, viewerImage } from './outputs.js';
 import type { ModelInfo, ModelSource, Overlay, Prediction } from './protocol.js';
@@ -109,7 +109,7 @@ export class ModelSession {
   async predict(file: Blob, name: string): Promise<Prediction> {
     const started = performance.now();
     // The file is read first, so a file that is not NIfTI is named even before a model loads.
-    const volume = await readNiftiBytes(file, { name });
+    const volume = await readPageVolume(file, name);
     const experiment = this.requireModel();
     const network = this.network!;
     const prepared = preprocess(await this.imageKernels(), volume, experiment, name);
