@@ -8,7 +8,22 @@
 import { ModelClient } from './client.js';
 import { folderSource, readDrop } from './drop.js';
 import { LossChart } from './loss-chart.js';
-import type { ModelInfo, ModelSource, Prediction, TrainingProgress } from './protocol.js';
+import type {
+  ModelInfo,
+  ModelSource,
+  Prediction,
+  TrainingProgress,
+  TrainRequest,
+} from './protocol.js';
+import {
+  addImages,
+  labelIndices,
+  parseClasses,
+  readNumberField,
+  relabelImages,
+  unlabelledWarning,
+  type TrainingImage,
+} from './training-list.js';
 import { Viewer } from './viewer.js';
 
 export interface PageState {
@@ -16,7 +31,7 @@ export interface PageState {
   state: 'starting' | 'busy' | 'ready';
   model?: ModelInfo;
   prediction?: Prediction;
-  /** The last error shown, with its class name. */
+  /** The error shown, with its class name; removed when the next request starts. */
   error?: { name: string; message: string };
   history: TrainingProgress[];
   /**
@@ -43,7 +58,7 @@ const element = <T extends HTMLElement>(id: string) => document.getElementById(i
 const client = new ModelClient(new URL('./worker.js', import.meta.url));
 const viewer = new Viewer(element<HTMLCanvasElement>('viewer-canvas'));
 const chart = new LossChart(element('loss-chart'));
-let trainingFiles: File[] = [];
+let trainingImages: TrainingImage[] = [];
 
 // ---- status and errors ----
 
@@ -52,6 +67,11 @@ function setStatus(text: string, state: PageState['state']): void {
   status.textContent = text;
   status.dataset.state = state;
   page.state = state;
+}
+
+function hideError(): void {
+  delete page.error;
+  element('error').hidden = true;
 }
 
 function showError(error: unknown): void {
@@ -65,7 +85,7 @@ function showError(error: unknown): void {
 
 /** Runs one request with the page marked busy, showing its error if it fails. */
 async function busy<T>(label: string, work: () => Promise<T>): Promise<T | undefined> {
-  element('error').hidden = true;
+  hideError();
   setStatus(label, 'busy');
   try {
     return await work();
@@ -81,8 +101,10 @@ async function busy<T>(label: string, work: () => Promise<T>): Promise<T | undef
 // ---- model ----
 
 async function loadModel(source: ModelSource): Promise<void> {
-  const info = await busy(`Loading ${source.name}…`, () => client.load(source));
-  if (info !== undefined) showModel(info);
+  // The result of the previous model is cleared first, whether or not the new one loads.
+  clearPrediction();
+  // The model is shown inside the request, so the status set when it ends names it.
+  await busy(`Loading ${source.name}…`, async () => showModel(await client.load(source)));
 }
 
 function showModel(info: ModelInfo): void {
@@ -93,7 +115,7 @@ function showModel(info: ModelInfo): void {
     `(${info.weightsPath}); input [${info.inShape.join(', ')}]${classes}. ` +
     `Adapter: ${info.adapter}.`;
   if (info.classes.length > 0) element<HTMLInputElement>('classes').value = info.classes.join(', ');
-  renderTrainingList();
+  updateClasses();
 }
 
 /** Loads the experiment served beside the page, when there is one. */
@@ -110,7 +132,15 @@ async function loadServedModel(): Promise<void> {
 
 // ---- prediction ----
 
+/** Hides the last prediction and removes it from the viewer. */
+function clearPrediction(): void {
+  delete page.prediction;
+  element('prediction').hidden = true;
+  void viewer.clear().catch(showError);
+}
+
 async function predict(file: File): Promise<void> {
+  clearPrediction();
   const prediction = await busy(`Running the model on ${file.name}…`, () =>
     client.predict(file, file.name),
   );
@@ -155,60 +185,109 @@ function showPrediction(prediction: Prediction, name: string): void {
 // ---- training ----
 
 function classNames(): string[] {
-  return element<HTMLInputElement>('classes')
-    .value.split(',')
-    .map((name) => name.trim())
-    .filter((name) => name !== '');
+  return parseClasses(element<HTMLInputElement>('classes').value);
+}
+
+/** Keeps each image's class by name after the Classes field changes, and warns of lost ones. */
+function updateClasses(): void {
+  const classes = classNames();
+  const { images, unlabelled } = relabelImages(trainingImages, classes);
+  trainingImages = images;
+  const warning = element('train-warning');
+  warning.textContent = unlabelledWarning(unlabelled, classes);
+  warning.hidden = unlabelled.length === 0;
+  renderTrainingList();
 }
 
 function renderTrainingList(): void {
   const body = element('train-list').querySelector('tbody')!;
-  const previous = [...body.querySelectorAll('select')].map((select) => select.selectedIndex);
   body.replaceChildren();
   const classes = classNames();
-  trainingFiles.forEach((file, index) => {
+  trainingImages.forEach((image, index) => {
     const row = body.insertRow();
-    row.insertCell().textContent = file.name;
+    row.insertCell().textContent = image.file.name;
     const select = document.createElement('select');
-    select.setAttribute('aria-label', `label of ${file.name}`);
+    select.setAttribute('aria-label', `label of ${image.file.name}`);
+    if (image.label === undefined) select.add(new Option('choose a class', ''));
     for (const name of classes) select.add(new Option(name));
-    // Default labels alternate, so a pair of new files starts with both classes.
-    select.selectedIndex = previous[index] ?? index % Math.max(1, classes.length);
+    select.value = image.label ?? '';
+    select.addEventListener('change', () => {
+      trainingImages[index] = { file: image.file, label: select.value || undefined };
+    });
     row.insertCell().append(select);
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.textContent = 'Remove';
+    remove.setAttribute('aria-label', `remove ${image.file.name}`);
+    remove.addEventListener('click', () => {
+      trainingImages = trainingImages.filter((_, other) => other !== index);
+      renderTrainingList();
+    });
+    row.insertCell().append(remove);
   });
+  element<HTMLButtonElement>('clear-train').disabled = trainingImages.length === 0;
 }
 
 function addTrainingFiles(files: File[]): void {
-  trainingFiles = [...trainingFiles, ...files];
+  const { images, errors } = addImages(trainingImages, files, classNames());
+  trainingImages = images;
+  renderTrainingList();
+  hideError();
+  if (errors.length > 0) showError(errors.length === 1 ? errors[0] : joinErrors(errors));
+}
+
+function joinErrors(errors: Error[]): Error {
+  const joined = new Error(errors.map((error) => error.message).join('\n'));
+  joined.name = errors[0]!.name;
+  return joined;
+}
+
+function clearTrainingImages(): void {
+  trainingImages = [];
+  element('train-warning').hidden = true;
   renderTrainingList();
 }
 
-async function train(): Promise<void> {
-  const labels = [...element('train-list').querySelectorAll('select')].map(
-    (select) => select.selectedIndex,
-  );
-  const number = (id: string) => Number(element<HTMLInputElement>(id).value);
-  const options = {
-    images: trainingFiles.map((file, index) => ({ name: file.name, file, label: labels[index]! })),
-    classes: classNames(),
-    epochs: number('epochs'),
-    batchSize: number('batch-size'),
-    learningRate: number('learning-rate'),
+/** Reads the training form; an empty or non-numeric field throws a UserError naming it. */
+function trainingRequest(): TrainRequest {
+  const field = (label: string, id: string) =>
+    readNumberField(label, element<HTMLInputElement>(id).value);
+  const classes = classNames();
+  const labels = labelIndices(trainingImages, classes);
+  return {
+    images: trainingImages.map((image, index) => ({
+      name: image.file.name,
+      file: image.file,
+      label: labels[index]!,
+    })),
+    classes,
+    epochs: field('Epochs', 'epochs'),
+    batchSize: field('Batch', 'batch-size'),
+    learningRate: field('Learning rate', 'learning-rate'),
     fineTune: element<HTMLInputElement>('fine-tune').checked,
     seed: 0,
   };
-  chart.clear();
-  page.history = [];
-  const result = await busy('Training…', () =>
-    client.train(options, (progress) => {
-      page.history.push(progress);
-      chart.add(progress);
-      setStatus(`Training: epoch ${progress.epoch}/${progress.epochs}`, 'busy');
-    }),
-  );
-  if (result === undefined) return;
-  showModel(result.model);
-  element<HTMLButtonElement>('save').disabled = false;
+}
+
+async function train(): Promise<void> {
+  // The previous loss curve stays until the first epoch of a run that passed validation.
+  let started = false;
+  const onProgress = (progress: TrainingProgress) => {
+    if (!started) {
+      started = true;
+      page.history = [];
+      chart.clear();
+      element('loss-chart').hidden = false;
+    }
+    page.history.push(progress);
+    chart.add(progress);
+    setStatus(`Training: epoch ${progress.epoch}/${progress.epochs}`, 'busy');
+  };
+  await busy('Training…', async () => {
+    const result = await client.train(trainingRequest(), onProgress);
+    showModel(result.model);
+    element<HTMLButtonElement>('save').disabled = false;
+  });
 }
 
 async function save(): Promise<void> {
@@ -236,7 +315,8 @@ onFiles('model-folder', (files) => void loadModel(folderSource(files)));
 onFiles('model-zip', ([file]) => void loadModel({ kind: 'zip', file: file!, name: file!.name }));
 onFiles('volume-file', ([file]) => void predict(file!));
 onFiles('train-files', addTrainingFiles);
-element('classes').addEventListener('change', renderTrainingList);
+element('classes').addEventListener('change', updateClasses);
+element('clear-train').addEventListener('click', clearTrainingImages);
 element('train').addEventListener('click', () => void train());
 element('save').addEventListener('click', () => void save());
 

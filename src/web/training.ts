@@ -5,7 +5,6 @@
 // loader read.
 
 import { MemoryLoader, type MemorySample } from '../data/memory-loader.js';
-import { readNiftiBytes } from '../data/nifti/web.js';
 import { loadEmbeddedKernels } from '../data/wasm/embedded.js';
 import { UserError } from '../errors.js';
 import { memoryExperimentFiles } from '../experiment/files.js';
@@ -16,6 +15,7 @@ import type { NetNetwork } from '../models/network.js';
 import { memoryStorage, type MemoryStorage } from '../training/storage.js';
 import { Trainer } from '../training/trainer.js';
 import { bundledCatalogue } from './catalogue.js';
+import { readPageVolume } from './page-volume.js';
 import type {
   ModelInfo,
   SavedExperiment,
@@ -59,8 +59,10 @@ export class TrainingSession {
     const outputs = base.outShape[0]!;
     if (options.classes.length !== outputs) {
       throw new UserError(
-        `The network has ${outputs} class outputs, but ${options.classes.length} classes are ` +
-          `given (${options.classes.join(', ')}); name ${outputs} classes.`,
+        `The network of the loaded model has ${outputs} class outputs, but ` +
+          `${options.classes.length} classes are given (${options.classes.join(', ')}). The ` +
+          'loaded network fixes the number of outputs, also when training from scratch: name ' +
+          `${outputs} classes, or load a model whose network has ${options.classes.length} outputs.`,
       );
     }
     const samples = await this.readSamples(base, options);
@@ -133,7 +135,7 @@ export class TrainingSession {
     const transforms = base.preprocessing?.transforms;
     const samples: MemorySample[] = [];
     for (const image of options.images) {
-      const volume = await readNiftiBytes(image.file, { name: image.name });
+      const volume = await readPageVolume(image.file, image.name);
       const prepared = transforms
         ? preprocessImage(kernels, volume, { transforms })
         : { samples: [{ data: volume.data, shape: [1, ...volume.shape.slice(0, 3).reverse()] }] };

@@ -12,6 +12,9 @@ const OVERLAY_STYLE = {
   reconstruction: { colormap: 'winter', opacity: 0.5 },
 } as const;
 
+/** The text the viewer shows before a volume is run, and after its result is cleared. */
+export const EMPTY_TEXT = 'Drop a NIfTI volume on the page or choose one to run the model';
+
 export class Viewer {
   private readonly niivue: Niivue;
   private readonly attached: Promise<unknown>;
@@ -24,6 +27,8 @@ export class Viewer {
       isColorbar: true,
       // Keep the canvas's pixels after each frame, so screenshots read what is shown.
       preserveDrawingBuffer: true,
+      // niivue draws this text while it shows no volume (its default is 'loading ...').
+      loadingText: EMPTY_TEXT,
     } as ConstructorParameters<typeof Niivue>[0]);
     this.attached = this.niivue.attachToCanvas(canvas);
   }
@@ -42,6 +47,13 @@ export class Viewer {
     for (const volume of images) this.niivue.addVolume(volume);
     this.niivue.setSliceType(this.niivue.sliceTypeMultiplanar);
     this.niivue.updateGLVolume();
+  }
+
+  /** Removes the shown image and overlay, so a stale result is not taken for a new one. */
+  async clear(): Promise<void> {
+    await this.attached;
+    for (const volume of [...this.niivue.volumes]) this.niivue.removeVolume(volume);
+    this.niivue.drawScene();
   }
 
   private image(

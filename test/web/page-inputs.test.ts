@@ -91,6 +91,79 @@ describe('web page inputs', function () {
     await page.close();
   });
 
+  it('keeps training labels by class name', async () => {
+    const page = await openPage(true);
+    const names = ['a.nii.gz', 'b.nii', 'c.nii'];
+    await page.setInputFiles(
+      '#train-files',
+      names.map((name) => ({
+        name,
+        mimeType: 'application/octet-stream',
+        buffer: Buffer.from('x'),
+      })),
+    );
+    const labels = () =>
+      page
+        .locator('#train-list select')
+        .evaluateAll((selects) => selects.map((select) => (select as HTMLSelectElement).value));
+    assert.deepEqual(await labels(), ['CN', 'AD', 'CN']);
+    const setClasses = async (text: string) => {
+      await page.fill('#classes', text);
+      await page.locator('#classes').dispatchEvent('change');
+    };
+    await setClasses('AD, CN');
+    assert.deepEqual(await labels(), ['CN', 'AD', 'CN']);
+    await setClasses('CN, MCI, AD');
+    assert.deepEqual(await labels(), ['CN', 'AD', 'CN']);
+    assert.equal(await page.locator('#train-warning').isVisible(), false);
+
+    await setClasses('CN, MCI');
+    assert.deepEqual(await labels(), ['CN', '', 'CN']);
+    assert.equal(
+      await page.locator('#train-warning').innerText(),
+      'b.nii lost its class, which is no longer in Classes: choose one of CN, MCI.',
+    );
+    await page.locator('#train-list select').nth(1).selectOption('MCI');
+    await setClasses('CN, MCI, AD');
+    assert.deepEqual(await labels(), ['CN', 'MCI', 'CN']);
+    await page.close();
+  });
+
+  it('removes and rejects training images', async () => {
+    const page = await openPage(true);
+    const file = (name: string) => ({ name, mimeType: 'text/plain', buffer: Buffer.from('x') });
+    await page.setInputFiles('#train-files', [file('a.nii'), file('notes.txt'), file('b.nii')]);
+    const listed = () => page.locator('#train-list td:first-child').allInnerTexts();
+    assert.deepEqual(await listed(), ['a.nii', 'b.nii']);
+    assert.match(await page.locator('#error').innerText(), /^notes\.txt is not a NIfTI file: /);
+
+    await page.click('#train-list button[aria-label="remove a.nii"]');
+    assert.deepEqual(await listed(), ['b.nii']);
+    await page.setInputFiles('#train-files', [file('c.nii.gz')]);
+    assert.deepEqual(await listed(), ['b.nii', 'c.nii.gz']);
+    assert.equal(await page.locator('#error').isVisible(), false);
+    await page.click('#clear-train');
+    assert.deepEqual(await listed(), []);
+    assert.equal(await page.locator('#clear-train').isDisabled(), true);
+    await page.close();
+  });
+
+  it('loads a dropped zip without file entries', async () => {
+    const page = await openPage(true);
+    const bytes = [...zipSync({ 'notes.txt': new TextEncoder().encode('no model') })];
+    // A DataTransfer built in a script has no file-system entries, as in some browsers.
+    await page.evaluate((zip) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([new Uint8Array(zip)], 'notes.zip'));
+      const target = document.getElementById('viewer')!;
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true }));
+    }, bytes);
+    const state = await finishedState(page, 2);
+    assert.equal(state.error?.name, 'UserError');
+    assert.match(state.error!.message, /^notes\.zip is not an experiment folder/);
+    await page.close();
+  });
+
   it('says when the browser has no WebGPU', async () => {
     const page = await browser!.newPage();
     await page.addInitScript({ content: WITHOUT_WEBGPU });

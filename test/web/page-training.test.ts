@@ -44,17 +44,36 @@ describe('web page training', function () {
     await page.goto(web!.url);
     await finishedState(page, 1);
     await page.click('#train');
-    const empty = await finishedState(page, 2);
-    assert.equal(empty.error?.message, 'Add at least one labelled NIfTI image to train on.');
+    const none = await finishedState(page, 2);
+    assert.equal(none.error?.message, 'Add at least one labelled NIfTI image to train on.');
 
     await page.setInputFiles('#train-files', data.images.slice(0, 1));
+    await page.locator('#train-list select').selectOption('AD');
     await page.fill('#classes', 'CN, MCI, AD');
     await page.click('#train');
     const classes = await finishedState(page, 3);
     assert.equal(
       classes.error?.message,
-      'The network has 2 class outputs, but 3 classes are given (CN, MCI, AD); name 2 classes.',
+      'The network of the loaded model has 2 class outputs, but 3 classes are given (CN, MCI, ' +
+        'AD). The loaded network fixes the number of outputs, also when training from scratch: ' +
+        'name 2 classes, or load a model whose network has 3 outputs.',
     );
+
+    // The image whose class left the list is named, and training without a label is rejected.
+    await page.fill('#classes', 'CN, MCI');
+    await page.locator('#classes').dispatchEvent('change');
+    const name = data.images[0]!.split('/').pop()!;
+    const warning = await page.locator('#train-warning').innerText();
+    assert.ok(warning.startsWith(`${name} lost its class`), warning);
+    await page.click('#train');
+    const unlabelled = await finishedState(page, 4);
+    assert.equal(unlabelled.error?.message, `${name} has no valid label: choose one of CN, MCI.`);
+
+    await page.fill('#classes', 'CN, AD');
+    await page.fill('#epochs', '');
+    await page.click('#train');
+    const empty = await finishedState(page, 5);
+    assert.equal(empty.error?.message, 'The Epochs field is empty: enter a number.');
     await page.close();
   });
 
@@ -64,6 +83,7 @@ describe('web page training', function () {
     page.on('pageerror', (error) => errors.push(error.message));
     await page.goto(web!.url);
     await finishedState(page, 1);
+    assert.equal(await page.locator('#loss-chart').isVisible(), false);
     await page.setInputFiles('#train-files', data.images.slice(0, 4));
     const selects = page.locator('#train-list select');
     assert.equal(await selects.count(), 4);
@@ -99,16 +119,25 @@ describe('web page training', function () {
       assert.ok(Number.isFinite(epoch.validationLoss), `validation loss ${epoch.validationLoss}`);
     }
     assert.equal(trained.model?.source, 'the experiment trained in the page');
+    assert.equal(await page.locator('#loss-chart').isVisible(), true);
+
+    // A Train click that fails validation keeps the last run's loss curve.
+    await page.fill('#learning-rate', '');
+    await page.click('#train');
+    const rejected = await finishedState(page, 3);
+    assert.equal(rejected.error?.message, 'The Learning rate field is empty: enter a number.');
+    assert.deepEqual(rejected.history, trained.history);
+    assert.equal(await page.locator('#loss-chart').isVisible(), true);
 
     const download = page.waitForEvent('download');
     await page.click('#save');
     const zip = join(data.root, 'trained.zip');
     await (await download).saveAs(zip);
-    await finishedState(page, 3);
+    await finishedState(page, 4);
 
-    // The prediction is request 4; the saliency map that follows it is not needed here.
+    // The prediction is request 5; the saliency map that follows it is not needed here.
     await page.setInputFiles('#volume-file', data.images[5]!);
-    const state = await finishedState(page, 4);
+    const state = await finishedState(page, 5);
     assert.equal(state.error, undefined, state.error?.message);
     const predicted = state.prediction!;
     const node = await predictInNode(zip, data.images[5]!);
