@@ -4,6 +4,7 @@
 import { UserError } from '../errors.js';
 import matmulSource from '../../shaders/matmul.wgsl';
 import dotSource from '../../shaders/matmul_dot.wgsl';
+import smallKSource from '../../shaders/matmul_small_k.wgsl';
 import { WGSL_LINEAR_WORKGROUP } from '../runtime/index.js';
 import { checkTensor } from './common.js';
 import {
@@ -25,6 +26,13 @@ import { specialize, wgslNumber } from './template.js';
  */
 const DOT_MAX_OUTPUTS = 256;
 const DOT_MIN_K = 1024;
+
+/**
+ * Products with K up to this many terms and at least SMALL_K_MIN_OUTPUTS outputs run one
+ * thread per output (matmul_small_k.wgsl): the linear layer's gradients over a small batch.
+ */
+const SMALL_K_MAX_K = 8;
+const SMALL_K_MIN_OUTPUTS = 4096;
 
 /**
  * Batched product C[z] = op(A[z]) @ op(B[z]) for z < batch, with op(A) [m, k], op(B) [k, n].
@@ -74,7 +82,11 @@ export function planMatmul(
   checkTensor(limits, 'matmul B', bBatches * k * n);
   checkTensor(limits, 'matmul C', batch * m * n);
   if (batch * m * n <= DOT_MAX_OUTPUTS && k >= DOT_MIN_K && tile === undefined) {
-    return planMatmulDot(geometry, epilogue);
+    return planMatmulDirect('matmul_dot', dotSource, geometry, epilogue, batch * m * n);
+  }
+  if (batch * m * n >= SMALL_K_MIN_OUTPUTS && k <= SMALL_K_MAX_K && tile === undefined) {
+    const workgroups = Math.ceil((batch * m * n) / 256);
+    return planMatmulDirect('matmul_small_k', smallKSource, geometry, epilogue, workgroups);
   }
   const shape = { batch, m, n, k };
   const { constants, workgroups } = tileConstants(shape, tile ?? chooseTile(shape, limits));
@@ -107,31 +119,34 @@ function operandConstants(geometry: MatmulGeometry) {
   };
 }
 
-function planMatmulDot(geometry: MatmulGeometry, epilogue: Epilogue): KernelPlan {
+/** Plans a matmul kernel without tiles (matmul_dot or matmul_small_k). */
+function planMatmulDirect(
+  name: string,
+  template: string,
+  geometry: MatmulGeometry,
+  epilogue: Epilogue,
+  workgroups: number,
+): KernelPlan {
   const { batch, m, n, k } = geometry;
   const u32 = (value: number) => wgslNumber(value, 'u32');
-  const source = specialize(
-    'matmul_dot',
-    [dotSource, epilogueSource, WGSL_LINEAR_WORKGROUP].join('\n'),
-    {
-      BATCH: u32(batch),
-      GEMM_M: u32(m),
-      GEMM_N: u32(n),
-      GEMM_K: u32(k),
-      ...operandConstants(geometry),
-      ...epilogueConstants(epilogue),
-    },
-  );
+  const source = specialize(name, [template, epilogueSource, WGSL_LINEAR_WORKGROUP].join('\n'), {
+    BATCH: u32(batch),
+    GEMM_M: u32(m),
+    GEMM_N: u32(n),
+    GEMM_K: u32(k),
+    ...operandConstants(geometry),
+    ...epilogueConstants(epilogue),
+  });
   const aBatches = geometry.broadcastA ? 1 : batch;
   const bBatches = geometry.broadcastB ? 1 : batch;
   const elements = aBatches * m * k + bBatches * k * n + batch * m * n + (epilogue.bias ? n : 0);
   return {
     spec: {
-      name: 'matmul_dot',
+      name,
       source,
       bindings: ['read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
     },
-    workgroups: batch * m * n,
+    workgroups,
     flops: 2 * batch * m * n * k,
     bytes: 4 * elements,
   };

@@ -37,6 +37,9 @@ const CASES: Case[] = [
   { geometry: { batch: 1, m: 2, n: 2, k: 3001, transposeB: true }, bias: true },
   { geometry: { batch: 2, m: 3, n: 5, k: 1030, transposeA: true }, activation: 'relu' },
   { geometry: { batch: 3, m: 1, n: 4, k: 1500, broadcastB: true, transposeB: true } },
+  // A short K and many outputs: one thread per output (matmul_small_k.wgsl).
+  { geometry: { batch: 1, m: 2, n: 4100, k: 2, transposeA: true } },
+  { geometry: { batch: 2, m: 3, n: 1500, k: 5, broadcastA: true }, bias: true, activation: 'elu' },
 ];
 
 function describeCase({ geometry: g, bias, activation }: Case): string {
@@ -125,12 +128,15 @@ describe('matmul kernel', () => {
     assert.deepEqual(new Uint32Array(dotFirst.buffer), new Uint32Array(dotSecond.buffer));
   });
 
-  it('gives each output its own workgroup only for few outputs and a long K', () => {
+  it('picks the untiled kernels by shape', () => {
     const cases: [MatmulGeometry, string, number][] = [
       [{ batch: 1, m: 2, n: 2, k: 38400, transposeB: true }, 'matmul_dot', 4],
       [{ batch: 2, m: 8, n: 16, k: 1024 }, 'matmul_dot', 256],
       [{ batch: 2, m: 8, n: 17, k: 1024 }, 'matmul', 0],
       [{ batch: 1, m: 2, n: 2, k: 1023 }, 'matmul', 0],
+      [{ batch: 1, m: 2, n: 38400, k: 2 }, 'matmul_small_k', 300],
+      [{ batch: 1, m: 2, n: 2047, k: 8 }, 'matmul', 0],
+      [{ batch: 1, m: 2, n: 4096, k: 9 }, 'matmul', 0],
     ];
     for (const [geometry, name, workgroups] of cases) {
       const plan = planMatmul(geometry, {}, gpu.limits);
