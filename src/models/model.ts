@@ -4,6 +4,7 @@
 
 import type { Batch } from '../data/batch.js';
 import type { LossConfig } from '../losses/loss.js';
+import type { CheckpointOption } from '../graph/checkpoint.js';
 import type { ClipOptions } from '../kernels/lower-gradients.js';
 import type { OptimizerConfig } from '../optim/optimizers.js';
 import type { OptimizerState } from '../training/program.js';
@@ -30,6 +31,11 @@ export interface CompileTarget {
   accumulationSteps?: number;
   /** Gradient clipping before each update. Default none. */
   clip?: ClipOptions;
+  /**
+   * Gradient checkpointing of the training program: 'auto' or a number of segments recomputes
+   * activations in the backward pass instead of keeping them. Default 'none'.
+   */
+  checkpoint?: CheckpointOption;
 }
 
 export abstract class Model {

@@ -130,7 +130,8 @@ export class SupervisedModel extends Model {
     return { loss: this.loss };
   }
 
-  async compile({ gpu, batchSize, seed, accumulationSteps, clip }: CompileTarget): Promise<void> {
+  async compile(compileTarget: CompileTarget): Promise<void> {
+    const { gpu, batchSize, seed, accumulationSteps, clip, checkpoint } = compileTarget;
     const key = `${batchSize}:${seed}`;
     if (this.programs?.key === key) return;
     const graph = this.network.toGraph(batchSize);
@@ -158,6 +159,7 @@ export class SupervisedModel extends Model {
       name: `${this.name} train`,
       accumulationSteps,
       clip,
+      ...(checkpoint !== undefined ? { checkpoint } : {}),
     });
     const evaluation = this.network.toGraph(batchSize);
     const evalOutput = this.networkOutput(evaluation);

@@ -44,6 +44,14 @@ export const trainerSchema = z.strictObject({
   clipGradNorm: z.number().positive().nullable().default(null),
   /** Gradients clamped to [-value, value] (clip_grad_value_); default null (off). */
   clipGradValue: z.number().positive().nullable().default(null),
+  /**
+   * Gradient checkpointing: 'none', 'auto' (segments chosen by planned memory) or
+   * `{ segments: k }`. It recomputes activations in the backward pass, trading time for memory
+   * on volumes that do not fit; the results keep their bits. Default 'none'.
+   */
+  gradientCheckpointing: z
+    .union([z.literal('none'), z.literal('auto'), z.strictObject({ segments: positiveInt })])
+    .default('none'),
 });
 
 export type TrainerConfig = z.output<typeof trainerSchema>;

@@ -202,10 +202,11 @@ export class Trainer {
    */
   private compileTarget(): CompileTarget {
     const { batchSize, seed, accumulationSteps, clipGradNorm, clipGradValue } = this.config;
+    const checkpoint = this.config.gradientCheckpointing;
     const clip: ClipOptions = {};
     if (clipGradNorm !== null) clip.maxNorm = clipGradNorm;
     if (clipGradValue !== null) clip.clipValue = clipGradValue;
-    return { gpu: this.gpu, batchSize, seed, accumulationSteps, clip };
+    return { gpu: this.gpu, batchSize, seed, accumulationSteps, clip, checkpoint };
   }
 
   /** Compiles the model's GPU pipelines, telling the callbacks when it starts and ends. */

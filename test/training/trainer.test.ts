@@ -198,6 +198,32 @@ describe('Trainer', () => {
     }
   });
 
+  it('keeps the weights with gradient checkpointing', async () => {
+    const config = { ...CONFIG, epochs: 1 };
+    const plain = join(folder, 'recompute-none');
+    await new Trainer({ maps: plain, model: model(), gpu, config }).train(sources());
+    const segmented = join(folder, 'recompute-2');
+    const checkpointed = { ...config, gradientCheckpointing: { segments: 2 } };
+    await new Trainer({ maps: segmented, model: model(), gpu, config: checkpointed }).train(
+      sources(),
+    );
+    const last = (path: string) =>
+      readWeights(join(path, 'split-0', 'checkpoints', 'last', 'model.safetensors'));
+    const expected = await last(plain);
+    const actual = await last(segmented);
+    for (const [name, values] of expected) {
+      assert.deepEqual([...actual.get(name)!], [...values], name);
+    }
+  });
+
+  it('rejects an unknown gradientCheckpointing value', () => {
+    const config = { ...CONFIG, gradientCheckpointing: 'half' } as unknown as typeof CONFIG;
+    assert.throws(
+      () => new Trainer({ maps: join(folder, 'bad'), model: model(), gpu, config }),
+      /gradientCheckpointing/,
+    );
+  });
+
   it('writes the experiment folder', async () => {
     const root = join(folder, 'straight');
     const experiment = JSON.parse(await readFile(join(root, 'experiment.json'), 'utf8'));
