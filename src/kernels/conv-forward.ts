@@ -109,7 +109,13 @@ export function planDirectForward(
     conv.batch * (conv.outChannels / block) * outD * outH * Math.ceil(outW / DIRECT_W_RUN);
   const u32 = (value: number) => wgslNumber(value, 'u32');
   const folded = foldedEpilogue(epilogue);
-  const parts = [directSource, geometrySource, epilogueSource, folded.source, WGSL_LINEAR_WORKGROUP];
+  const parts = [
+    directSource,
+    geometrySource,
+    epilogueSource,
+    folded.source,
+    WGSL_LINEAR_WORKGROUP,
+  ];
   const source = specialize(name, parts.join('\n'), {
     ...convConstants(conv),
     ...epilogueConstants(epilogue),
