@@ -55,8 +55,9 @@ export class ModelClient {
     return this.call({ type: 'load', source }) as Promise<ModelInfo>;
   }
 
-  predict(file: Blob, name: string): Promise<Prediction> {
-    return this.call({ type: 'predict', file, name }) as Promise<Prediction>;
+  predict(file: Blob, name: string, image?: Blob): Promise<Prediction> {
+    const body = { type: 'predict' as const, file, name, ...(image ? { image } : {}) };
+    return this.call(body) as Promise<Prediction>;
   }
 
   saliency(target: number): Promise<Overlay> {

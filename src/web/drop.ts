@@ -85,3 +85,42 @@ async function folderEntries(folder: FileSystemDirectoryEntry): Promise<FileSyst
 function entryFile(entry: FileSystemFileEntry): Promise<File> {
   return new Promise((resolve, reject) => entry.file(resolve, reject));
 }
+
+/** A volume to run: one NIfTI file, or the .hdr of a pair with its .img. */
+export interface VolumeFiles {
+  file: File;
+  image?: File;
+}
+
+/**
+ * Groups picked or dropped files into volumes: a .hdr and an .img with the same stem make
+ * one volume, and every other file is a volume of its own. An unpaired half is kept, so
+ * that reading it names the missing half.
+ */
+export function pairVolumeFiles(files: readonly File[]): VolumeFiles[] {
+  const header = /\.hdr(\.gz)?$/i;
+  const image = /\.img(\.gz)?$/i;
+  const stem = (name: string) => name.replace(/\.(hdr|img)(\.gz)?$/i, '');
+  const paired = new Set<File>();
+  const volumes: VolumeFiles[] = [];
+  for (const file of files) {
+    if (paired.has(file)) continue;
+    const partnerPattern = header.test(file.name) ? image : image.test(file.name) ? header : null;
+    const partner = files.find(
+      (other) =>
+        partnerPattern !== null &&
+        !paired.has(other) &&
+        partnerPattern.test(other.name) &&
+        stem(other.name) === stem(file.name),
+    );
+    if (partner === undefined) {
+      volumes.push({ file });
+      continue;
+    }
+    paired.add(file).add(partner);
+    volumes.push(
+      header.test(file.name) ? { file, image: partner } : { file: partner, image: file },
+    );
+  }
+  return volumes;
+}

@@ -6,7 +6,7 @@
 // training history), so that scripts and tests can read the results that the page shows.
 
 import { ModelClient } from './client.js';
-import { folderSource, readDrop } from './drop.js';
+import { folderSource, pairVolumeFiles, readDrop } from './drop.js';
 import { LossChart } from './loss-chart.js';
 import type {
   ModelInfo,
@@ -139,10 +139,12 @@ function clearPrediction(): void {
   void viewer.clear().catch(showError);
 }
 
-async function predict(file: File): Promise<void> {
+/** Runs the model on the first volume of `files` (a .hdr and its .img are one volume). */
+async function predict(files: File[]): Promise<void> {
   clearPrediction();
+  const { file, image } = pairVolumeFiles(files)[0]!;
   const prediction = await busy(`Running the model on ${file.name}…`, () =>
-    client.predict(file, file.name),
+    client.predict(file, file.name, image),
   );
   if (prediction === undefined) return;
   page.prediction = prediction;
@@ -313,7 +315,7 @@ function onFiles(id: string, handle: (files: File[]) => void): void {
 
 onFiles('model-folder', (files) => void loadModel(folderSource(files)));
 onFiles('model-zip', ([file]) => void loadModel({ kind: 'zip', file: file!, name: file!.name }));
-onFiles('volume-file', ([file]) => void predict(file!));
+onFiles('volume-file', (files) => void predict(files));
 onFiles('train-files', addTrainingFiles);
 element('classes').addEventListener('change', updateClasses);
 element('clear-train').addEventListener('click', clearTrainingImages);
@@ -334,7 +336,7 @@ document.addEventListener('drop', (event) => {
     for (const input of inputs) {
       if (input.kind === 'model') await loadModel(input.source);
       else if (toTraining) addTrainingFiles(input.files);
-      else await predict(input.files[0]!);
+      else await predict(input.files);
     }
   });
 });

@@ -1,25 +1,38 @@
-// Reading a NIfTI file in the page's worker, with messages that fit the page: the header is
-// read first, so a file the page cannot use (a .hdr/.img half, a 4D series, an image over
-// the size limit) is named with what to do in the page before any voxel is inflated.
+// Reading a NIfTI file in the page's worker, with messages that fit the page. The header is
+// read first, so a file the page cannot use (a lone .hdr/.img half, a 4D series, an image
+// over the size limit) is named with what to do before any voxel is inflated.
 
 import { DEFAULT_MAX_BYTES, decodeNiftiHeader } from '../data/nifti/decode.js';
 import { bytesSource, readNiftiBytes } from '../data/nifti/web.js';
 import type { Volume } from '../data/volume.js';
 import { UserError } from '../errors.js';
-import { isPairHalf, niftiNameError } from './training-list.js';
+import { isPairHalf } from './training-list.js';
 
-/** Reads one 3D NIfTI image for a model of the page; `limitBytes` is the float32 size limit. */
+export interface PageVolumeOptions {
+  /** The .img file of a .hdr/.img pair, when `file` is its .hdr. */
+  image?: Blob;
+  /** The size limit in bytes of float32 voxels; default the decoder's (2 GiB). */
+  limitBytes?: number;
+}
+
+/** Reads one 3D NIfTI image (or a .hdr with its `image`) for a model of the page. */
 export async function readPageVolume(
   file: Blob,
   name: string,
-  limitBytes = DEFAULT_MAX_BYTES,
+  options: PageVolumeOptions = {},
 ): Promise<Volume> {
+  const { image, limitBytes = DEFAULT_MAX_BYTES } = options;
   // Other names are left to the decoder, which checks the bytes and names a file that is
-  // not NIfTI. Only the halves of a pair are rejected by name.
-  if (isPairHalf(name)) throw niftiNameError(name)!;
-  const { shape } = await decodeNiftiHeader(bytesSource(file, name));
+  // not NIfTI. Only a half of a pair without the other half is rejected by name.
+  if (image === undefined && isPairHalf(name)) {
+    throw new UserError(
+      `${name} is one half of a .hdr/.img pair: choose or drop the .hdr and the .img ` +
+        'together, or convert the pair to .nii.',
+    );
+  }
+  const { shape } = await decodeNiftiHeader(bytesSource(file, name), image !== undefined);
   checkPageShape(name, shape, limitBytes);
-  return readNiftiBytes(file, { name, maxBytes: limitBytes });
+  return readNiftiBytes(file, { name, maxBytes: limitBytes, ...(image ? { image } : {}) });
 }
 
 /** Rejects a 4D series and an image whose float32 voxels exceed `limitBytes`. */

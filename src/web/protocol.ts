@@ -34,7 +34,8 @@ export interface TrainRequest {
 
 export type Request =
   | { id: number; type: 'load'; source: ModelSource }
-  | { id: number; type: 'predict'; file: Blob; name: string }
+  /** `image` is the .img of a .hdr/.img pair, when `file` is its .hdr. */
+  | { id: number; type: 'predict'; file: Blob; name: string; image?: Blob }
   /** The saliency map of the last prediction's sample for one class. */
   | { id: number; type: 'saliency'; target: number }
   | { id: number; type: 'train'; options: TrainRequest }

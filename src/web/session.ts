@@ -106,10 +106,10 @@ export class ModelSession {
   }
 
   /** Reads, preprocesses and runs one NIfTI volume. */
-  async predict(file: Blob, name: string): Promise<Prediction> {
+  async predict(file: Blob, name: string, image?: Blob): Promise<Prediction> {
     const started = performance.now();
     // The file is read first, so a file that is not NIfTI is named even before a model loads.
-    const volume = await readPageVolume(file, name);
+    const volume = await readPageVolume(file, name, image ? { image } : {});
     const experiment = this.requireModel();
     const network = this.network!;
     const prepared = preprocess(await this.imageKernels(), volume, experiment, name);

@@ -1,7 +1,7 @@
 // The volume viewer: niivue (WebGL2) showing the preprocessed image with the model's output
 // as an overlay, in three orthogonal planes and a render.
 
-import { Niivue, NVImage } from '@niivue/niivue';
+import { Niivue, NVImage, SHOW_RENDER } from '@niivue/niivue';
 
 import type { Prediction, ViewerImage } from './protocol.js';
 
@@ -25,6 +25,8 @@ export class Viewer {
       show3Dcrosshair: true,
       crosshairWidth: 0.5,
       isColorbar: true,
+      // The render is the fourth view; niivue's default (AUTO) drops it in a wide window.
+      multiplanarShowRender: SHOW_RENDER.ALWAYS,
       // Keep the canvas's pixels after each frame, so screenshots read what is shown.
       preserveDrawingBuffer: true,
       // niivue draws this text while it shows no volume (its default is 'loading ...').

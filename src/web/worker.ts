@@ -42,7 +42,7 @@ function handle(request: Request): Promise<unknown> {
     case 'load':
       return session.load(request.source);
     case 'predict':
-      return session.predict(request.file, request.name);
+      return session.predict(request.file, request.name, request.image);
     case 'saliency':
       return session.saliency(request.target);
     case 'train':

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 
-import { sortFiles } from '../../src/web/drop.js';
+import { pairVolumeFiles, sortFiles } from '../../src/web/drop.js';
 
 const file = (name: string) => new File([new Uint8Array(2)], name);
 
@@ -39,4 +39,27 @@ describe('web drop', () => {
       name: 'exp.zip',
     });
   });
+
+  const pairCases: [string, string[], string[]][] = [
+    ['one NIfTI file', ['a.nii'], ['a.nii']],
+    ['a pair', ['a.hdr', 'a.img'], ['a.hdr+a.img']],
+    ['a pair image first', ['a.img', 'a.hdr'], ['a.hdr+a.img']],
+    ['a compressed pair', ['a.hdr.gz', 'a.IMG.gz'], ['a.hdr.gz+a.IMG.gz']],
+    ['a lone header', ['a.hdr'], ['a.hdr']],
+    ['a lone image', ['b.img'], ['b.img']],
+    ['different stems', ['a.hdr', 'b.img'], ['a.hdr', 'b.img']],
+    [
+      'two pairs and a file',
+      ['x.nii', 'b.img', 'a.hdr', 'b.hdr', 'a.img'],
+      ['x.nii', 'b.hdr+b.img', 'a.hdr+a.img'],
+    ],
+  ];
+  for (const [name, files, expected] of pairCases) {
+    it(`pairVolumeFiles with ${name}`, () => {
+      const volumes = pairVolumeFiles(files.map(file)).map(({ file: first, image }) =>
+        image ? `${first.name}+${image.name}` : first.name,
+      );
+      assert.deepEqual(volumes, expected);
+    });
+  }
 });

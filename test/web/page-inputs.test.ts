@@ -14,6 +14,9 @@ import { finishedState, webFixture, type WebFixture } from './helpers.js';
 const WITHOUT_WEBGPU =
   "Object.defineProperty(Navigator.prototype, 'gpu', { get: () => undefined });";
 
+// Test NIfTI files whose headers nibabel describes in reference_nibabel.json.
+const NIFTI_DATA = '/work/shared/data/nifti';
+
 describe('web page inputs', function () {
   this.timeout(300_000);
   let data: WebFixture;
@@ -161,6 +164,24 @@ describe('web page inputs', function () {
     const state = await finishedState(page, 2);
     assert.equal(state.error?.name, 'UserError');
     assert.match(state.error!.message, /^notes\.zip is not an experiment folder/);
+    await page.close();
+  });
+
+  it('reads a picked .hdr/.img pair', async () => {
+    const page = await openPage();
+    const pair = ['ras.hdr', 'ras.img'].map((name) => join(NIFTI_DATA, name));
+    await page.setInputFiles('#volume-file', pair);
+    // The pair is read, and the model rejects its grid (62 x 41 x 34 voxels) by shape.
+    const read = await finishedState(page, 2);
+    assert.match(read.error!.message, /^ras\.hdr preprocesses to shape \[/);
+
+    await page.setInputFiles('#volume-file', pair[0]!);
+    const alone = await finishedState(page, 3);
+    assert.equal(
+      alone.error?.message,
+      'ras.hdr is one half of a .hdr/.img pair: choose or drop the .hdr and the .img ' +
+        'together, or convert the pair to .nii.',
+    );
     await page.close();
   });
 

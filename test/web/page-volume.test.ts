@@ -23,7 +23,10 @@ describe('web page volume', () => {
     ['example4d.nii.gz', /^example4d\.nii\.gz contains 2 volumes \(shape \[128, 96, 24, 2\]\)/],
     ['functional.nii', /^functional\.nii contains 20 volumes .* the model takes one 3D volume/],
     ['5D_small.nii', /^5D_small\.nii contains 3 volumes/],
-    ['ras.hdr', /^ras\.hdr is one half of a \.hdr\/\.img pair.*convert the pair to \.nii/],
+    [
+      'ras.hdr',
+      /^ras\.hdr is one half of a \.hdr\/\.img pair: choose or drop the \.hdr and the \.img together, or convert the pair to \.nii\.$/,
+    ],
     ['air.img.gz', /^air\.img\.gz is one half of a \.hdr\/\.img pair/],
     ['not-nifti.nii', /^not-nifti\.nii is not a NIfTI or Analyze file/],
   ];
@@ -39,11 +42,21 @@ describe('web page volume', () => {
   it('readPageVolume names an image over the limit', async () => {
     // minimal.nii.gz has 64 * 64 * 10 voxels, 163840 bytes as float32.
     await assert.rejects(
-      readPageVolume(blob('minimal.nii.gz'), 'minimal.nii.gz', 100_000),
+      readPageVolume(blob('minimal.nii.gz'), 'minimal.nii.gz', { limitBytes: 100_000 }),
       /^UserError: minimal\.nii\.gz is too large for the page: its header declares 40960 voxels/,
     );
-    const volume = await readPageVolume(blob('minimal.nii.gz'), 'minimal.nii.gz', 163_840);
+    const volume = await readPageVolume(blob('minimal.nii.gz'), 'minimal.nii.gz', {
+      limitBytes: 163_840,
+    });
     assert.equal(volume.data.length, 40_960);
+  });
+
+  it('readPageVolume reads a pair', async () => {
+    const volume = await readPageVolume(blob('ras.hdr'), 'ras.hdr', { image: blob('ras.img') });
+    const expected = JSON.parse(readFileSync(join(DATA, 'reference_nibabel.json'), 'utf8'))[
+      'ras.hdr'
+    ] as { shape: number[] };
+    assert.deepEqual(volume.shape.slice(0, 3), expected.shape.slice(0, 3));
   });
 
   it('checkPageShape message has no Node option', () => {
