@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -77,6 +77,8 @@ describe('web page dense outputs', function () {
     assert.ok(foreground < VOXELS, 'some voxels are background');
     await page.waitForTimeout(500);
     const png = await page.locator('#viewer-canvas').screenshot();
+    // This file may run first on a fresh clone, before any other test made the folder.
+    mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(join(ARTIFACTS, 'viewer-labels.png'), png);
     const stats = await pixelStatistics(page, png);
     assert.ok(stats.luminanceStd > 20, `luminance std ${stats.luminanceStd}`);
