@@ -26,17 +26,15 @@ fn main(
 ) {
   let i = linear_workgroup(wid, nwg) * 256u + lid;
   if (i >= COUNT) { return; }
-  let pair = i % u32(OW / 2);
-  let oh = (i / u32(OW / 2)) % u32(OH);
-  let od = (i / u32(OW / 2 * OH)) % u32(OD);
-  let plane = i / u32(OW / 2 * OH * OD);
-  let base = plane * u32(ID * IH * IW);
+  let origin = pair_origin(i);
+  let base = origin.x;
   let value = dy[i];
   let winner = argmax[i];
   let zero = vec2f(0.0);
   for (var kd = 0u; kd < u32(KD); kd++) {
     for (var kh = 0u; kh < u32(KH); kh++) {
-      let index = ((od * u32(KD) + kd) * u32(IH) + oh * u32(KH) + kh) * u32(IW) + 4u * pair;
+      // Flat index of the pair's first input in this row; the row starts on a vec4.
+      let index = origin.y + (kd * u32(IH) + kh) * u32(IW);
       let left = select(zero, value, winner == vec2u(index, index + 2u));
       let right = select(zero, value, winner == vec2u(index + 1u, index + 3u));
       dx[(base + index) / 4u] = vec4f(left.x, right.x, left.y, right.y);

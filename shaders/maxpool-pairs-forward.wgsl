@@ -25,18 +25,15 @@ fn main(
 ) {
   let i = linear_workgroup(wid, nwg) * 256u + lid;
   if (i >= COUNT) { return; }
-  let pair = i % u32(OW / 2);
-  let oh = (i / u32(OW / 2)) % u32(OH);
-  let od = (i / u32(OW / 2 * OH)) % u32(OD);
-  let plane = i / u32(OW / 2 * OH * OD);
-  let base = plane * u32(ID * IH * IW);
+  let origin = pair_origin(i);
+  let base = origin.x;
 
   var best = vec2f(0.0);
   var best_index = vec2u(0u);
   for (var kd = 0u; kd < u32(KD); kd++) {
     for (var kh = 0u; kh < u32(KH); kh++) {
       // Flat index of the pair's first input in this row; the row starts on a vec4.
-      let index = ((od * u32(KD) + kd) * u32(IH) + oh * u32(KH) + kh) * u32(IW) + 4u * pair;
+      let index = origin.y + (kd * u32(IH) + kh) * u32(IW);
       let row = x[(base + index) / 4u];
       let left = vec2f(row.x, row.z);
       let right = vec2f(row.y, row.w);

@@ -3,6 +3,7 @@
 // general kernels read and write one element at a time.
 
 import maxpoolPairsBackward from '../../shaders/maxpool-pairs-backward.wgsl';
+import maxpoolPairsCommon from '../../shaders/maxpool-pairs-common.wgsl';
 import maxpoolPairsForward from '../../shaders/maxpool-pairs-forward.wgsl';
 import { WGSL_LINEAR_WORKGROUP } from '../runtime/index.js';
 import type { KernelPlan } from './common.js';
@@ -55,7 +56,11 @@ function pairConstants(window: PairWindow) {
  */
 export function planMaxPoolPairs(window: PairWindow, flops: number, bytes: number): KernelPlan {
   const { pairs, constants } = pairConstants(window);
-  const source = specialize('maxpool-pairs-forward', maxpoolPairsForward, constants);
+  const source = specialize(
+    'maxpool-pairs-forward',
+    maxpoolPairsForward + maxpoolPairsCommon,
+    constants,
+  );
   return {
     spec: {
       name: 'maxpool_pairs',
@@ -78,7 +83,11 @@ export function planMaxPoolPairsBackward(
   bytes: number,
 ): KernelPlan {
   const { pairs, constants } = pairConstants(window);
-  const source = specialize('maxpool-pairs-backward', maxpoolPairsBackward, constants);
+  const source = specialize(
+    'maxpool-pairs-backward',
+    maxpoolPairsBackward + maxpoolPairsCommon,
+    constants,
+  );
   return {
     spec: {
       name: 'maxpool_pairs_backward',
