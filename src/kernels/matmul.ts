@@ -5,6 +5,7 @@ import { UserError } from '../errors.js';
 import matmulSource from '../../shaders/matmul.wgsl';
 import dotSource from '../../shaders/matmul_dot.wgsl';
 import smallKSource from '../../shaders/matmul_small_k.wgsl';
+import directCommon from '../../shaders/matmul_direct_common.wgsl';
 import { WGSL_LINEAR_WORKGROUP } from '../runtime/index.js';
 import { checkTensor } from './common.js';
 import {
@@ -129,14 +130,18 @@ function planMatmulDirect(
 ): KernelPlan {
   const { batch, m, n, k } = geometry;
   const u32 = (value: number) => wgslNumber(value, 'u32');
-  const source = specialize(name, [template, epilogueSource, WGSL_LINEAR_WORKGROUP].join('\n'), {
-    BATCH: u32(batch),
-    GEMM_M: u32(m),
-    GEMM_N: u32(n),
-    GEMM_K: u32(k),
-    ...operandConstants(geometry),
-    ...epilogueConstants(epilogue),
-  });
+  const source = specialize(
+    name,
+    [directCommon, template, epilogueSource, WGSL_LINEAR_WORKGROUP].join('\n'),
+    {
+      BATCH: u32(batch),
+      GEMM_M: u32(m),
+      GEMM_N: u32(n),
+      GEMM_K: u32(k),
+      ...operandConstants(geometry),
+      ...epilogueConstants(epilogue),
+    },
+  );
   const aBatches = geometry.broadcastA ? 1 : batch;
   const bBatches = geometry.broadcastB ? 1 : batch;
   const elements = aBatches * m * k + bBatches * k * n + batch * m * n + (epilogue.bias ? n : 0);
