@@ -1,5 +1,5 @@
 // The order of samples in an epoch and the seeds of their augmentations, shared by the file
-// loader and the in-memory loader: both depend only on the loader's seed, the epoch and the
+// loader and the in-memory loader. Both depend only on the loader's seed, the epoch and the
 // sample, so a resumed run gets the same batches as an uninterrupted one.
 
 import { Xoshiro128 } from './transforms/random.js';

@@ -156,7 +156,7 @@ function checkSampleShape(experiment: LoadedExperiment, sample: PreprocessedSamp
   const frames = sample.volume.frameCount;
   if (frames > 1 && experiment.inShape[0] !== frames) {
     throw new UserError(
-      `${name} holds ${frames} volumes (a 4D image), but the network takes one image of ` +
+      `${name} contains ${frames} volumes (a 4D image), but the network takes one image of ` +
         `shape ${formatShape(experiment.inShape)}. Extract one volume first (for example ` +
         "with fslroi or nibabel's slicer).",
     );

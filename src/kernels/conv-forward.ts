@@ -142,9 +142,9 @@ const FORWARD_BINDINGS: BindingKind[] = [
 ];
 
 /**
- * The end of the epilogue: the activation alone, or with an eval-mode batch norm and a
- * residual folded in (conv_epilogue_fused.wgsl), which adds four bindings after y: the norm's
- * statistics, its weight and bias, and the residual (any buffers where unread).
+ * Returns the end of the epilogue: the activation alone, or with an eval-mode batch norm and a
+ * residual folded in (conv_epilogue_fused.wgsl). The fused form adds four bindings after y:
+ * the norm's statistics, its weight and bias, and the residual (any buffers where unread).
  */
 function foldedEpilogue(epilogue: Epilogue) {
   const norm = epilogue.norm ?? 'none';

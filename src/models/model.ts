@@ -96,7 +96,7 @@ export abstract class Model {
 
   /**
    * Returns the files the .net source imports, by path relative to its folder, so that an
-   * experiment folder can store them beside it; empty for other networks.
+   * experiment folder can store them beside it. Other networks return an empty record.
    */
   networkImports(): Record<string, string> {
     return {};

@@ -1,6 +1,6 @@
-// The page's list of training images: each image keeps its class by name, so editing the
-// Classes field never moves an image to another class, and the numbers typed in the training
-// fields are checked before a request goes to the worker.
+// The page's list of training images. Each image keeps its class by name, so editing the
+// Classes field never moves an image to another class. The numbers typed in the training
+// fields are checked here before a request goes to the worker.
 
 import { UserError } from '../errors.js';
 

@@ -37,7 +37,7 @@ function transforms(image: unknown[]) {
   return parseTransformsConfig({ image });
 }
 
-/** The same anatomy as `ras` stored in LPS voxel order: each world point keeps its value. */
+/** Returns the anatomy of `ras` stored in LPS voxel order: each world point keeps its value. */
 function lpsCopy() {
   return volumeOf(DIMS, (i, j, k) => 100 * (DIMS[0] - 1 - i) + 10 * (DIMS[1] - 1 - j) + k, LPS_2MM);
 }

@@ -58,7 +58,7 @@ export function deepCnn(options: DeepCnnOptions) {
   return { graph, loss };
 }
 
-/** A seeded batch for deepCnn: values in [-1, 1) and labels 0 and 2. */
+/** Returns a seeded batch for deepCnn: values in [-1, 1) and labels 0 and 2. */
 export function deepCnnBatch(size: number, seed: number) {
   let state = seed >>> 0;
   const image = Float32Array.from({ length: 2 * size ** 3 }, () => {

@@ -17,8 +17,8 @@ import {
 } from './helpers.js';
 
 // The maximum stall of the page's main thread while the worker trains. Compiling and training
-// the demo network took 18 s on SwiftShader here (2 shared cores under load) with a longest
-// stall of 93 ms; the page only draws the loss curve, but a loaded machine can delay its timers.
+// the demo network took 18 s on SwiftShader here (2 shared cores under load), with a longest
+// stall of 93 ms. The page only draws the loss curve, but a loaded machine can delay its timers.
 const MAX_MAIN_THREAD_GAP_MS = 3000;
 
 describe('web page training', function () {
