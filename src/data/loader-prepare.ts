@@ -31,6 +31,18 @@ export async function prepareImage(
   return { samples, cached: false };
 }
 
+/**
+ * Like Promise.all, but when several fail it throws the failure of the first one in list
+ * order rather than the first in time, so an error message does not depend on which worker
+ * finished first (an image and its mask over the same limit always name the image).
+ */
+export async function settleInOrder<T>(promises: (T | Promise<T>)[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((entry) => entry.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((entry) => (entry as PromiseFulfilledResult<T>).value);
+}
+
 async function preprocess(
   runner: PipelineRunner,
   record: ImageRecord,
@@ -39,7 +51,7 @@ async function preprocess(
   const fields = Object.keys(record.paths);
   const imageSteps = (field: string) =>
     field === 'image' ? transforms.image : maskSteps(transforms.image);
-  const volumes = await Promise.all(
+  const volumes = await settleInOrder(
     fields.map((field) =>
       runner.run(record.paths[field]!, imageSteps(field), record.paths[field]!),
     ),
@@ -50,13 +62,13 @@ async function preprocess(
   );
   const sampleSteps = (field: string) =>
     field === 'image' ? transforms.sample : maskSteps(transforms.sample);
-  const transformed = await Promise.all(
+  const transformed = await settleInOrder(
     cut.map((parts, fieldIndex) => {
       const field = fields[fieldIndex]!;
       const steps = sampleSteps(field);
       if (steps.length === 0) return parts;
       const name = `${record.paths[field]} (sample transforms)`;
-      return Promise.all(parts.map((part) => runner.run(part, steps, name)));
+      return settleInOrder(parts.map((part) => runner.run(part, steps, name)));
     }),
   );
   return transformed[0]!.map((first, sampleIndex) => {

@@ -8,7 +8,7 @@ import { createLogger } from '../log.js';
 import type { Batch, BatchSource } from './batch.js';
 import { TensorCache, type CachedSample } from './cache.js';
 import type { Dataset } from './dataset.js';
-import { augmentSample, prepareImage } from './loader-prepare.js';
+import { augmentSample, prepareImage, settleInOrder } from './loader-prepare.js';
 import { createRunner, type PipelineRunner } from './loader-runner.js';
 import { identityOrder, sampleSeed, shuffledOrder } from './loader-order.js';
 import { collate, type Sample } from './sample.js';
@@ -175,7 +175,7 @@ export class DataLoader implements BatchSource {
   }
 
   private async batch(indices: readonly number[], epoch: number): Promise<Batch> {
-    const samples = await Promise.all(indices.map((index) => this.sample(index, epoch)));
+    const samples = await settleInOrder(indices.map((index) => this.sample(index, epoch)));
     return collate(samples);
   }
 
