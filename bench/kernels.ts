@@ -9,8 +9,8 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { acquireGpu, describeAdapter, Profiler, Program, type Gpu } from '../src/runtime/index.js';
-import { planConvForward } from '../src/kernels/conv-forward.js';
-import { planConvInputGrad } from '../src/kernels/conv-dgrad.js';
+import { planConvForward, planForwardPacking } from '../src/kernels/conv-forward.js';
+import { planConvInputGrad, planInputGradPacking } from '../src/kernels/conv-dgrad.js';
 import { planChannelSum, planConvWeightGrad, type SplitPlan } from '../src/kernels/conv-wgrad.js';
 import { convTensorSizes, resolveConv, volume, type ConvGeometry } from '../src/kernels/conv.js';
 import { planMatmul } from '../src/kernels/matmul.js';
@@ -75,12 +75,26 @@ function rows(gpu: Gpu): Row[] {
     const sizes = convTensorSizes(conv);
     const channels = conv.outChannels;
     const { input, weight, output } = sizes;
+    const epilogue = { bias: true, activation: 'relu' } as const;
     for (const algorithm of ['gemm', 'direct'] as const) {
-      const epilogue = { bias: true, activation: 'relu' } as const;
       const forward = planConvForward(geometry, epilogue, gpu.limits, undefined, algorithm);
       result.push({
         name: `${name} forward+bias+relu (${algorithm})`,
         steps: [{ plan: forward, buffers: [input, weight, channels, output] }],
+      });
+    }
+    // The direct kernel as compiled programs run it: the weights packed first (see
+    // conv_weight_packed.wgsl), both dispatches timed.
+    const forwardPacking = planForwardPacking(geometry, gpu.limits);
+    if (forwardPacking) {
+      const table = forwardPacking.table;
+      const forward = planConvForward(geometry, epilogue, gpu.limits, undefined, undefined, table);
+      result.push({
+        name: `${name} forward+bias+relu (direct, packed weights)`,
+        steps: [
+          { plan: forwardPacking.plan, buffers: [weight, table.elements] },
+          { plan: forward, buffers: [input, table.elements, channels, output] },
+        ],
       });
     }
     for (const algorithm of ['gemm', 'direct'] as const) {
@@ -88,6 +102,18 @@ function rows(gpu: Gpu): Row[] {
       result.push({
         name: `${name} input grad (${algorithm})`,
         steps: [{ plan: dgrad, buffers: [output, weight, 1, input] }],
+      });
+    }
+    const gradientPacking = planInputGradPacking(geometry, gpu.limits);
+    if (gradientPacking) {
+      const table = gradientPacking.table;
+      const dgrad = planConvInputGrad(geometry, gpu.limits, undefined, table);
+      result.push({
+        name: `${name} input grad (direct, packed weights)`,
+        steps: [
+          { plan: gradientPacking.plan, buffers: [weight, table.elements] },
+          { plan: dgrad, buffers: [output, table.elements, 1, input] },
+        ],
       });
     }
     for (const algorithm of ['gemm', 'direct'] as const) {

@@ -5,22 +5,17 @@
 // and kernel tap it loads M_BLOCK weights and W_RUN inputs (fewer with unit stride along w)
 // for M_BLOCK x W_RUN multiply-adds. The sums run in a fixed order (channel, kd, kh, kw),
 // then the bias is added and the activation applied.
-// Concatenated with conv_geometry.wgsl, matmul_epilogue.wgsl and conv_epilogue_*.wgsl.
+// Concatenated with conv_geometry.wgsl, matmul_epilogue.wgsl, conv_epilogue_*.wgsl and
+// conv_weight_*.wgsl, which binds the weights (binding 1) and defines block_weight().
 
 // Input x: [N, IN_CHANNELS, IN_D, IN_H, IN_W].
 @group(0) @binding(0) var<storage, read> x: array<f32>;
-// Weight: [OUT_CHANNELS, GROUP_IN, KERNEL_D, KERNEL_H, KERNEL_W].
-@group(0) @binding(1) var<storage, read> weight: array<f32>;
 // Bias: [OUT_CHANNELS]; bound but unread when HAS_BIAS is false.
 @group(0) @binding(2) var<storage, read> bias: array<f32>;
 // Output y: [N, OUT_CHANNELS, OUT_D, OUT_H, OUT_W].
 @group(0) @binding(3) var<storage, read_write> y: array<f32>;
 
 const HAS_BIAS = {{HAS_BIAS}};
-// True when this kernel computes the input gradient of a stride-1 convolution as a forward
-// convolution of dy. `weight` is then the original convolution's weight, read with input and
-// output channels swapped and every kernel axis reversed.
-const TRANSPOSED_WEIGHT = {{TRANSPOSED_WEIGHT}};
 const M_BLOCK = {{M_BLOCK}};
 const W_RUN = {{W_RUN}};
 const RUNS = (OUT_W + W_RUN - 1u) / W_RUN;
@@ -28,18 +23,6 @@ const THREADS = {{THREADS}};
 // True when STRIDE_W and DILATION_W are 1: the inputs of a run then form one span along w.
 const CONTIGUOUS_W = STRIDE_W == 1u && DILATION_W == 1u;
 const SPAN = select(1u, W_RUN + KERNEL_W - 1u, CONTIGUOUS_W);
-
-// Index into `weight` of output channel `m`, input channel `c` of its group and tap kd, kh, kw.
-fn weight_index(m: u32, c: u32, kd: u32, kh: u32, kw: u32) -> u32 {
-  if (TRANSPOSED_WEIGHT) {
-    let group = m / GROUP_OUT;
-    let flipped_row = (KERNEL_D - 1u - kd) * KERNEL_H + KERNEL_H - 1u - kh;
-    let flipped = flipped_row * KERNEL_W + KERNEL_W - 1u - kw;
-    return ((group * GROUP_IN + c) * GROUP_OUT + m % GROUP_OUT) * KERNEL_VOLUME + flipped;
-  }
-  let row = m + OUT_CHANNEL_BASE;
-  return ((row * GROUP_IN + c) * KERNEL_D + kd) * KERNEL_H * KERNEL_W + kh * KERNEL_W + kw;
-}
 
 // 64 threads: neighbouring threads own neighbouring runs of one row, so their loads of x and
 // stores of y are close in memory; 64 fills lavapipe's 8-wide SIMD lanes and a GPU's warps.
@@ -60,10 +43,10 @@ fn main(
   let group = m0 / GROUP_OUT;
 
   var acc: array<f32, M_BLOCK * W_RUN>;
-  // One loop over (channel, kd, kh). Its bound comes through arrayLength (the weight holds at
-  // least this many values), so the compiler cannot unroll it and the kernel stays small. The
-  // loops inside have constant bounds and unroll, which keeps acc in registers.
-  let kernel_rows = min(GROUP_IN * KERNEL_D * KERNEL_H, arrayLength(&weight));
+  // One loop over (channel, kd, kh). Its bound depends on arrayLength (x is never empty), so
+  // the compiler cannot unroll it and the kernel stays small. The loops inside have constant
+  // bounds and unroll, which keeps acc in registers.
+  let kernel_rows = select(GROUP_IN * KERNEL_D * KERNEL_H, 0u, arrayLength(&x) == 0u);
   for (var tap_row = 0u; tap_row < kernel_rows; tap_row++) {
     let kh = tap_row % KERNEL_H;
     let kd = (tap_row / KERNEL_H) % KERNEL_D;
@@ -86,7 +69,7 @@ fn main(
     for (var kw = 0u; kw < KERNEL_W; kw++) {
       var w: array<f32, M_BLOCK>;
       for (var m = 0u; m < M_BLOCK; m++) {
-        w[m] = weight[weight_index(m0 + m, c, kd, kh, kw)];
+        w[m] = block_weight(m0, m, c, kd, kh, kw);
       }
       for (var r = 0u; r < W_RUN; r++) {
         var value: f32;

@@ -7,7 +7,14 @@ import dgradSource from '../../shaders/conv_dgrad.wgsl';
 import stridedSource from '../../shaders/conv_dgrad_strided.wgsl';
 import geometrySource from '../../shaders/conv_geometry.wgsl';
 import { checkTensor } from './common.js';
-import { DIRECT_MAX_TERMS, planDirectForward } from './conv-forward.js';
+import {
+  DIRECT_MAX_TERMS,
+  planDirectForward,
+  planDirectPacking,
+  type PackedWeights,
+  type PackingLimits,
+  type WeightPacking,
+} from './conv-forward.js';
 import { convConstants, convFlops, convTensorSizes, resolveConv, volume } from './conv.js';
 import type { AxisPadding, Conv3d, ConvGeometry } from './conv.js';
 import {
@@ -85,12 +92,21 @@ function gradientAsForward(conv: Conv3d): Conv3d | undefined {
   };
 }
 
+/** The forward convolution that the direct kernel runs for conv's input gradient, if any. */
+function directDgrad(conv: Conv3d, algorithm?: ConvForwardAlgorithm): Conv3d | undefined {
+  const asForward = gradientAsForward(conv);
+  const terms = (conv.outChannels / conv.groups) * volume(conv.kernel);
+  const direct = algorithm === 'direct' || (!algorithm && terms <= DIRECT_MAX_TERMS);
+  return asForward && direct ? asForward : undefined;
+}
+
 function planDgrad(
   conv: Conv3d,
   epilogue: Epilogue,
   limits: GemmLimits,
   name: string,
   algorithm?: ConvForwardAlgorithm,
+  packed?: PackedWeights,
 ): KernelPlan {
   const sizes = convTensorSizes(conv);
   checkTensor(limits, 'convolution input gradient', sizes.input);
@@ -98,7 +114,6 @@ function planDgrad(
   checkTensor(limits, 'convolution output gradient', sizes.output);
 
   const asForward = gradientAsForward(conv);
-  const terms = (conv.outChannels / conv.groups) * volume(conv.kernel);
   if (algorithm === 'direct' && !asForward) {
     throw new UserError(
       `The direct input gradient needs stride 1 and padding before <= dilation * ` +
@@ -106,9 +121,11 @@ function planDgrad(
         `[${conv.padBefore}]; use the 'gemm' algorithm.`,
     );
   }
-  if (asForward && (algorithm === 'direct' || (!algorithm && terms <= DIRECT_MAX_TERMS))) {
-    return planDirectForward(asForward, epilogue, true, `${name}_direct`);
+  const direct = directDgrad(conv, algorithm);
+  if (packed && !direct) {
+    throw new Error(`Packed weights need the direct input-gradient kernel (${name}).`);
   }
+  if (direct) return planDirectForward(direct, epilogue, true, `${name}_direct`, packed);
 
   const { shape, source: operandSource, extra } = dgradGemm(conv);
   const tile = chooseTile(shape, limits);
@@ -147,9 +164,22 @@ export function planConvInputGrad(
   geometry: ConvGeometry,
   limits: GemmLimits,
   algorithm?: ConvForwardAlgorithm,
+  packed?: PackedWeights,
 ): KernelPlan {
   const conv = resolveConv(geometry);
-  return planDgrad(conv, {}, limits, `conv${conv.spatialDims}d_input_grad`, algorithm);
+  return planDgrad(conv, {}, limits, `conv${conv.spatialDims}d_input_grad`, algorithm, packed);
+}
+
+/**
+ * Plans the packing of the weights that planConvInputGrad's default kernel reads, or returns
+ * undefined when it reads them unpacked (see planDirectPacking).
+ */
+export function planInputGradPacking(
+  geometry: ConvGeometry,
+  limits: PackingLimits,
+): WeightPacking | undefined {
+  const direct = directDgrad(resolveConv(geometry));
+  return direct && planDirectPacking(direct, true, limits);
 }
 
 /**
@@ -224,7 +254,19 @@ export function planConvTranspose(
   geometry: ConvTransposeGeometry,
   epilogue: Epilogue,
   limits: GemmLimits,
+  packed?: PackedWeights,
 ): KernelPlan {
   const conv = resolveConv(transposeAsConv(geometry));
-  return planDgrad(conv, epilogue, limits, `conv_transpose${conv.spatialDims}d`);
+  return planDgrad(conv, epilogue, limits, `conv_transpose${conv.spatialDims}d`, undefined, packed);
+}
+
+/**
+ * Plans the packing of the weights that planConvTranspose's default kernel reads, or returns
+ * undefined when it reads them unpacked.
+ */
+export function planTransposePacking(
+  geometry: ConvTransposeGeometry,
+  limits: PackingLimits,
+): WeightPacking | undefined {
+  return planInputGradPacking(transposeAsConv(geometry), limits);
 }

@@ -57,6 +57,8 @@ export interface LoweredDispatch {
 export type LowerLimits = GemmLimits & {
   /** Default 256 bytes, the WebGPU default limit. */
   readonly minStorageBufferOffsetAlignment?: number;
+  /** Undefined: no kernel binds a tensor as a uniform buffer (no packed weights). */
+  readonly maxUniformBufferBindingSize?: number;
 };
 
 export interface LowerContext {

@@ -5,8 +5,14 @@
 // add them to the gradient in piece order, with no atomics, so every run has the same bits.
 
 import type { ConvGeometry } from './conv.js';
-import { planConvInputGrad, planConvTranspose, type ConvTransposeGeometry } from './conv-dgrad.js';
-import { planConvForward } from './conv-forward.js';
+import {
+  planConvInputGrad,
+  planConvTranspose,
+  planInputGradPacking,
+  planTransposePacking,
+  type ConvTransposeGeometry,
+} from './conv-dgrad.js';
+import { planConvForward, planForwardPacking, type WeightPacking } from './conv-forward.js';
 import {
   planChannelSum,
   planConvWeightGrad,
@@ -46,6 +52,24 @@ function pieceWindow(
 ): Operand {
   const offset = (piece.sample * channels + piece.channel) * perChannel;
   return windowOf(operand, offset, piece.samples * piece.channels * perChannel);
+}
+
+/**
+ * The weights that the pieces' kernels bind: the packed table, written once by a dispatch
+ * before theirs, when `packing` applies to every piece (a run of channels must start at and
+ * hold a multiple of 4 channels); the weight tensor otherwise.
+ */
+function packedWeights(
+  context: LowerContext,
+  packing: WeightPacking | undefined,
+  pieces: readonly SamplePiece[],
+  weight: Operand,
+) {
+  const fits = pieces.every((piece) => piece.channel % 4 === 0 && piece.channels % 4 === 0);
+  if (!packing || !fits) return { table: undefined, weight, dispatches: [] };
+  const packed = context.scratch(packing.table.elements);
+  const dispatches: LoweredDispatch[] = [{ plan: packing.plan, operands: [weight, packed] }];
+  return { table: packing.table, weight: packed, dispatches };
 }
 
 /** Plans each distinct piece once: pieces with the same key share a KernelPlan. */
@@ -89,41 +113,51 @@ export function lowerConvForward(
         [],
         context.limits,
       );
-  if (pieces.length === 1) {
-    return [{ plan: planConvForward(geometry, settings, context.limits), operands: all }];
-  }
-
+  const packing = planForwardPacking(geometry, context.limits);
+  const packed = packedWeights(context, packing, pieces, operands.weight);
   const plan = cachedPlans((piece) =>
     planConvForward(
-      {
-        ...geometry,
-        batch: piece.samples,
-        outChannels: piece.channels,
-        outChannelBase: piece.channel,
-      },
+      pieces.length === 1
+        ? geometry
+        : {
+            ...geometry,
+            batch: piece.samples,
+            outChannels: piece.channels,
+            outChannelBase: piece.channel,
+          },
       settings,
       context.limits,
+      undefined,
+      undefined,
+      packed.table,
     ),
   );
-  return pieces.map((piece) => {
-    const extra = operands.extra.map((operand, slot) =>
-      // The residual (the fourth extra operand) has the output's layout.
-      slot === 3 && settings.residual
-        ? pieceWindow(operand, piece, outChannels, sizes.output)
-        : operand,
-    );
-    const input = { ...piece, channel: 0, channels: inChannels };
-    return {
-      plan: plan(piece),
-      operands: [
-        pieceWindow(operands.x, input, inChannels, sizes.input),
-        operands.weight,
-        operands.bias,
-        pieceWindow(operands.y, piece, outChannels, sizes.output),
-        ...extra,
-      ],
-    };
-  });
+  if (pieces.length === 1) {
+    all[1] = packed.weight;
+    return [...packed.dispatches, { plan: plan(pieces[0]!), operands: all }];
+  }
+  return [
+    ...packed.dispatches,
+    ...pieces.map((piece) => {
+      const extra = operands.extra.map((operand, slot) =>
+        // The residual (the fourth extra operand) has the output's layout.
+        slot === 3 && settings.residual
+          ? pieceWindow(operand, piece, outChannels, sizes.output)
+          : operand,
+      );
+      const input = { ...piece, channel: 0, channels: inChannels };
+      return {
+        plan: plan(piece),
+        operands: [
+          pieceWindow(operands.x, input, inChannels, sizes.input),
+          packed.weight,
+          operands.bias,
+          pieceWindow(operands.y, piece, outChannels, sizes.output),
+          ...extra,
+        ],
+      };
+    }),
+  ];
 }
 
 /** Lowers a transposed convolution, split by samples only. */
@@ -146,23 +180,33 @@ export function lowerConvTranspose(
     [],
     context.limits,
   );
-  const all = [operands.x, operands.weight, operands.bias, operands.y, ...operands.extra];
-  if (pieces.length === 1) {
-    return [{ plan: planConvTranspose(geometry, settings, context.limits), operands: all }];
-  }
+  const packing = planTransposePacking(geometry, context.limits);
+  const packed = packedWeights(context, packing, pieces, operands.weight);
   const plan = cachedPlans((piece) =>
-    planConvTranspose({ ...geometry, batch: piece.samples }, settings, context.limits),
+    planConvTranspose(
+      { ...geometry, batch: piece.samples },
+      settings,
+      context.limits,
+      packed.table,
+    ),
   );
-  return pieces.map((piece) => ({
-    plan: plan(piece),
-    operands: [
-      pieceWindow(operands.x, { ...piece, channels: inChannels }, inChannels, sizes.input),
-      operands.weight,
-      operands.bias,
-      pieceWindow(operands.y, piece, outChannels, sizes.output),
-      ...operands.extra,
-    ],
-  }));
+  if (pieces.length === 1) {
+    const all = [operands.x, packed.weight, operands.bias, operands.y, ...operands.extra];
+    return [...packed.dispatches, { plan: plan(pieces[0]!), operands: all }];
+  }
+  return [
+    ...packed.dispatches,
+    ...pieces.map((piece) => ({
+      plan: plan(piece),
+      operands: [
+        pieceWindow(operands.x, { ...piece, channels: inChannels }, inChannels, sizes.input),
+        packed.weight,
+        operands.bias,
+        pieceWindow(operands.y, piece, outChannels, sizes.output),
+        ...operands.extra,
+      ],
+    })),
+  ];
 }
 
 /** Lowers dx = convInputGrad(dy, weight), split by samples. */
@@ -187,23 +231,34 @@ export function lowerConvInputGrad(
     context.limits,
   );
   const unused: Operand = { kind: 'unused' };
+  const packing = planInputGradPacking(geometry, context.limits);
+  const packed = packedWeights(context, packing, pieces, weight);
+  const plan = cachedPlans((piece) =>
+    planConvInputGrad(
+      { ...geometry, batch: piece.samples },
+      context.limits,
+      undefined,
+      packed.table,
+    ),
+  );
   if (pieces.length === 1) {
     return [
-      { plan: planConvInputGrad(geometry, context.limits), operands: [dy, weight, unused, dx] },
+      ...packed.dispatches,
+      { plan: plan(pieces[0]!), operands: [dy, packed.weight, unused, dx] },
     ];
   }
-  const plan = cachedPlans((piece) =>
-    planConvInputGrad({ ...geometry, batch: piece.samples }, context.limits),
-  );
-  return pieces.map((piece) => ({
-    plan: plan(piece),
-    operands: [
-      pieceWindow(dy, { ...piece, channels: outChannels }, outChannels, sizes.output),
-      weight,
-      unused,
-      pieceWindow(dx, piece, inChannels, sizes.input),
-    ],
-  }));
+  return [
+    ...packed.dispatches,
+    ...pieces.map((piece) => ({
+      plan: plan(piece),
+      operands: [
+        pieceWindow(dy, { ...piece, channels: outChannels }, outChannels, sizes.output),
+        packed.weight,
+        unused,
+        pieceWindow(dx, piece, inChannels, sizes.input),
+      ],
+    })),
+  ];
 }
 
 /**

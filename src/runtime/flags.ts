@@ -15,5 +15,9 @@ export const ShaderStage = { COMPUTE: 0x4 } as const;
 
 export const MapMode = { READ: 0x0001 } as const;
 
-/** The usage of tensors: bound as storage, copied in and out. */
-export const STORAGE_USAGE = BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST;
+/**
+ * The usage of tensors: bound as storage, copied in and out, and bound as a uniform buffer
+ * (the packed convolution weights of conv_weight_packed.wgsl).
+ */
+export const STORAGE_USAGE =
+  BufferUsage.STORAGE | BufferUsage.COPY_SRC | BufferUsage.COPY_DST | BufferUsage.UNIFORM;

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { GpuLimitError, UserError } from '../../src/errors.js';
 import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
 import { convTensorSizes, resolveConv, volume, type ConvGeometry } from '../../src/kernels/conv.js';
-import { planConvForward } from '../../src/kernels/conv-forward.js';
+import { planConvForward, planForwardPacking } from '../../src/kernels/conv-forward.js';
 import {
   planConvInputGrad,
   planConvTranspose,
+  planInputGradPacking,
+  planTransposePacking,
   transposeAsConv,
   type ConvTransposeGeometry,
 } from '../../src/kernels/conv-dgrad.js';
@@ -140,6 +142,23 @@ const CASES: Case[] = [
     },
   },
   {
+    name: '3D groups 2, 8 to 8 channels, batch 2',
+    geometry: {
+      batch: 2,
+      inChannels: 8,
+      outChannels: 8,
+      inputSize: [3, 4, 5],
+      kernelSize: [3, 3, 3],
+      padding: [
+        [1, 1],
+        [1, 1],
+        [1, 1],
+      ],
+      groups: 2,
+    },
+    activation: 'relu',
+  },
+  {
     name: '2D depthwise, groups 3, stride 2',
     geometry: {
       batch: 1,
@@ -156,6 +175,9 @@ const CASES: Case[] = [
     },
   },
 ];
+
+/** WebGPU's default uniform binding limit, known before the adapter is. */
+const DEFAULT_UNIFORM_LIMITS = { maxUniformBufferBindingSize: 65536 };
 
 /** Tolerance for a sum of `terms` products of values in [-1, 1) computed in f32. */
 function tolerance(terms: number): number {
@@ -205,6 +227,49 @@ describe('convolution kernels', () => {
       const expected = convReference(geometry, x, weight);
       assertClose(actual, expected, tolerance(groupIn * kernelVolume), name);
     });
+
+    const forwardPacking = planForwardPacking(geometry, DEFAULT_UNIFORM_LIMITS);
+    if (forwardPacking) {
+      it(`forward with packed weights matches float64: ${name}`, async () => {
+        const packed = await runPlan(
+          gpu,
+          forwardPacking.plan,
+          [weight],
+          forwardPacking.table.elements,
+        );
+        const epilogue = { bias: true, activation };
+        const plan = planConvForward(
+          geometry,
+          epilogue,
+          gpu.limits,
+          undefined,
+          undefined,
+          forwardPacking.table,
+        );
+        assert.deepEqual(plan.spec.bindings.slice(0, 2), ['read-only-storage', 'uniform']);
+        const actual = await runPlan(gpu, plan, [x, packed, bias], sizes.output);
+        const parameter = activation === 'elu' ? 1 : 0.01;
+        const expected = convReference(geometry, x, weight, bias).map((v) =>
+          activateReference(v, activation, parameter),
+        );
+        assertClose(actual, expected, tolerance(groupIn * kernelVolume), name);
+      });
+    }
+    const gradientPacking = planInputGradPacking(geometry, DEFAULT_UNIFORM_LIMITS);
+    if (gradientPacking) {
+      it(`input gradient with packed weights matches float64: ${name}`, async () => {
+        const packed = await runPlan(
+          gpu,
+          gradientPacking.plan,
+          [weight],
+          gradientPacking.table.elements,
+        );
+        const plan = planConvInputGrad(geometry, gpu.limits, undefined, gradientPacking.table);
+        const actual = await runPlan(gpu, plan, [dy, packed, bias], sizes.input);
+        const { dx } = convReferenceGrad(geometry, x, weight, dy);
+        assertClose(actual, dx, tolerance(groupOut * kernelVolume), name);
+      });
+    }
 
     const unitStride = conv.stride.every((s) => s === 1);
     for (const algorithm of ['gemm', 'direct', undefined] as const) {
@@ -295,6 +360,22 @@ describe('convolution kernels', () => {
         groups: 2,
       },
     ],
+    [
+      '3D stride 1, groups 2, 4 to 16 channels (packed weights)',
+      {
+        batch: 2,
+        inChannels: 4,
+        outChannels: 16,
+        inputSize: [3, 4, 5],
+        kernelSize: [3, 3, 3],
+        padding: [
+          [1, 1],
+          [0, 2],
+          [1, 1],
+        ],
+        groups: 2,
+      },
+    ],
   ];
 
   for (const [index, [name, geometry]] of TRANSPOSE_CASES.entries()) {
@@ -308,8 +389,39 @@ describe('convolution kernels', () => {
       const expected = convTransposeReference(geometry, x, weight, bias).map(Math.tanh);
       const terms = (geometry.inChannels / (geometry.groups ?? 1)) * volume(geometry.kernelSize);
       assertClose(actual, expected, tolerance(terms), name);
+      const packing = planTransposePacking(geometry, gpu.limits);
+      if (name.includes('packed weights')) assert.ok(packing, 'expected packed weights');
+      if (!packing) return;
+      const packed = await runPlan(gpu, packing.plan, [weight], packing.table.elements);
+      const epilogue = { bias: true, activation: 'tanh' } as const;
+      const packedPlan = planConvTranspose(geometry, epilogue, gpu.limits, packing.table);
+      const fromPacked = await runPlan(gpu, packedPlan, [x, packed, bias], sizes.input);
+      assertClose(fromPacked, expected, tolerance(terms), `${name} (packed weights)`);
     });
   }
+
+  it('packs only weights that fit a uniform binding in vectors of 4 channels', () => {
+    const layer = (inChannels: number, outChannels: number): ConvGeometry => ({
+      batch: 1,
+      inChannels,
+      outChannels,
+      inputSize: [6, 6, 6],
+      kernelSize: [3, 3, 3],
+      padding: [
+        [1, 1],
+        [1, 1],
+        [1, 1],
+      ],
+    });
+    const limits = { maxUniformBufferBindingSize: 65536 };
+    assert.equal(planForwardPacking(layer(16, 32), limits)?.table.elements, 16 * 27 * 32);
+    assert.equal(planForwardPacking(layer(16, 6), limits), undefined);
+    assert.equal(planForwardPacking(layer(16, 32), {}), undefined);
+    // 32 x 32 x 27 floats are 110592 bytes, over the limit.
+    assert.equal(planForwardPacking(layer(32, 32), limits), undefined);
+    assert.equal(planInputGradPacking(layer(8, 4), limits)?.table.elements, 4 * 27 * 8);
+    assert.equal(planInputGradPacking(layer(3, 4), limits), undefined);
+  });
 
   // [outer, channels, inner, passes]: flattened parts (inner < 1024), contiguous vec4 parts,
   // contiguous scalar parts (inner not a multiple of 4) and rows cut into several parts.

@@ -97,12 +97,18 @@ describe('epilogue fusion on the GPU', () => {
   });
   after(() => gpu?.destroy());
 
+  // Dispatches other than weight packing, whose count depends on which layers fit the
+  // adapter's uniform binding limit (see planDirectPacking).
+  function countDispatches(compiled: CompiledGraph): number {
+    return compiled.program.dispatches.filter(({ name }) => !name.endsWith('_pack_weight')).length;
+  }
+
   async function evaluate(graph: Graph, fuse: boolean, maxBindingBytes?: number) {
     const compiled = await compileGraph(gpu, graph, { training: false, fuse, maxBindingBytes });
     fill(compiled, graph);
     compiled.run();
     const output = await compiled.read(graph.outputs[0]!.value);
-    return { output, dispatches: compiled.program.dispatches.length };
+    return { output, dispatches: countDispatches(compiled) };
   }
 
   const evalCases: { kind: Block; saved: number; inChannels?: number }[] = [
@@ -146,7 +152,7 @@ describe('epilogue fusion on the GPU', () => {
       fill(compiled, graph, Int32Array.from([1, 3]));
       compiled.run();
       const values = await Promise.all(keep.map((v) => compiled.read(v)));
-      results.push({ values, dispatches: compiled.program.dispatches.length });
+      results.push({ values, dispatches: countDispatches(compiled) });
     }
     const [fused, unfused] = results;
     assert.equal(unfused!.dispatches - fused!.dispatches, 2);
