@@ -26,6 +26,15 @@ const ROWS = {{ROWS}};
 // Weight blocks: groups x (GROUP_OUT / M_BLOCK) x GROUP_IN x KERNEL_D x (KERNEL_H / TAPS_H).
 const BLOCKS = {{BLOCKS}};
 const WEIGHT_COUNT = OUT_CHANNELS * GROUP_IN * KERNEL_VOLUME;
+// True when STRIDE_W and DILATION_W are 1 (see the sliding window below).
+const CONTIGUOUS_W = STRIDE_W == 1u && DILATION_W == 1u;
+
+// x at column xw of the input row that starts at `row`; 0 when the row (-1) or the column
+// lies in the padding.
+fn input_at(row: i32, xw: i32) -> f32 {
+  let ok = row >= 0 && xw >= 0 && xw < i32(IN_W);
+  return select(0.0, x[u32(select(0, row + xw, ok))], ok);
+}
 
 // 64 threads: neighbouring threads own different weight blocks of the same rows or the same
 // block of neighbouring splits, and 64 fills lavapipe's 8-wide SIMD lanes and a GPU's warps.
@@ -66,6 +75,17 @@ fn main(
       x_rows[t] = select(-1, base * i32(IN_W), xh >= 0 && xh < i32(IN_H));
     }
     let dy_row = ((b * OUT_CHANNELS + m0) * OUT_D + od) * OUT_H + oh;
+    // With unit stride and dilation along w, the inputs of neighbouring outputs overlap: the
+    // window of KERNEL_W inputs per kernel row slides by one each step, so each step loads
+    // one new input per kernel row instead of KERNEL_W. The window starts one step early.
+    var window: array<f32, TAPS>;
+    if (CONTIGUOUS_W) {
+      for (var t = 0u; t < TAPS_H; t++) {
+        for (var k = 0u; k + 1u < KERNEL_W; k++) {
+          window[t * KERNEL_W + k + 1u] = input_at(x_rows[t], i32(k) - PAD_W);
+        }
+      }
+    }
     // The bound comes through arrayLength (dy holds at least OUT_W values), so the compiler
     // cannot unroll this loop and the kernel stays small.
     let row_length = min(OUT_W, arrayLength(&dy));
@@ -74,13 +94,25 @@ fn main(
       for (var m = 0u; m < M_BLOCK; m++) {
         g[m] = dy[(dy_row + m * OUT_D * OUT_H) * OUT_W + ow];
       }
+      if (CONTIGUOUS_W) {
+        for (var t = 0u; t < TAPS_H; t++) {
+          for (var k = 0u; k + 1u < KERNEL_W; k++) {
+            window[t * KERNEL_W + k] = window[t * KERNEL_W + k + 1u];
+          }
+          let xw = i32(ow + KERNEL_W - 1u) - PAD_W;
+          window[t * KERNEL_W + KERNEL_W - 1u] = input_at(x_rows[t], xw);
+        }
+      }
       for (var kw = 0u; kw < KERNEL_W; kw++) {
         let xw = i32(ow * STRIDE_W + kw * DILATION_W) - PAD_W;
-        let w_ok = xw >= 0 && xw < i32(IN_W);
         for (var t = 0u; t < TAPS_H; t++) {
-          let ok = w_ok && x_rows[t] >= 0;
-          let value = select(0.0, x[u32(select(0, x_rows[t] + xw, ok))], ok);
           let tap = t * KERNEL_W + kw;
+          var value: f32;
+          if (CONTIGUOUS_W) {
+            value = window[tap];
+          } else {
+            value = input_at(x_rows[t], xw);
+          }
           for (var m = 0u; m < M_BLOCK; m++) {
             acc[m * TAPS + tap] = fma(g[m], value, acc[m * TAPS + tap]);
           }
