@@ -92,7 +92,7 @@ function gradientAsForward(conv: Conv3d): Conv3d | undefined {
   };
 }
 
-/** The forward convolution that the direct kernel runs for conv's input gradient, if any. */
+/** Returns the forward convolution that the direct kernel runs for conv's input gradient. */
 function directDgrad(conv: Conv3d, algorithm?: ConvForwardAlgorithm): Conv3d | undefined {
   const asForward = gradientAsForward(conv);
   const terms = (conv.outChannels / conv.groups) * volume(conv.kernel);

@@ -121,11 +121,11 @@ function choosesDirect(conv: Conv3d, tile?: Tile, algorithm?: ConvForwardAlgorit
 }
 
 /**
- * Plans the packing of the weights of `conv` for the direct kernel, or returns undefined when
- * that kernel would not run it or the table would not fit: packing needs a multiple of 4
- * output channels per group and a table within maxUniformBufferBindingSize. `conv` is the
- * convolution that reads the table; with `transposedWeight` the weight binding is that of
- * the convolution whose input gradient `conv` computes (see planConvInputGrad).
+ * Plans the packing of the weights of `conv` for the direct kernel. Returns undefined when the
+ * table would not fit: packing needs a multiple of 4 output channels per group and a table
+ * within maxUniformBufferBindingSize. `conv` is the convolution that reads the table. With
+ * `transposedWeight`, the weight binding is that of the convolution whose input gradient
+ * `conv` computes (see planConvInputGrad).
  */
 export function planDirectPacking(
   conv: Conv3d,

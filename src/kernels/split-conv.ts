@@ -55,9 +55,9 @@ function pieceWindow(
 }
 
 /**
- * The weights that the pieces' kernels bind: the packed table, written once by a dispatch
- * before theirs, when `packing` applies to every piece (a run of channels must start at and
- * hold a multiple of 4 channels); the weight tensor otherwise.
+ * Returns the weights that the pieces' kernels bind. With `packing`, that is the packed table,
+ * written once by a dispatch before theirs, if every piece can read it (a run of channels
+ * must start at and hold a multiple of 4 channels). Otherwise it is the weight tensor.
  */
 function packedWeights(
   context: LowerContext,
