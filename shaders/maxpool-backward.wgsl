@@ -15,7 +15,8 @@ const TILED = {{TILED}};
 
 // Output gradient, contiguous [planes, OD, OH, OW].
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
-// Argmax written by the forward pass, same layout as dy.
+// Argmax written by the forward pass, same layout as dy. 0xffffffff, written for a window
+// that passes no relu gradient, matches no input, so that window adds nothing.
 @group(0) @binding(1) var<storage, read> argmax: array<u32>;
 // Input gradient, contiguous [planes, ID, IH, IW].
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;

@@ -2,6 +2,10 @@
 // Writes each window's maximum and its argmax, the flat index into the input's D * H * W
 // plane that the backward pass compares against. Ties keep the first tap in D, H, W order
 // and NaN wins, as PyTorch does.
+// With RELU_MASK the input is a relu's output and the backward pass applies relu's gradient
+// too: a window whose maximum is not > 0 (NaN included) gets the argmax NO_GRADIENT, which
+// matches no input, so the window passes no gradient. The maximum is the relu output at the
+// argmax, so this is the mask relu's gradient would apply there.
 
 const COUNT = {{COUNT}};
 const ID = {{ID}}; const IH = {{IH}}; const IW = {{IW}};
@@ -11,6 +15,8 @@ const SD = {{SD}}; const SH = {{SH}}; const SW = {{SW}};
 // Padding before each axis; windows start at o * stride - padding.
 const PD = {{PD}}; const PH = {{PH}}; const PW = {{PW}};
 const DD = {{DD}}; const DH = {{DH}}; const DW = {{DW}};
+const RELU_MASK = {{RELU_MASK}};
+const NO_GRADIENT = 0xffffffffu;
 
 // Input, contiguous [planes, ID, IH, IW].
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -57,5 +63,5 @@ fn main(
     }
   }
   y[i] = best;
-  argmax[i] = best_index;
+  argmax[i] = select(best_index, NO_GRADIENT, RELU_MASK && !(best > 0.0));
 }

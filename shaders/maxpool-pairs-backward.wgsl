@@ -12,7 +12,8 @@ const ID = {{ID}};
 
 // Output gradient, contiguous [planes, OD, OH, OW], as pairs along W.
 @group(0) @binding(0) var<storage, read> dy: array<vec2f>;
-// Argmax written by the forward pass, same layout as dy.
+// Argmax written by the forward pass, same layout as dy. 0xffffffff, written for a window
+// that passes no relu gradient, matches no input, so that window adds nothing.
 @group(0) @binding(1) var<storage, read> argmax: array<vec2u>;
 // Input gradient, contiguous [planes, ID, IH, IW].
 @group(0) @binding(2) var<storage, read_write> dx: array<vec4f>;

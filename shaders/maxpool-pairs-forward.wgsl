@@ -2,12 +2,15 @@
 // KW = 2 and an even output width, two neighbouring outputs per thread: each input row of the
 // pair is one vec4 load, and the maxima and argmaxes are vec2 stores. Ties and NaN follow
 // maxpool-forward.wgsl: the first tap in D, H, W order wins, and a NaN replaces the maximum.
+// RELU_MASK marks windows that pass no relu gradient, as in maxpool-forward.wgsl.
 
 const COUNT = {{COUNT}};
 const IH = {{IH}}; const IW = {{IW}};
 const OD = {{OD}}; const OH = {{OH}}; const OW = {{OW}};
 const KD = {{KD}}; const KH = {{KH}};
 const ID = {{ID}};
+const RELU_MASK = {{RELU_MASK}};
+const NO_GRADIENT = 0xffffffffu;
 
 // Input, contiguous [planes, ID, IH, IW], IW = 2 * OW.
 @group(0) @binding(0) var<storage, read> x: array<vec4f>;
@@ -48,5 +51,6 @@ fn main(
     }
   }
   y[i] = best;
-  argmax[i] = best_index;
+  let masked = vec2(RELU_MASK) & !(best > vec2f(0.0));
+  argmax[i] = select(best_index, vec2u(NO_GRADIENT), masked);
 }

@@ -5,6 +5,7 @@
 import { UserError } from '../errors.js';
 import { numElements, type Graph, type Node, type Value } from '../graph/ir.js';
 import { findEpilogueFusions, lowerFoldedEpilogue, type EpilogueFusions } from './fuse.js';
+import { findPoolReluFusions, type PoolReluFusions } from './fuse-pool.js';
 import { getLowering, type LowerContext, type LoweredDispatch, type Operand } from './lower.js';
 
 /** A tensor of the compiled program: an IR value (after aliasing) or an internal tensor. */
@@ -44,7 +45,8 @@ type BaseContext = Pick<LowerContext, 'limits' | 'training'>;
 export interface LowerGraphOptions {
   /**
    * Apply element-wise chains (eval-mode batch norm, residual addition, activation) in the
-   * producing kernel's epilogue (default true). See fuse.ts.
+   * producing kernel's epilogue, and fold relu's gradient into the max pooling after it
+   * (default true). See fuse.ts and fuse-pool.ts.
    */
   fuse?: boolean;
   /**
@@ -77,6 +79,10 @@ export function lowerGraph(
     options.fuse === false
       ? { byProducer: new Map(), fused: new Set() }
       : findEpilogueFusions(graph, keep, base.training);
+  const pools: PoolReluFusions =
+    options.fuse === false
+      ? { byPool: new Map(), fused: new Set(), aliases: [] }
+      : findPoolReluFusions(graph, keep);
   // Outputs inside fused chains: the producer's kernel writes only the chain's last output.
   const removed = new Set<number>();
   // A fused producer is lowered where its chain ends, because a residual may be computed
@@ -97,6 +103,13 @@ export function lowerGraph(
   const minimum = new Map<number, number>();
   let nextInternal = -2;
 
+  // A max pooling that folds relu's gradient writes its input gradient into relu's gradient
+  // tensor.
+  for (const [poolGradient, reluGradient] of pools.aliases) {
+    removed.add(poolGradient.id);
+    aliases.set(poolGradient.id, reluGradient);
+  }
+
   const root = (v: Value): Value => {
     let current = v;
     while (aliases.has(current.id)) current = aliases.get(current.id)!;
@@ -115,7 +128,7 @@ export function lowerGraph(
     constant: (key, data) => ({ kind: 'constant', key, data }),
     alias: (view, target) => void aliases.set(view.id, target),
     reserve: (v, elements) => void minimum.set(v.id, Math.max(minimum.get(v.id) ?? 0, elements)),
-    fusedActivation: (node) => fusion.byProducer.get(node.id),
+    fusedActivation: (node) => fusion.byProducer.get(node.id) ?? pools.byPool.get(node.id),
     materialized: (v) => !removed.has(v.id),
   };
 
@@ -196,7 +209,7 @@ export function lowerGraph(
     if (producer) {
       add(lowerFoldedEpilogue(fusion.byProducer.get(producer.id)!, context));
       add(lowerNode(producer, context));
-    } else if (!fusion.fused.has(node.id)) {
+    } else if (!fusion.fused.has(node.id) && !pools.fused.has(node.id)) {
       add(lowerNode(node, context));
     }
   }

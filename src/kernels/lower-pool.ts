@@ -77,8 +77,10 @@ registerLowering('maxPool', (node, context) => {
     [value(y), 'output', 'output'],
     [saved, 'argmax', 'output'],
   ];
+  // A relu gradient folded into this pooling (fuse-pool.ts) is masked through the argmax.
+  const reluMask = context.fusedActivation(node)?.activation === 'relu';
   return planeWise(context, x.shape, y.shape, operands, (inputShape) =>
-    planMaxPool({ inputShape, ...attrs }, context.limits),
+    planMaxPool({ inputShape, ...attrs }, context.limits, reluMask),
   );
 });
 

@@ -52,10 +52,16 @@ function pairConstants(window: PairWindow) {
 
 /**
  * Plans max pooling two outputs per thread. Bindings: (0) x, (1) y, (2) argmax. `flops` and
- * `bytes` are the general kernel's, for the profile.
+ * `bytes` are the general kernel's, for the profile. `reluMask` as in planMaxPool.
  */
-export function planMaxPoolPairs(window: PairWindow, flops: number, bytes: number): KernelPlan {
+export function planMaxPoolPairs(
+  window: PairWindow,
+  flops: number,
+  bytes: number,
+  reluMask = false,
+): KernelPlan {
   const { pairs, constants } = pairConstants(window);
+  constants.RELU_MASK = reluMask;
   const source = specialize(
     'maxpool-pairs-forward',
     maxpoolPairsForward + maxpoolPairsCommon,

@@ -231,22 +231,25 @@ function maxConstants(geometry: PoolGeometry, limits: PlanLimits, count: 'inputs
   return { constants, sizes, taps: numel(window.kernel), window };
 }
 
-/** Plans max pooling. Bindings: (0) x, (1) y, (2) argmax (u32, same shape as y). */
-export function planMaxPool(geometry: PoolGeometry, limits: PlanLimits): KernelPlan {
+/**
+ * Plans max pooling. Bindings: (0) x, (1) y, (2) argmax (u32, same shape as y). With
+ * `reluMask`, x is a relu's output and a window whose maximum is not > 0 gets the argmax
+ * 0xffffffff, so that the input gradient kernels apply relu's gradient as well.
+ */
+export function planMaxPool(
+  geometry: PoolGeometry,
+  limits: PlanLimits,
+  reluMask = false,
+): KernelPlan {
   const { constants, sizes, taps, window } = maxConstants(geometry, limits, 'outputs');
+  const bytes = 4 * (sizes.inputs + 2 * sizes.outputs);
   if (pairsApply(window)) {
-    return planMaxPoolPairs(window, sizes.outputs * taps, 4 * (sizes.inputs + 2 * sizes.outputs));
+    return planMaxPoolPairs(window, sizes.outputs * taps, bytes, reluMask);
   }
+  constants.RELU_MASK = reluMask;
   const source = specialize('maxpool-forward', maxpoolForward, constants);
   const bindings: KernelPlan['spec']['bindings'] = ['read-only-storage', 'storage', 'storage'];
-  return plan(
-    'maxpool',
-    source,
-    bindings,
-    sizes.outputs,
-    sizes.outputs * taps,
-    4 * (sizes.inputs + 2 * sizes.outputs),
-  );
+  return plan('maxpool', source, bindings, sizes.outputs, sizes.outputs * taps, bytes);
 }
 
 /**
