@@ -123,6 +123,20 @@ function rows(gpu: Gpu): Row[] {
         steps: splitSteps(wgrad, [output, input], weight),
       });
     }
+    // The direct kernel with the bias gradient summed by extra threads of the same dispatch,
+    // as compiled training steps run it for a convolution with a bias.
+    const withBias = planConvWeightGrad(geometry, gpu.limits, undefined, undefined, 'direct', true);
+    if (withBias.bias) {
+      const steps = splitSteps(withBias, [output, input], weight);
+      steps[0]!.buffers.push(withBias.bias.reduce ? withBias.bias.scratchElements : channels);
+      if (withBias.bias.reduce) {
+        steps.push({
+          plan: withBias.bias.reduce,
+          buffers: [withBias.bias.scratchElements, channels],
+        });
+      }
+      result.push({ name: `${name} weight and bias grad (direct)`, steps });
+    }
     const biasGrad = planChannelSum(
       { outer: conv.batch, channels, inner: volume(conv.output) },
       gpu.limits,

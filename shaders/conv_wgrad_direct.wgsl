@@ -6,7 +6,8 @@
 // M_BLOCK output gradients and TAPS_H x KERNEL_W inputs for M_BLOCK x TAPS_H x KERNEL_W
 // multiply-adds. Split s writes its sums to slice s of `partial`, and conv_wgrad_reduce.wgsl
 // adds the slices in order, so the result has the same bits on every run.
-// Concatenated with conv_geometry.wgsl.
+// Concatenated with conv_geometry.wgsl and conv_wgrad_bias.wgsl (which also sums the bias
+// gradient) or conv_wgrad_no_bias.wgsl.
 
 // Output gradient dy: [N, OUT_CHANNELS, OUT_D, OUT_H, OUT_W].
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
@@ -48,6 +49,7 @@ fn main(
   if (id >= SPLITS * BLOCKS) { return; }
   let split = id / BLOCKS;
   var block = id % BLOCKS;
+  let row_end = min(ROWS, (split + 1u) * ROWS_PER_SPLIT);
   let kh0 = (block % (KERNEL_H / TAPS_H)) * TAPS_H;
   block /= KERNEL_H / TAPS_H;
   let kd = block % KERNEL_D;
@@ -60,19 +62,25 @@ fn main(
   let x_channel = group * GROUP_IN + channel;
 
   var acc: array<f32, M_BLOCK * TAPS>;
-  let row_end = min(ROWS, (split + 1u) * ROWS_PER_SPLIT);
+  // Sums of dy per channel, for the bias gradient. Every thread adds them, so they cost no
+  // branch, and only the first weight block of each channel block stores them.
+  var bias_sums: array<f32, M_BLOCK>;
+  let stores_bias = HAS_BIAS && channel == 0u && kd == 0u && kh0 == 0u;
   for (var row = split * ROWS_PER_SPLIT; row < row_end; row++) {
     let oh = row % OUT_H;
     let od = (row / OUT_H) % OUT_D;
     let b = row / (OUT_H * OUT_D);
     let xd = i32(od * STRIDE_D + kd * DILATION_D) - PAD_D;
-    if (xd < 0 || xd >= i32(IN_D)) { continue; }
+    let plane_ok = xd >= 0 && xd < i32(IN_D);
+    // Without a bias gradient a row whose input plane lies in the padding adds nothing. With
+    // one, its dy values still count, and its inputs read as zeros.
+    if (!HAS_BIAS && !plane_ok) { continue; }
     // Offset of each kernel row's input row, or -1 when it lies in the padding.
     var x_rows: array<i32, TAPS_H>;
     for (var t = 0u; t < TAPS_H; t++) {
       let xh = i32(oh * STRIDE_H + (kh0 + t) * DILATION_H) - PAD_H;
-      let base = i32(((b * IN_CHANNELS + x_channel) * IN_D + u32(xd)) * IN_H) + xh;
-      x_rows[t] = select(-1, base * i32(IN_W), xh >= 0 && xh < i32(IN_H));
+      let base = i32(((b * IN_CHANNELS + x_channel) * IN_D + u32(max(xd, 0))) * IN_H) + xh;
+      x_rows[t] = select(-1, base * i32(IN_W), plane_ok && xh >= 0 && xh < i32(IN_H));
     }
     let dy_row = ((b * OUT_CHANNELS + m0) * OUT_D + od) * OUT_H + oh;
     // With unit stride and dilation along w, the inputs of neighbouring outputs overlap: the
@@ -93,6 +101,7 @@ fn main(
       var g: array<f32, M_BLOCK>;
       for (var m = 0u; m < M_BLOCK; m++) {
         g[m] = dy[(dy_row + m * OUT_D * OUT_H) * OUT_W + ow];
+        if (HAS_BIAS) { bias_sums[m] += g[m]; }
       }
       if (CONTIGUOUS_W) {
         for (var t = 0u; t < TAPS_H; t++) {
@@ -121,6 +130,7 @@ fn main(
     }
   }
 
+  if (stores_bias) { store_bias(split, m0, bias_sums); }
   for (var m = 0u; m < M_BLOCK; m++) {
     let taps_offset = (kd * KERNEL_H + kh0) * KERNEL_W;
     let weight = ((m0 + m) * GROUP_IN + channel) * KERNEL_VOLUME + taps_offset;

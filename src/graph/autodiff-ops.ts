@@ -31,7 +31,8 @@ export interface GradOpAttrs {
   /** dy, weight -> dx, for conv. */
   convInputGrad: ConvAttrs & { inputShape: Shape };
   /** x, dy -> dweight, for conv (and, with x and dy swapped, for convTranspose). */
-  convWeightGrad: ConvAttrs & { weightShape: Shape };
+  /** With `bias`, a second output holds the bias gradient: dy summed per output channel. */
+  convWeightGrad: ConvAttrs & { weightShape: Shape; bias?: boolean };
   /** dy, x -> dx; the kernel recomputes each window's argmax (first maximum wins). */
   maxPoolGrad: MaxPoolAttrs;
   /** dy -> dx. */
@@ -125,7 +126,8 @@ export const GRAD_OPS: { readonly [K in GradOpName]: OpDef<GradOpAttrs[K]> } = {
   convWeightGrad: {
     inferShape: (inputs, attrs) => {
       expectInputs(inputs, [2], 'x, dy');
-      return [[...attrs.weightShape]];
+      const dweight = [...attrs.weightShape];
+      return attrs.bias ? [dweight, [attrs.weightShape[0]!]] : [dweight];
     },
     flops: (inputs, outputs) => convGradFlops(inputs[1]!, outputs[0]!),
   },

@@ -45,8 +45,14 @@ registerVjp('conv', (context, node, [dy]) => {
   const attrs = node.attrs as ConvAttrs;
   const [x, weight] = [input(node, 0), input(node, 1)];
   const dx = one(context.emit('convInputGrad', [dy!, weight], { ...attrs, inputShape: x.shape }));
-  const dw = one(context.emit('convWeightGrad', [x, dy!], { ...attrs, weightShape: weight.shape }));
-  return node.inputs.length === 3 ? [dx, dw, channelBiasGrad(context, dy!)] : [dx, dw];
+  // One node gives the weight and bias gradients, so its kernel can read dy once for both.
+  const bias = node.inputs.length === 3;
+  const grads = context.emit('convWeightGrad', [x, dy!], {
+    ...attrs,
+    weightShape: weight.shape,
+    bias,
+  });
+  return [dx, ...grads];
 });
 
 registerVjp('convTranspose', (context, node, [dy]) => {

@@ -8,7 +8,9 @@ import channelSumSource from '../../shaders/conv_channel_sum.wgsl';
 import geometrySource from '../../shaders/conv_geometry.wgsl';
 import reduceSource from '../../shaders/conv_wgrad_reduce.wgsl';
 import wgradSource from '../../shaders/conv_wgrad.wgsl';
+import biasSource from '../../shaders/conv_wgrad_bias.wgsl';
 import directSource from '../../shaders/conv_wgrad_direct.wgsl';
+import noBiasSource from '../../shaders/conv_wgrad_no_bias.wgsl';
 import { checkTensor } from './common.js';
 import { convConstants, convFlops, convTensorSizes, resolveConv, volume } from './conv.js';
 import type { Conv3d, ConvGeometry } from './conv.js';
@@ -35,6 +37,11 @@ export interface SplitPlan {
   reduce?: KernelPlan;
   /** f32 elements of the scratch buffer (0 when `reduce` is absent). */
   scratchElements: number;
+  /**
+   * Set when the product also computes the bias gradient: its binding 3 is then the bias
+   * scratch, or the bias gradient when `bias.reduce` is absent.
+   */
+  bias?: { reduce?: KernelPlan; scratchElements: number };
 }
 
 /**
@@ -69,6 +76,7 @@ export function planConvWeightGrad(
   splits?: number,
   tileOverride?: Tile,
   algorithm?: WeightGradAlgorithm,
+  withBias = false,
 ): SplitPlan {
   const conv = resolveConv(geometry);
   const sizes = convTensorSizes(conv);
@@ -88,7 +96,7 @@ export function planConvWeightGrad(
     algorithm === 'direct' ||
     (algorithm === undefined && direct && !tileOverride && columns <= DIRECT_MAX_COLUMNS)
   ) {
-    return planDirectWeightGrad(conv, direct!, limits, splits);
+    return planDirectWeightGrad(conv, direct!, limits, splits, withBias);
   }
 
   const shape = {
@@ -157,7 +165,8 @@ function planDirectWeightGrad(
   conv: Conv3d,
   block: DirectBlock,
   limits: GemmLimits,
-  splits?: number,
+  splits: number | undefined,
+  withBias: boolean,
 ): SplitPlan {
   const sizes = convTensorSizes(conv);
   const [outD, outH, outW] = conv.output as [number, number, number];
@@ -178,7 +187,12 @@ function planDirectWeightGrad(
   const name = `conv${conv.spatialDims}d_weight_grad_direct`;
   const source = specialize(
     name,
-    [directSource, geometrySource, WGSL_LINEAR_WORKGROUP].join('\n'),
+    [
+      directSource,
+      withBias ? biasSource : noBiasSource,
+      geometrySource,
+      WGSL_LINEAR_WORKGROUP,
+    ].join('\n'),
     {
       ...convConstants(conv),
       M_BLOCK: u32(block.outChannels),
@@ -190,12 +204,26 @@ function planDirectWeightGrad(
     },
   );
   const product: KernelPlan = {
-    spec: { name, source, bindings: ['read-only-storage', 'read-only-storage', 'storage'] },
+    spec: {
+      name,
+      source,
+      bindings: [
+        'read-only-storage',
+        'read-only-storage',
+        'storage',
+        ...(withBias ? ['storage' as const] : []),
+      ],
+    },
     workgroups: Math.ceil((actual * blocks) / 64),
-    flops: convFlops(conv),
-    bytes: 4 * (sizes.input + sizes.output + actual * sizes.weight),
+    flops: convFlops(conv) + (withBias ? sizes.output : 0),
+    bytes:
+      4 *
+      (sizes.input + sizes.output + actual * (sizes.weight + (withBias ? conv.outChannels : 0))),
   };
-  return withReduction(product, actual, sizes.weight);
+  const plan = withReduction(product, actual, sizes.weight);
+  if (!withBias) return plan;
+  const bias = withReduction(product, actual, conv.outChannels);
+  return { ...plan, bias: { reduce: bias.reduce, scratchElements: bias.scratchElements } };
 }
 
 /** Layout of an ordered sum's parts and of its result (see planSplitSum). */

@@ -99,7 +99,8 @@ registerLowering('convWeightGrad', (node, context) => {
   const attrs = node.attrs as GradOpAttrs['convWeightGrad'];
   const geometry = convGeometry(x!.shape, attrs.weightShape, attrs);
   const dw = value(node.outputs[0]!);
-  return lowerConvWeightGrad(context, geometry, dy!.shape.slice(2), value(x!), value(dy!), dw);
+  const db = node.outputs[1] && value(node.outputs[1]);
+  return lowerConvWeightGrad(context, geometry, dy!.shape.slice(2), value(x!), value(dy!), dw, db);
 });
 
 registerLowering('linear', (node, context) => {

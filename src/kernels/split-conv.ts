@@ -21,7 +21,7 @@ import {
 } from './conv-wgrad.js';
 import { volume } from './conv.js';
 import type { LowerContext, LoweredDispatch, Operand } from './lower.js';
-import type { Epilogue } from './plan.js';
+import type { Epilogue, KernelPlan } from './plan.js';
 import { splitSamples, windowOf, type SamplePiece, type SplitOperand } from './split.js';
 
 /** A convolution's tensors: input, weight, bias (or unused), output, epilogue operands. */
@@ -262,10 +262,12 @@ export function lowerConvInputGrad(
 }
 
 /**
- * Lowers dweight = convWeightGrad(x, dy), split by samples, then by output channels (rows of
- * dweight) when one sample's dy exceeds the binding limit. Each piece's partial sums go to
- * scratch. An ordered sum then writes them to dweight's rows for a channel group's first piece
- * and adds them for the next ones.
+ * Lowers dweight = convWeightGrad(x, dy), and with `db` the bias gradient (dy summed per
+ * channel), split by samples, then by output channels (rows of dweight) when one sample's dy
+ * exceeds the binding limit. Each piece's partial sums go to scratch. An ordered sum then
+ * writes them to dweight's rows for a channel group's first piece and adds them for the next
+ * ones. An unsplit direct kernel computes db in the same dispatch; otherwise db is a channel
+ * sum of its own.
  */
 export function lowerConvWeightGrad(
   context: LowerContext,
@@ -274,7 +276,27 @@ export function lowerConvWeightGrad(
   x: Operand,
   dy: Operand,
   dw: Operand,
+  db?: Operand,
 ): LoweredDispatch[] {
+  const dispatches = lowerWeightGradOnly(context, geometry, outputSize, x, dy, dw, db);
+  if (!db || dispatches.withBias) return dispatches.list;
+  const block = {
+    outer: geometry.batch,
+    channels: geometry.outChannels,
+    inner: volume(outputSize),
+  };
+  return [...dispatches.list, ...lowerChannelSum(context, block, dy, db)];
+}
+
+function lowerWeightGradOnly(
+  context: LowerContext,
+  geometry: ConvGeometry,
+  outputSize: readonly number[],
+  x: Operand,
+  dy: Operand,
+  dw: Operand,
+  db: Operand | undefined,
+): { list: LoweredDispatch[]; withBias: boolean } {
   const { batch, inChannels, outChannels } = geometry;
   const sizes = spatialVolumes(geometry, outputSize);
   const input = { label: 'convolution input', elementsPerUnit: inChannels * sizes.input };
@@ -292,13 +314,25 @@ export function lowerConvWeightGrad(
           context.limits,
         );
   if (pieces.length === 1) {
-    const split = planConvWeightGrad(geometry, context.limits);
-    if (!split.reduce) return [{ plan: split.product, operands: [dy, x, dw] }];
-    const partials = context.scratch(split.scratchElements);
-    return [
-      { plan: split.product, operands: [dy, x, partials] },
-      { plan: split.reduce, operands: [partials, dw] },
-    ];
+    const withBias = db !== undefined;
+    const split = planConvWeightGrad(
+      geometry,
+      context.limits,
+      undefined,
+      undefined,
+      undefined,
+      withBias,
+    );
+    const list: LoweredDispatch[] = [];
+    const output = (reduce: KernelPlan | undefined, elements: number, result: Operand) => {
+      if (!reduce) return result;
+      const partials = context.scratch(elements);
+      list.push({ plan: reduce, operands: [partials, result] });
+      return partials;
+    };
+    const operands = [dy, x, output(split.reduce, split.scratchElements, dw)];
+    if (split.bias && db) operands.push(output(split.bias.reduce, split.bias.scratchElements, db));
+    return { list: [{ plan: split.product, operands }, ...list], withBias: !!split.bias };
   }
   const rowLength = (inChannels / (geometry.groups ?? 1)) * volume(geometry.kernelSize);
   const plan = cachedPlans((piece) => {
@@ -312,7 +346,7 @@ export function lowerConvWeightGrad(
       planSplitSum(parts, count, { outBase: piece.channel * rowLength, accumulate });
     return { product: split.product, parts, count, first: sum(false), next: sum(true) };
   });
-  return pieces.flatMap((piece) => {
+  const list = pieces.flatMap((piece) => {
     const { product, parts, count, first, next } = plan(piece);
     const partials = context.scratch(parts * count);
     const input = { ...piece, channel: 0, channels: inChannels };
@@ -328,6 +362,7 @@ export function lowerConvWeightGrad(
       { plan: piece.sample === 0 ? first : next, operands: [partials, dw] },
     ];
   });
+  return { list, withBias: false };
 }
 
 /**

@@ -179,6 +179,13 @@ const CASES: Case[] = [
 /** WebGPU's default uniform binding limit, known before the adapter is. */
 const DEFAULT_UNIFORM_LIMITS = { maxUniformBufferBindingSize: 65536 };
 
+/** WebGPU's default limits that the planners read, known before the adapter is. */
+const DEFAULT_LIMITS = {
+  maxComputeWorkgroupStorageSize: 16384,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxStorageBufferBindingSize: 134217728,
+};
+
 /** Tolerance for a sum of `terms` products of values in [-1, 1) computed in f32. */
 function tolerance(terms: number): number {
   return 2e-6 * terms + 1e-6;
@@ -190,6 +197,37 @@ describe('convolution kernels', () => {
     gpu = await acquireGpu();
   });
   after(() => gpu?.destroy());
+
+  /** Runs a weight-gradient plan that also writes the bias gradient (binding 3). */
+  async function runWithBias(
+    plan: SplitPlan,
+    inputs: Float32Array[],
+    weights: number,
+    channels: number,
+  ): Promise<Float32Array[]> {
+    const buffers = inputs.map((data, i) => gpu.upload(`input ${i}`, data));
+    const outputs = [
+      { reduce: plan.reduce, scratch: plan.scratchElements, length: weights },
+      { reduce: plan.bias!.reduce, scratch: plan.bias!.scratchElements, length: channels },
+    ].map(({ reduce, scratch, length }) => ({
+      reduce,
+      length,
+      scratch: gpu.createBuffer('scratch', 4 * Math.max(1, reduce ? scratch : length)),
+      result: gpu.createBuffer('result', 4 * length),
+    }));
+    const kernel = await gpu.kernel(plan.product.spec);
+    await gpu.run(kernel, [...buffers, ...outputs.map((o) => o.scratch)], plan.product.workgroups);
+    const results = [];
+    for (const { reduce, length, scratch, result } of outputs) {
+      if (reduce)
+        await gpu.run(await gpu.kernel(reduce.spec), [scratch, result], reduce.workgroups);
+      results.push(await gpu.readF32(reduce ? result : scratch, length));
+      scratch.destroy();
+      result.destroy();
+    }
+    for (const buffer of buffers) buffer.destroy();
+    return results;
+  }
 
   async function runSplit(plan: SplitPlan, inputs: Float32Array[], length: number) {
     if (!plan.reduce) return runPlan(gpu, plan.product, inputs, length);
@@ -287,6 +325,23 @@ describe('convolution kernels', () => {
         const actual = await runPlan(gpu, plan, [dy, weight, bias], sizes.input);
         const { dx } = convReferenceGrad(geometry, x, weight, dy);
         assertClose(actual, dx, tolerance(groupOut * kernelVolume), name);
+      });
+    }
+
+    const withBias = planConvWeightGrad(geometry, DEFAULT_LIMITS, 3, undefined, undefined, true);
+    if (withBias.bias) {
+      it(`weight and bias gradients in one dispatch match float64: ${name}`, async () => {
+        const { dweight } = convReferenceGrad(geometry, x, weight, dy);
+        const spatial = volume(conv.output);
+        const dbias = new Float64Array(conv.outChannels);
+        dy.forEach((v, i) => (dbias[Math.floor(i / spatial) % conv.outChannels]! += v));
+        const terms = conv.batch * spatial;
+        for (const splits of [1, 3]) {
+          const plan = planConvWeightGrad(geometry, gpu.limits, splits, undefined, 'direct', true);
+          const [dw, db] = await runWithBias(plan, [dy, x], sizes.weight, conv.outChannels);
+          assertClose(dw, dweight, tolerance(terms), `${name}: weights, ${splits} splits`);
+          assertClose(db, dbias, tolerance(terms), `${name}: bias, ${splits} splits`);
+        }
       });
     }
 
@@ -400,7 +455,7 @@ describe('convolution kernels', () => {
     });
   }
 
-  it('packs only weights that fit a uniform binding in vectors of 4 channels', () => {
+  it('packs weights only when they fit', () => {
     const layer = (inChannels: number, outChannels: number): ConvGeometry => ({
       batch: 1,
       inChannels,
