@@ -36,7 +36,10 @@ export interface CompileOptions {
   extra?: ExtraLowering;
   /** Later phases: each becomes a Program of its own on the same buffers (see lowerGraph). */
   phases?: ExtraLowering[];
-  /** Apply activations in the producing kernel's epilogue. Default true. */
+  /**
+   * Apply activations (and eval-mode norms and residuals) in the producing kernel's epilogue,
+   * and fold a relu's gradient into the max pooling after it. Default true.
+   */
   fuse?: boolean;
   /**
    * Plans every binding to at most this many bytes, when below the adapter's

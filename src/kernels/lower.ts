@@ -77,7 +77,10 @@ export interface LowerContext {
   alias(view: Value, base: Value): void;
   /** Requires `value`'s tensor to have at least `elements` elements (kernels that write extras). */
   reserve(value: Value, elements: number): void;
-  /** The activation a producer's kernel applies in its epilogue, when fused (see fuse.ts). */
+  /**
+   * The activation a producer's kernel applies in its epilogue, when fused (see fuse.ts), or
+   * for a max pooling, the relu whose gradient it folds (see fuse-pool.ts).
+   */
   fusedActivation(node: Node): FusedActivation | undefined;
   /** False for a tensor that fusion removed: a fused producer's pre-activation output. */
   materialized(value: Value): boolean;
