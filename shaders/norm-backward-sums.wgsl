@@ -1,7 +1,10 @@
 // First pass of a normalisation's input gradient: for each group, the sums of
 // dxhat = dy * weight[a] and of dxhat * xhat over its elements, one workgroup per group in
 // the layout of norm-stats.wgsl, with fixed-order trees. T is vec4f when runs, strides and
-// A_DIV are multiples of 4; the group sizes and strides then count vec4 values.
+// A_DIV are multiples of 4; the group sizes and strides then count vec4 values. With
+// WRITES_AFFINE (norm-sums-affine.wgsl, each group one affine index) the sums run over dy and
+// the group's weight scales them at the end. Concatenated with norm-sums-affine.wgsl or
+// norm-sums-plain.wgsl.
 
 alias T = {{T}};
 // Elements per T.
@@ -50,7 +53,7 @@ fn main(
   for (var k = lid; k < GROUP_SIZE; k += 256u) {
     let i = base + (k / BLOCK_LEN) * BLOCK_STRIDE + k % BLOCK_LEN;
     var dxhat = dy[i];
-    if (AFFINE) { dxhat *= weight[(i * WIDTH / A_DIV) % A_MOD]; }
+    if (AFFINE && !WRITES_AFFINE) { dxhat *= weight[(i * WIDTH / A_DIV) % A_MOD]; }
     total += vec2f(lanes(dxhat), lanes(dxhat * (x[i] - mean) * invstd));
   }
   part[lid] = total;
@@ -60,7 +63,12 @@ fn main(
     workgroupBarrier();
   }
   if (lid == 0u) {
-    sums[g] = part[0].x;
-    sums[GROUPS + g] = part[0].y;
+    var scale = 1.0;
+    if (WRITES_AFFINE) {
+      store_affine(g, part[0].x, part[0].y);
+      scale = weight[g];
+    }
+    sums[g] = scale * part[0].x;
+    sums[GROUPS + g] = scale * part[0].y;
   }
 }

@@ -196,17 +196,21 @@ function lowerNormGrad(kind: NormKind) {
     const stats = statistics(context, kind, x!, norm);
     const weight = weightValue ? value(weightValue) : UNUSED;
     const sums = context.scratch(2 * (normStatsElements(norm, context.limits) / 3));
+    // A batch norm's per-channel sums are its weight and bias gradients as well.
+    const affineInSums = kind === 'batchNorm' && attrs.affine;
+    const sumsOperands = [value(x!), value(dy!), stats, weight, sums];
+    if (affineInSums) sumsOperands.push(value(node.outputs[1]!), value(node.outputs[2]!));
     const dispatches: LoweredDispatch[] = [
       {
-        plan: planNormBackwardSums(norm, context.limits),
-        operands: [value(x!), value(dy!), stats, weight, sums],
+        plan: planNormBackwardSums(norm, context.limits, affineInSums),
+        operands: sumsOperands,
       },
       {
         plan: planNormBackward(norm, true, context.limits),
         operands: [value(x!), value(dy!), stats, weight, sums, value(node.outputs[0]!)],
       },
     ];
-    if (attrs.affine) {
+    if (attrs.affine && !affineInSums) {
       const [dweight, dbias] = [node.outputs[1]!, node.outputs[2]!];
       dispatches.push({
         plan: planNormAffineGrad(norm, context.limits),

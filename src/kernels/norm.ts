@@ -12,6 +12,8 @@ import affineGradTemplate from '../../shaders/norm-affine-grad.wgsl';
 import applyTemplate from '../../shaders/norm-apply.wgsl';
 import backwardApplyTemplate from '../../shaders/norm-backward-apply.wgsl';
 import backwardSumsTemplate from '../../shaders/norm-backward-sums.wgsl';
+import sumsAffineSource from '../../shaders/norm-sums-affine.wgsl';
+import sumsPlainSource from '../../shaders/norm-sums-plain.wgsl';
 import runningTemplate from '../../shaders/bn-running.wgsl';
 import mergeTemplate from '../../shaders/bn-merge.wgsl';
 import statsTemplate from '../../shaders/norm-stats.wgsl';
@@ -302,17 +304,29 @@ export function planBatchNormRunning(
 /**
  * Plans the per-group sums of the input gradient (needed with batch statistics only).
  * Bindings: (0) x, (1) dy, (2) stats, (3) weight (any buffer when not affine), (4) sums
- * (2 values per group).
+ * (2 values per group). With `affineGradients` (an affine batch norm), the same sums also give
+ * the weight and bias gradients, written to bindings (5) dweight and (6) dbias.
  */
-export function planNormBackwardSums(geometry: NormGeometry, limits: PlanLimits): KernelPlan {
+export function planNormBackwardSums(
+  geometry: NormGeometry,
+  limits: PlanLimits,
+  affineGradients = false,
+): KernelPlan {
   const l = layout(geometry, limits);
-  const source = specialize('norm-backward-sums', backwardSumsTemplate, {
+  if (affineGradients && (geometry.kind !== 'batchNorm' || !l.affine)) {
+    throw new UserError(
+      `Only an affine batchNorm's sums give its weight and bias gradients, not ${geometry.kind}.`,
+    );
+  }
+  const tail = affineGradients ? sumsAffineSource : sumsPlainSource;
+  const source = specialize('norm-backward-sums', `${backwardSumsTemplate}\n${tail}`, {
     ...groupConstants(l),
     A_DIV: u32(l.aDiv),
     A_MOD: u32(l.aMod),
     AFFINE: l.affine,
   });
-  return plan(`${geometry.kind}_backward_sums`, source, 4, 1, l.groups, l.elements);
+  const writable = affineGradients ? 3 : 1;
+  return plan(`${geometry.kind}_backward_sums`, source, 4, writable, l.groups, l.elements);
 }
 
 /**

@@ -138,6 +138,19 @@ describe('normalisation kernels', () => {
         assert.ok(maxMixedError(dweight, grads.dweight) <= TOLERANCE, 'dweight');
         assert.ok(maxMixedError(dbias, grads.dbias) <= TOLERANCE, 'dbias');
       }
+      if (isBatch && !evaluation && affineCount > 0) {
+        // The sums pass writes the weight and bias gradients itself, and dx is unchanged.
+        for (const buffer of [b.dweight, b.dbias]) gpu.write(buffer, new Float32Array(affineCount));
+        const sums = planNormBackwardSums(geometry, LIMITS, true);
+        await dispatch(sums, [b.x, b.dy, b.stats, b.weight, b.sums, b.dweight, b.dbias]);
+        await dispatch(backward, [b.x, b.dy, b.stats, b.weight, b.sums, b.dx]);
+        const dx = await gpu.readF32(b.dx, count);
+        const dweight = await gpu.readF32(b.dweight, affineCount);
+        const dbias = await gpu.readF32(b.dbias, affineCount);
+        assert.ok(maxMixedError(dx, grads.dx) <= TOLERANCE, 'dx from the affine sums');
+        assert.ok(maxMixedError(dweight, grads.dweight) <= TOLERANCE, 'dweight from the sums');
+        assert.ok(maxMixedError(dbias, grads.dbias) <= TOLERANCE, 'dbias from the sums');
+      }
       for (const buffer of Object.values(b)) buffer.destroy();
     });
   }
@@ -175,6 +188,7 @@ describe('normalisation kernels', () => {
     assert.throws(() => planNormStats(kind, LIMITS), /Unknown normalisation/);
     const instance: NormGeometry = { kind: 'instanceNorm', inputShape: [1, 3, 4] };
     assert.throws(() => planNormAffineGrad(instance, LIMITS), /without affine/);
+    assert.throws(() => planNormBackwardSums(instance, LIMITS, true), /Only an affine batchNorm/);
   });
 });
 
