@@ -2,6 +2,8 @@
 // y = (x - mean[g]) * invstd[g] * weight[a] + bias[a], with the group g = (i / G_DIV) % G_MOD
 // and the affine index a = (i / A_DIV) % A_MOD of element i. T is vec4f when G_DIV and A_DIV
 // are multiples of 4, so the four elements of a thread share their group and affine index.
+// The activation of an epilogue fusion (see src/kernels/fuse.ts) is applied before the store.
+// Concatenated with matmul_epilogue.wgsl, which defines activate().
 
 alias T = {{T}};
 // Elements per T.
@@ -43,5 +45,10 @@ fn main(
     let a = (e / A_DIV) % A_MOD;
     value = value * weight[a] + bias[a];
   }
-  y[i] = value;
+  y[i] = activate_all(value);
+}
+
+// activate() on each element of v.
+fn activate_all(v: T) -> T {
+  return {{ACTIVATE_ALL}};
 }

@@ -1,5 +1,6 @@
 // Epilogue fusion: element-wise nodes that directly follow a convolution, transposed
-// convolution or linear layer are applied by that layer's kernel as it stores its output.
+// convolution or linear layer are applied by that layer's kernel as it stores its output. A
+// normalisation's kernel likewise applies the activation that follows it.
 // The intermediate tensors are then never written, and the fused nodes cost no pass of their
 // own.
 // A producer's chain is, in order and each step optional:
@@ -48,6 +49,8 @@ export interface EpilogueFusions {
 }
 
 const PRODUCERS = new Set(['conv', 'convTranspose', 'linear']);
+/** Norms whose apply kernel (norm-apply.wgsl) takes a fused activation, and nothing else. */
+const NORM_PRODUCERS = new Set(['batchNorm', 'instanceNorm', 'groupNorm', 'layerNorm']);
 
 function activationOf(node: Node): Pick<FusedActivation, 'activation' | 'parameter'> | undefined {
   switch (node.op) {
@@ -130,6 +133,11 @@ function findChain(producer: Node, chain: ChainContext): EpilogueFusion | undefi
   const fusion: Partial<EpilogueFusion> = { activation: 'none' };
   let current = producer.outputs[0]!;
   const convolution = producer.op === 'conv';
+  if (NORM_PRODUCERS.has(producer.op)) {
+    const activation = fusableActivation(current, chain);
+    if (!activation) return undefined;
+    return { ...activationOf(activation)!, nodes: [activation], node: activation };
+  }
   let next = soleReader(current, chain);
   if (convolution && next && foldableNorm(next, current, chain)) {
     fusion.norm = (next.attrs as BatchNormAttrs).affine ? 'affine' : 'plain';
@@ -173,7 +181,9 @@ export function findEpilogueFusions(
   const chain: ChainContext = { readers, kept, claimed: new Set(), training };
   const byProducer = new Map<number, EpilogueFusion>();
   for (const node of graph.nodes) {
-    if (!PRODUCERS.has(node.op)) continue;
+    if (!PRODUCERS.has(node.op) && !NORM_PRODUCERS.has(node.op)) continue;
+    // A norm folded into its convolution has no kernel of its own to fuse into.
+    if (chain.claimed.has(node.id)) continue;
     const fusion = findChain(node, chain);
     if (!fusion) continue;
     byProducer.set(node.id, fusion);

@@ -31,6 +31,7 @@ import {
   type NormKind,
 } from './norm.js';
 import { lowerBatchNormGradRuns, lowerBatchNormRuns } from './split-norm.js';
+import type { Epilogue } from './plan.js';
 import { splitUnits, windowOf, type UnitRange } from './split.js';
 
 type NormAttrs = BatchNormAttrs | InstanceNormAttrs | GroupNormAttrs | LayerNormAttrs;
@@ -90,6 +91,15 @@ function samplesOf(kind: NormKind, x: Value, attrs: NormAttrs, piece: UnitRange)
   return { norm, window };
 }
 
+/** The activation fused into a norm's apply kernel (see fuse.ts) and the value it writes. */
+function fusedOutput(node: Node, context: LowerContext): { activation: Epilogue; output: Value } {
+  const fused = context.fusedActivation(node);
+  if (!fused) return { activation: {}, output: node.outputs[0]! };
+  const activation: Epilogue = { activation: fused.activation };
+  if (fused.parameter !== undefined) activation.activationParameter = fused.parameter;
+  return { activation, output: fused.node.outputs[0]! };
+}
+
 function lowerNorm(kind: NormKind) {
   return (node: Node, context: LowerContext): LoweredDispatch[] => {
     const attrs = node.attrs as NormAttrs;
@@ -107,9 +117,10 @@ function lowerNorm(kind: NormKind) {
     const stats = statistics(context, kind, x, norm);
     const weight = attrs.affine ? value(node.inputs[1]!) : UNUSED;
     const bias = attrs.affine ? value(node.inputs[2]!) : UNUSED;
+    const { activation, output } = fusedOutput(node, context);
     const apply = {
-      plan: planNormApply(norm, context.limits),
-      operands: [value(x), stats, weight, bias, value(node.outputs[0]!)],
+      plan: planNormApply(norm, context.limits, activation),
+      operands: [value(x), stats, weight, bias, value(output)],
     };
     const running = kind === 'batchNorm' && (attrs as BatchNormAttrs).trackRunningStats;
     if (!running) {
@@ -167,8 +178,9 @@ function lowerNormPieces(
       const plan = planNormStats(norm, context.limits);
       dispatches.push({ plan, operands: [window(value(x)), stats] });
     }
-    const plan = planNormApply(norm, context.limits);
-    const y = window(value(node.outputs[0]!));
+    const { activation, output } = fusedOutput(node, context);
+    const plan = planNormApply(norm, context.limits, activation);
+    const y = window(value(output));
     dispatches.push({ plan, operands: [window(value(x)), stats, weight, bias, y] });
   }
   return dispatches;
@@ -282,7 +294,8 @@ function lowerBatchNorm(node: Node, context: LowerContext, runs: UnitRange[]) {
     bias: attrs.affine ? value(node.inputs[2]!) : UNUSED,
     running,
   };
-  return lowerBatchNormRuns(context, norm, operands, node.outputs[0]!, runs);
+  const { activation, output } = fusedOutput(node, context);
+  return lowerBatchNormRuns(context, norm, operands, output, runs, activation);
 }
 
 function lowerBatchNormGrad(node: Node, context: LowerContext, runs: UnitRange[]) {

@@ -28,6 +28,8 @@ import {
   type PlanLimits,
   type Shape,
 } from './common.js';
+import { epilogueConstants, epilogueSource } from './matmul-tile.js';
+import type { Epilogue } from './plan.js';
 import { specialize, type TemplateValue } from './template.js';
 
 export type NormKind = 'batchNorm' | 'instanceNorm' | 'groupNorm' | 'layerNorm';
@@ -248,16 +250,26 @@ export function planNormStats(geometry: NormGeometry, limits: PlanLimits): Kerne
 }
 
 /**
- * Plans the normalisation itself. Bindings: (0) x, (1) stats, (2) weight, (3) bias (any
- * buffers when not affine), (4) y.
+ * Plans the normalisation itself, followed by `activation`'s activation when one is fused
+ * into it. Bindings: (0) x, (1) stats, (2) weight, (3) bias (any buffers when not affine),
+ * (4) y.
  */
-export function planNormApply(geometry: NormGeometry, limits: PlanLimits): KernelPlan {
+export function planNormApply(
+  geometry: NormGeometry,
+  limits: PlanLimits,
+  activation: Epilogue = {},
+): KernelPlan {
   const l = layout(geometry, limits);
   const width = vectorWidth(l);
-  const source = specialize('norm-apply', applyTemplate, {
+  const { ACTIVATION, ACTIVATION_PARAMETER } = epilogueConstants(activation);
+  const source = specialize('norm-apply', `${applyTemplate}\n${epilogueSource}`, {
     ...indexConstants(l),
     ...vectorConstants(l, width),
     AFFINE: l.affine,
+    ACTIVATION: ACTIVATION!,
+    ACTIVATION_PARAMETER: ACTIVATION_PARAMETER!,
+    ACTIVATE_ALL:
+      width === 4 ? 'T(activate(v.x), activate(v.y), activate(v.z), activate(v.w))' : 'activate(v)',
   });
   return plan(geometry.kind, source, 4, 1, Math.ceil(l.elements / width / 256), l.elements);
 }

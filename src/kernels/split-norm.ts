@@ -7,6 +7,7 @@
 import type { Value } from '../graph/ir.js';
 import { planSplitSum } from './conv-wgrad.js';
 import type { LowerContext, LoweredDispatch, Operand } from './lower.js';
+import type { Epilogue } from './plan.js';
 import {
   normAffineElements,
   planBatchNormMerge,
@@ -39,13 +40,17 @@ function runOf(norm: NormGeometry, x: Value, run: UnitRange) {
   return { geometry, window };
 }
 
-/** Lowers the forward pass of a training-mode batch norm split into `runs` of samples. */
+/**
+ * Lowers the forward pass of a training-mode batch norm split into `runs` of samples, with a
+ * fused `activation` applied before y is stored.
+ */
 export function lowerBatchNormRuns(
   context: LowerContext,
   norm: NormGeometry,
   operands: BatchNormOperands,
   y: Value,
   runs: UnitRange[],
+  activation: Epilogue = {},
 ): LoweredDispatch[] {
   const { x, stats } = operands;
   const dispatches: LoweredDispatch[] = [];
@@ -66,7 +71,7 @@ export function lowerBatchNormRuns(
   for (const run of runs) {
     const { geometry, window } = runOf(norm, x, run);
     dispatches.push({
-      plan: planNormApply(geometry, context.limits),
+      plan: planNormApply(geometry, context.limits, activation),
       operands: [window(value(x)), stats, operands.weight, operands.bias, window(value(y))],
     });
   }

@@ -120,6 +120,27 @@ describe('epilogue fusion', () => {
     assert.equal(findEpilogueFusions(graph, [], false).fused.size, 0);
   });
 
+  it('fuses relu into a training batch norm', () => {
+    const graph = new Graph();
+    const x = graph.addInput('x', [2, 3, 4]);
+    const constant = (value: number) => ({ kind: 'constant', value }) as const;
+    const weight = graph.addParam('bn.weight', [3], constant(1));
+    const bias = graph.addParam('bn.bias', [3], constant(0));
+    const attrs = { eps: 1e-5, momentum: 0.1, affine: true, trackRunningStats: false };
+    const norm = graph.addNode('batchNorm', [x, weight, bias], attrs);
+    graph.setOutput('y', graph.addNode('relu', [norm[0]!], {})[0]!);
+    const { byProducer, fused } = findEpilogueFusions(graph, [], true);
+    const fusion = byProducer.get(graph.nodes[0]!.id);
+    assert.equal(fusion?.activation, 'relu');
+    assert.deepEqual(
+      graph.nodes.filter((node) => fused.has(node.id)).map((node) => node.op),
+      ['relu'],
+    );
+    const names = kernelNames(graph, true);
+    assert.ok(!names.includes('relu'), names.join(', '));
+    assert.ok(kernelNames(graph, false).includes('relu'));
+  });
+
   it('lowers a fused producer where its chain ends', () => {
     const { graph } = chain({});
     const lowered = lowerGraph(graph, { limits: LIMITS, training: false }, [], undefined, {});
