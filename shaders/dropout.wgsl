@@ -3,7 +3,10 @@
 // the same mask on every run and adapter, and the backward pass redraws the mask instead of
 // storing it. The same kernel computes the backward pass on dy.
 
+// Elements bound in x and y.
 const COUNT = {{COUNT}};
+// Index in the whole tensor of x[0]: nonzero for a window of a tensor split over bindings.
+const FIRST_ELEMENT = {{FIRST_ELEMENT}};
 // Drop probability.
 const P = {{P}};
 // 1 / (1 - P).
@@ -40,7 +43,8 @@ fn main(
 ) {
   let i = linear_workgroup(wid, nwg) * 256u + lid;
   if (i >= COUNT) { return; }
-  let bits = pcg4d(vec4u(i, seed.low, seed.high, 0x9e3779b9u)).x;
+  // The mask follows the element's index in the whole tensor, so a split draws the same bits.
+  let bits = pcg4d(vec4u(FIRST_ELEMENT + i, seed.low, seed.high, 0x9e3779b9u)).x;
   // The top 24 bits as a uniform number in [0, 1), exact in f32.
   let u = f32(bits >> 8u) * (1.0 / 16777216.0);
   y[i] = select(0.0, x[i] * SCALE, u >= P);

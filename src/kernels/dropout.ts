@@ -22,15 +22,28 @@ export const SEED_BYTES = 16;
 
 /**
  * Plans dropout of probability `p` in [0, 1). Bindings: (0) x (or dy), (1) y (or dx),
- * (2) the seed uniform from dropoutSeed.
+ * (2) the seed uniform from dropoutSeed. A split tensor binds windows of `shape`'s elements.
+ * `firstElement` is the index of a window's first element in the whole tensor, and the mask
+ * is drawn from the whole tensor's indices, so a split draws the unsplit mask.
  */
-export function planDropout(shape: Shape, p: number, limits: PlanLimits): KernelPlan {
+export function planDropout(
+  shape: Shape,
+  p: number,
+  limits: PlanLimits,
+  firstElement = 0,
+): KernelPlan {
   checkShape('dropout input', shape);
   checkRange('dropout p', p, 0, 0.999999);
   const elements = numel(shape);
   checkTensor(limits, 'dropout input', elements);
+  if (!Number.isInteger(firstElement) || firstElement < 0 || firstElement + elements > 2 ** 32) {
+    throw new RangeError(
+      `Dropout window [${firstElement}, ${firstElement + elements}) must lie in [0, 2^32).`,
+    );
+  }
   const source = specialize('dropout', template, {
     COUNT: u32(elements),
+    FIRST_ELEMENT: u32(firstElement),
     P: f32(p),
     SCALE: f32(1 / (1 - p)),
   });

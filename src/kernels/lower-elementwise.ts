@@ -20,9 +20,9 @@ import {
 } from './lower.js';
 import type { KernelPlan } from './plan.js';
 import { planReduce } from './reduce.js';
-import { planSoftmax, planSoftmaxBackward } from './softmax.js';
+import { planSoftmax, planSoftmaxBackward, softmaxAxis } from './softmax.js';
 import { lowerChannelSum } from './split-conv.js';
-import { describeOperand, unitDispatches } from './split.js';
+import { describeOperand, splitUnits, unitDispatches, windowOf } from './split.js';
 import { unarySaves, type UnaryOp, type UnaryOpName } from './unary-ops.js';
 
 /**
@@ -190,19 +190,86 @@ registerLowering('sum', lowerReduce('sum'));
 registerLowering('mean', lowerReduce('mean'));
 registerLowering('max', lowerReduce('max'));
 
+/**
+ * Lowers a softmax kernel over `axis` of `shape`: one dispatch, or one per run of the units
+ * before the axis (samples for axis 1) when a tensor exceeds the binding limit. Each unit
+ * normalises on its own, so a run is planned as [units, ...shape from the axis on] over axis 1
+ * and computes the same values as unsplit.
+ */
+function softmaxWise(
+  context: LowerContext,
+  shape: Shape,
+  axis: number,
+  operands: [Operand, string][],
+  plan: (shape: Shape, axis: number) => KernelPlan,
+): LoweredDispatch[] {
+  const resolved = softmaxAxis(shape, axis);
+  const units = numElements(shape.slice(0, resolved));
+  const elementsPerUnit = numElements(shape.slice(resolved));
+  const split = operands.map(([operand, role]) => ({
+    operand,
+    label: describeOperand(role, operand),
+    elementsPerUnit,
+  }));
+  const unit = resolved === 1 ? 'sample' : `slice along axis ${resolved}`;
+  return unitDispatches(units, split, context.limits, unit, (count) =>
+    count === units ? plan(shape, axis) : plan([count, ...shape.slice(resolved)], 1),
+  );
+}
+
 for (const log of [false, true]) {
   registerLowering(log ? 'logSoftmax' : 'softmax', (node, context) => {
     const x = node.inputs[0]!;
     const { axis } = node.attrs as SoftmaxAttrs;
-    const plan = planSoftmax({ shape: x.shape, axis, log }, context.limits);
-    return [{ plan, operands: [value(x), value(node.outputs[0]!)] }];
+    const operands: [Operand, string][] = [
+      [value(x), 'input'],
+      [value(node.outputs[0]!), 'output'],
+    ];
+    return softmaxWise(context, x.shape, axis, operands, (shape, axis) =>
+      planSoftmax({ shape, axis, log }, context.limits),
+    );
   });
   registerLowering(log ? 'logSoftmaxGrad' : 'softmaxGrad', (node, context) => {
     const [dy, y] = node.inputs;
     const { axis } = node.attrs as SoftmaxAttrs;
-    const plan = planSoftmaxBackward({ shape: y!.shape, axis, log }, context.limits);
-    return [{ plan, operands: [value(y!), value(dy!), value(node.outputs[0]!)] }];
+    const operands: [Operand, string][] = [
+      [value(y!), 'output'],
+      [value(dy!), 'output gradient'],
+      [value(node.outputs[0]!), 'input gradient'],
+    ];
+    return softmaxWise(context, y!.shape, axis, operands, (shape, axis) =>
+      planSoftmaxBackward({ shape, axis, log }, context.limits),
+    );
   });
+}
+
+/**
+ * Lowers dropout (or its gradient) of `shape`: one dispatch, or one per run of elements when
+ * a tensor exceeds the binding limit. Each run's kernel draws its mask from the index of its
+ * first element, so the split mask is the unsplit one. Runs cannot share a kernel for that
+ * reason, but a tensor over the limit has few runs.
+ */
+function dropoutWise(
+  context: LowerContext,
+  shape: Shape,
+  p: number,
+  operands: [Operand, string][],
+  seed: Operand,
+): LoweredDispatch[] {
+  const elements = numElements(shape);
+  const split = operands.map(([operand, role]) => ({
+    label: describeOperand(role, operand),
+    elementsPerUnit: 1,
+  }));
+  const ranges = splitUnits(elements, split, context.limits, 'element');
+  if (ranges.length === 1) {
+    const plan = planDropout(shape, p, context.limits);
+    return [{ plan, operands: [...operands.map(([operand]) => operand), seed] }];
+  }
+  return ranges.map(({ start, count }) => ({
+    plan: planDropout([count], p, context.limits, start),
+    operands: [...operands.map(([operand]) => windowOf(operand, start, count)), seed],
+  }));
 }
 
 /** Key of the seed uniform of the dropout node with id `stream`; the host writes it per step. */
@@ -218,7 +285,11 @@ registerLowering('dropout', (node, context) => {
     return [];
   }
   const seed: Operand = { kind: 'uniform', key: dropoutSeedKey(node.id), bytes: SEED_BYTES };
-  return [{ plan: planDropout(x.shape, p, context.limits), operands: [value(x), value(y), seed] }];
+  const operands: [Operand, string][] = [
+    [value(x), 'input'],
+    [value(y), 'output'],
+  ];
+  return dropoutWise(context, x.shape, p, operands, seed);
 });
 
 registerLowering('dropoutGrad', (node, context) => {
@@ -226,6 +297,9 @@ registerLowering('dropoutGrad', (node, context) => {
   const { p, stream } = node.attrs as GradOpAttrs['dropoutGrad'];
   // The same kernel with the forward's seed applies the same mask and scale to dy.
   const seed: Operand = { kind: 'uniform', key: dropoutSeedKey(stream), bytes: SEED_BYTES };
-  const plan = planDropout(dy.shape, p, context.limits);
-  return [{ plan, operands: [value(dy), value(node.outputs[0]!), seed] }];
+  const operands: [Operand, string][] = [
+    [value(dy), 'output gradient'],
+    [value(node.outputs[0]!), 'input gradient'],
+  ];
+  return dropoutWise(context, dy.shape, p, operands, seed);
 });

@@ -23,14 +23,19 @@ export interface SoftmaxGeometry {
   log?: boolean;
 }
 
+/** Resolves `axis` of a softmax over `shape` into [0, rank); throws a UserError out of range. */
+export function softmaxAxis(shape: Shape, axis: number): number {
+  const rank = shape.length;
+  if (!Number.isInteger(axis) || axis < -rank || axis >= rank) {
+    throw new UserError(`Softmax axis ${axis} is out of range for rank ${rank}.`);
+  }
+  return axis < 0 ? axis + rank : axis;
+}
+
 function rows(geometry: SoftmaxGeometry, limits: PlanLimits) {
   const { shape } = geometry;
   checkShape('softmax input', shape);
-  const rank = shape.length;
-  if (!Number.isInteger(geometry.axis) || geometry.axis < -rank || geometry.axis >= rank) {
-    throw new UserError(`Softmax axis ${geometry.axis} is out of range for rank ${rank}.`);
-  }
-  const axis = geometry.axis < 0 ? geometry.axis + rank : geometry.axis;
+  const axis = softmaxAxis(shape, geometry.axis);
   const elements = numel(shape);
   checkTensor(limits, 'softmax input', elements);
   const classes = shape[axis]!;
