@@ -51,7 +51,7 @@ export interface CrossEntropyPlan {
   rowCount: number;
 }
 
-function resolve(geometry: CrossEntropyGeometry, limits: PlanLimits) {
+function resolve(geometry: CrossEntropyGeometry) {
   const { inputShape } = geometry;
   checkShape('cross-entropy input', inputShape);
   if (inputShape.length < 2) {
@@ -70,7 +70,6 @@ function resolve(geometry: CrossEntropyGeometry, limits: PlanLimits) {
   }
   const ignoreIndex = geometry.ignoreIndex ?? -100;
   const elements = numel(inputShape);
-  checkTensor(limits, 'cross-entropy input', elements);
   const classes = inputShape[1]!;
   const spatial = numel(inputShape.slice(2));
   const rowCount = inputShape[0]! * spatial;
@@ -93,8 +92,23 @@ export function planCrossEntropy(
   geometry: CrossEntropyGeometry,
   limits: PlanLimits,
 ): CrossEntropyPlan {
-  const { reduction, elements, rowCount, constants } = resolve(geometry, limits);
-  const rows: KernelPlan = {
+  const rows = planCrossEntropyRows(geometry, limits);
+  const total = planCrossEntropyTotal(geometry, limits);
+  const { rowCount } = resolve(geometry);
+  return total ? { rows, total, rowCount } : { rows, rowCount };
+}
+
+/**
+ * Plans the per-row kernel alone, with the bindings of CrossEntropyPlan.rows. A tensor over the
+ * binding limit runs it once per run of samples, each planned with that run's input shape.
+ */
+export function planCrossEntropyRows(
+  geometry: CrossEntropyGeometry,
+  limits: PlanLimits,
+): KernelPlan {
+  const { elements, rowCount, constants } = resolve(geometry);
+  checkTensor(limits, 'cross-entropy input', elements);
+  return {
     spec: {
       name: kernelName(geometry),
       source: specialize('cross-entropy', rowsTemplate, constants) + WGSL_LINEAR_WORKGROUP,
@@ -110,14 +124,27 @@ export function planCrossEntropy(
     flops: 4 * elements,
     bytes: 4 * (elements + 3 * rowCount),
   };
-  if (reduction === 'none') return { rows, rowCount };
+}
+
+/**
+ * Plans the totals kernel over every row of `geometry`, with the bindings of
+ * CrossEntropyPlan.total, or returns undefined for reduction 'none'. It binds the row losses
+ * and weights whole, so it throws a GpuLimitError when they exceed one binding.
+ */
+export function planCrossEntropyTotal(
+  geometry: CrossEntropyGeometry,
+  limits: PlanLimits,
+): KernelPlan | undefined {
+  const { reduction, rowCount } = resolve(geometry);
+  if (reduction === 'none') return undefined;
+  checkTensor(limits, 'cross-entropy row losses', rowCount);
   // NOTE: one workgroup totals every row, which is slow on a GPU when the rows are the voxels
   // of a segmentation batch; a partial-sum pass first would fix it.
   const totalSource = specialize('weighted-total', totalTemplate, {
     ROWS: u32(rowCount),
     MEAN: reduction === 'mean',
   });
-  const total: KernelPlan = {
+  return {
     spec: {
       name: `${kernelName(geometry)}_total`,
       source: totalSource,
@@ -127,7 +154,6 @@ export function planCrossEntropy(
     flops: 2 * rowCount,
     bytes: 8 * rowCount + 8,
   };
-  return { rows, total, rowCount };
 }
 
 /**
@@ -139,7 +165,8 @@ export function planCrossEntropyBackward(
   geometry: CrossEntropyGeometry,
   limits: PlanLimits,
 ): KernelPlan {
-  const { reduction, elements, rowCount, constants } = resolve(geometry, limits);
+  const { reduction, elements, rowCount, constants } = resolve(geometry);
+  checkTensor(limits, 'cross-entropy input', elements);
   constants.REDUCTION = u32(REDUCTION_CODES[reduction]);
   const source = specialize('cross-entropy-backward', backwardTemplate, constants);
   return {

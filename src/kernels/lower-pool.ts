@@ -12,8 +12,19 @@ import type {
   UpsampleAttrs,
 } from '../graph/ops/index.js';
 import type { CrossEntropyAttrs } from '../losses/ops.js';
-import { planCrossEntropy, planCrossEntropyBackward } from './cross-entropy.js';
-import { registerLowering, UNUSED, value, type LowerContext, type Operand } from './lower.js';
+import {
+  planCrossEntropyBackward,
+  planCrossEntropyRows,
+  planCrossEntropyTotal,
+} from './cross-entropy.js';
+import {
+  registerLowering,
+  UNUSED,
+  value,
+  type LowerContext,
+  type LoweredDispatch,
+  type Operand,
+} from './lower.js';
 import {
   planAdaptiveAvgPool,
   planAdaptiveAvgPoolBackward,
@@ -192,45 +203,79 @@ function classWeights(context: LowerContext, classes: number, weight: Value | un
   return context.constant(`ones:${classes}`, new Float32Array(classes).fill(1));
 }
 
+/** An operand of a sample-wise loss kernel, its role in errors and its elements per sample. */
+type SampleOperand = [operand: Operand, role: string, elementsPerSample: number];
+
+/**
+ * Lowers a cross-entropy kernel that reads and writes each sample's rows alone: one dispatch,
+ * or one per run of samples when a tensor exceeds the binding limit. Runs are planned as
+ * [samples, C, ...spatial] inputs, so every row computes the same as unsplit.
+ */
+function sampleWise(
+  context: LowerContext,
+  inputShape: Shape,
+  operands: SampleOperand[],
+  plan: (inputShape: Shape) => KernelPlan,
+): LoweredDispatch[] {
+  const units = operands.map(([operand, role, elementsPerUnit]) => ({
+    operand,
+    label: describeOperand(role, operand),
+    elementsPerUnit,
+  }));
+  const [batch, ...rest] = inputShape;
+  return unitDispatches(batch!, units, context.limits, 'sample', (count) => plan([count, ...rest]));
+}
+
 registerLowering('crossEntropy', (node, context) => {
   const [scores, targets, weight] = node.inputs;
   const loss = node.outputs[0]!;
   const attrs = node.attrs as CrossEntropyAttrs;
   const geometry = { inputShape: scores!.shape, ...attrs };
-  const plan = planCrossEntropy(geometry, context.limits);
-  const weights = classWeights(context, scores!.shape[1]!, weight);
-  const rowWeights = context.scratch(plan.rowCount);
-  if (!plan.total) {
-    const operands = [value(scores!), value(targets!), weights, value(loss), rowWeights];
-    return [{ plan: plan.rows, operands }];
-  }
+  const [, classes, ...spatial] = scores!.shape;
+  const voxels = numElements(spatial);
+  const rowCount = scores!.shape[0]! * voxels;
+  const weights = classWeights(context, classes!, weight);
+  const rowWeights = context.scratch(rowCount);
+  // Reduction 'none' writes the row losses to the output.
+  const none = attrs.reduction === 'none';
+  const rowLosses = none ? value(loss) : context.scratch(rowCount);
+  const operands: SampleOperand[] = [
+    [value(scores!), 'input', classes! * voxels],
+    [value(targets!), 'target', voxels],
+    [weights, 'class weights', 0],
+    [rowLosses, 'row losses', voxels],
+    [rowWeights, 'row weights', voxels],
+  ];
+  const rows = sampleWise(context, scores!.shape, operands, (inputShape) =>
+    planCrossEntropyRows({ ...geometry, inputShape }, context.limits),
+  );
+  // The totals kernel binds every row at once, so it cannot split.
+  const total = planCrossEntropyTotal(geometry, context.limits);
+  if (!total) return rows;
   // The totals kernel writes [loss, total weight]; the gradient of a mean reads both.
   context.reserve(loss, 2);
-  const rowLosses = context.scratch(plan.rowCount);
-  return [
-    {
-      plan: plan.rows,
-      operands: [value(scores!), value(targets!), weights, rowLosses, rowWeights],
-    },
-    { plan: plan.total, operands: [rowLosses, rowWeights, value(loss)] },
-  ];
+  return [...rows, { plan: total, operands: [rowLosses, rowWeights, value(loss)] }];
 });
 
 registerLowering('crossEntropyGrad', (node, context) => {
   const [dy, scores, targets, loss, weight] = node.inputs;
   const attrs = node.attrs as CrossEntropyAttrs;
-  const plan = planCrossEntropyBackward({ inputShape: scores!.shape, ...attrs }, context.limits);
-  const weights = classWeights(context, scores!.shape[1]!, weight);
-  const totals = attrs.reduction === 'none' ? UNUSED : value(loss!);
-  const operands = [
-    value(scores!),
-    value(targets!),
-    weights,
-    totals,
-    value(dy!),
-    value(node.outputs[0]!),
+  const [, classes, ...spatial] = scores!.shape;
+  const voxels = numElements(spatial);
+  const weights = classWeights(context, classes!, weight);
+  const none = attrs.reduction === 'none';
+  // Reductions 'sum' and 'mean' read one output gradient and the totals in every run.
+  const operands: SampleOperand[] = [
+    [value(scores!), 'input', classes! * voxels],
+    [value(targets!), 'target', voxels],
+    [weights, 'class weights', 0],
+    [none ? UNUSED : value(loss!), 'totals', 0],
+    [value(dy!), 'output gradient', none ? voxels : 0],
+    [value(node.outputs[0]!), 'input gradient', classes! * voxels],
   ];
-  return [{ plan, operands }];
+  return sampleWise(context, scores!.shape, operands, (inputShape) =>
+    planCrossEntropyBackward({ ...attrs, inputShape }, context.limits),
+  );
 });
 
 function upsampleGeometry(
