@@ -6,6 +6,10 @@
 const WG = {{WG}};
 // Output element count: the product of the kept axes.
 const OUTPUTS = {{OUTPUTS}};
+// First input element read (a split reduction's last part of a window).
+const IN_BASE = {{IN_BASE}};
+// First output element written (partial results of a split reduction share one scratch).
+const OUT_BASE = {{OUT_BASE}};
 // Elements reduced into each output: the product of the reduced axes.
 const REDUCED = {{REDUCED}};
 // Sizes and input strides of the kept and of the reduced axes, each padded to 6 axes with
@@ -53,7 +57,7 @@ fn main(
   // The guard is uniform across the workgroup, so the barriers below stay valid.
   let o = linear_workgroup(wid, nwg);
   if (o >= OUTPUTS) { return; }
-  let base = offset_of(o, KEPT_SIZES, KEPT_STRIDES);
+  let base = IN_BASE + offset_of(o, KEPT_SIZES, KEPT_STRIDES);
 
   var acc = {{IDENTITY}};
   for (var r = lid; r < REDUCED; r += WG) {
@@ -69,6 +73,6 @@ fn main(
   }
   if (lid == 0u) {
     let total = partial[0];
-    y[o] = {{FINISH}};
+    y[OUT_BASE + o] = {{FINISH}};
   }
 }

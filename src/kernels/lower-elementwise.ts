@@ -19,9 +19,9 @@ import {
   type Operand,
 } from './lower.js';
 import type { KernelPlan } from './plan.js';
-import { planReduce } from './reduce.js';
 import { planSoftmax, planSoftmaxBackward, softmaxAxis } from './softmax.js';
 import { lowerChannelSum } from './split-conv.js';
+import { broadcastDispatches, lowerSplitReduce } from './split-reduce.js';
 import { describeOperand, splitUnits, unitDispatches, windowOf } from './split.js';
 import { unarySaves, type UnaryOp, type UnaryOpName } from './unary-ops.js';
 
@@ -122,9 +122,14 @@ for (const op of ['add', 'sub', 'mul', 'div'] as BinaryOp[]) {
         planBinary(op, shape, shape, context.limits),
       );
     }
-    // NOTE: broadcasting operands are not split; planBinary rejects them over the limit.
-    const plan = planBinary(op, a!.shape, b!.shape, context.limits);
-    return [{ plan, operands: operands.map(([operand]) => operand) }];
+    const shaped = operands.map(([operand, role], k) => ({
+      operand,
+      role,
+      shape: [a!, b!, y][k]!.shape,
+    }));
+    return broadcastDispatches(context, shaped, ([aShape, bShape]) =>
+      planBinary(op, aShape!, bShape!, context.limits),
+    );
   });
 }
 
@@ -143,8 +148,14 @@ registerLowering('prelu', (node, context) => {
 registerLowering('broadcastTo', (node, context) => {
   const [x] = node.inputs;
   const y = node.outputs[0]!;
-  const plan = planElementwise('broadcast_to', [x!.shape], y.shape, 'x0', context.limits);
-  return [{ plan, operands: [value(x!), value(y)] }];
+  // The gradient of sum and mean: it splits with them when y exceeds the binding limit.
+  const operands = [
+    { operand: value(x!), role: 'input', shape: x!.shape },
+    { operand: value(y), role: 'output', shape: y.shape },
+  ];
+  return broadcastDispatches(context, operands, ([xShape, yShape]) =>
+    planElementwise('broadcast_to', [xShape!], yShape!, 'x0', context.limits),
+  );
 });
 
 registerLowering('reshape', (node, context) => {
@@ -167,8 +178,7 @@ function lowerReduce(op: 'sum' | 'mean' | 'max') {
       // Per-channel sums (bias gradients) have a dedicated two-pass kernel.
       return lowerChannelSum(context, block, value(x), value(y));
     }
-    const plan = planReduce({ shape: x.shape, axes, op }, context.limits);
-    return [{ plan, operands: [value(x), value(y)] }];
+    return lowerSplitReduce(context, x, y, axes, op);
   };
 }
 

@@ -32,7 +32,8 @@ import {
 } from './lower.js';
 import type { KernelPlan } from './plan.js';
 import { describeOperand, unitDispatches } from './split.js';
-import { planReduceBackward } from './reduce.js';
+import { planReduceBackward, reducedShape } from './reduce.js';
+import { broadcastDispatches } from './split-reduce.js';
 
 type Shape = readonly number[];
 
@@ -209,6 +210,16 @@ registerLowering('preluGrad', (node, context) => {
 registerLowering('maxReduceGrad', (node, context: LowerContext) => {
   const [dy, x, y] = node.inputs;
   const { axes } = node.attrs as ReduceAttrs;
-  const plan = planReduceBackward({ shape: x!.shape, axes, op: 'max' }, context.limits);
-  return [{ plan, operands: [value(x!), value(y!), value(dy!), value(node.outputs[0]!)] }];
+  // y and dy are read as x's shape with the reduced axes of size 1, which splits with x.
+  const kept = reducedShape(x!.shape, axes, true);
+  const operands = [
+    { operand: value(x!), role: 'input', shape: x!.shape },
+    { operand: value(y!), role: 'output', shape: kept },
+    { operand: value(dy!), role: 'output gradient', shape: kept },
+    { operand: value(node.outputs[0]!), role: 'input gradient', shape: x!.shape },
+  ];
+  return broadcastDispatches(context, operands, ([shape, keptShape]) => {
+    const reduced = shape!.flatMap((size, axis) => (keptShape![axis] !== size ? [axis] : []));
+    return planReduceBackward({ shape: shape!, axes: reduced, op: 'max' }, context.limits);
+  });
 });

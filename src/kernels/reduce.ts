@@ -36,6 +36,16 @@ const OPS: Record<ReduceOp, { combine: string; identity: string }> = {
   max: { combine: 'max(a, b)', identity: '-3.4028234663852886e38' },
 };
 
+/** Where a reduction reads and writes, and how it scales its results. */
+export interface ReduceLayout {
+  /** First input element read: the input is the bound tensor from there on. Default 0. */
+  inBase?: number;
+  /** First output element written; a split reduction's partial results share a scratch. */
+  outBase?: number;
+  /** Factor applied to every result. Default: 1 / the reduced count for mean, else 1. */
+  scale?: number;
+}
+
 /** Returns the sorted, non-negative, distinct axes, or throws naming the bad one. */
 export function normalizeAxes(axes: readonly number[], rank: number): number[] {
   const seen = new Set<number>();
@@ -78,7 +88,11 @@ function groupAxes(shape: Shape, reduced: Set<number>) {
  * Plans a reduction. The output contains the kept axes in their input order (keepdim only
  * changes the shape, not the layout). Bindings: (0) input, (1) output.
  */
-export function planReduce(geometry: ReduceGeometry, limits: PlanLimits): KernelPlan {
+export function planReduce(
+  geometry: ReduceGeometry,
+  limits: PlanLimits,
+  layout: ReduceLayout = {},
+): KernelPlan {
   const { shape, op } = geometry;
   checkShape('reduce input', shape);
   if (!(op in OPS)) throw new UserError(`Unknown reduction '${op}'; expected sum, mean or max.`);
@@ -91,10 +105,13 @@ export function planReduce(geometry: ReduceGeometry, limits: PlanLimits): Kernel
   const { kept, reduced } = groups;
   // Enough threads to cover the reduced elements once, from 32 up to 256.
   const workgroupSize = Math.min(256, Math.max(32, 2 ** Math.ceil(Math.log2(reducedCount))));
-  const finish = op === 'mean' ? `total * ${f32(1 / reducedCount)}` : 'total';
+  const scale = layout.scale ?? (op === 'mean' ? 1 / reducedCount : 1);
+  const finish = scale === 1 ? 'total' : `total * ${f32(scale)}`;
   const source = specialize('reduce', template, {
     WG: u32(workgroupSize),
     OUTPUTS: u32(outputs),
+    IN_BASE: u32(layout.inBase ?? 0),
+    OUT_BASE: u32(layout.outBase ?? 0),
     REDUCED: u32(reducedCount),
     KEPT_SIZES: u32Array(padAxes(kept.sizes, 1, 'reduce input')),
     KEPT_STRIDES: u32Array(padAxes(kept.strides, 0, 'reduce input')),

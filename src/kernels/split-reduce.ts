@@ -1,0 +1,183 @@
+// Splitting of reductions and broadcasting element-wise ops over the binding limit (see
+// split.ts). Both split by runs of leading units: the product of the leading axes along which
+// every tensor is either whole or broadcast (size 1), so a run of units is a contiguous window
+// of each whole tensor and all of each broadcast one.
+
+import { GpuLimitError } from '../errors.js';
+import { numElements, type Shape, type Value } from '../graph/ir.js';
+import { value, type LowerContext, type LoweredDispatch, type Operand } from './lower.js';
+import type { KernelPlan } from './plan.js';
+import { normalizeAxes, planReduce, type ReduceOp } from './reduce.js';
+import { describeOperand, splitUnits, unitDispatches, windowOf } from './split.js';
+
+/**
+ * Elements of x that one workgroup of a split reduction reduces into each output: enough
+ * parts to fill a GPU (a 201 MiB mean loss gives about 3,000) and few enough for the last
+ * dispatch to combine quickly.
+ */
+const PART_ELEMENTS = 16384;
+
+/** A tensor of a broadcasting op and its shape, padded or not to the output's rank. */
+export interface ShapedOperand {
+  operand: Operand;
+  role: string;
+  shape: Shape;
+}
+
+/** How a tensor runs along the leading axes: the op's size, size 1, or either (size-1 axes). */
+type Leading = 'whole' | 'broadcast' | 'either';
+
+/** Pads `shape` with leading size-1 axes to `rank`. */
+function padRank(shape: Shape, rank: number): number[] {
+  return [...Array<number>(rank - shape.length).fill(1), ...shape];
+}
+
+/**
+ * Counts the leading axes of `outShape` along which each of `shapes` (padded to its rank) is
+ * whole on all or broadcast on all. Returns the count and each shape's kind over them.
+ */
+function leadingAxes(outShape: Shape, shapes: readonly Shape[]) {
+  const kinds: Leading[] = shapes.map(() => 'either');
+  let axis = 0;
+  for (; axis < outShape.length; axis++) {
+    const size = outShape[axis]!;
+    if (size === 1) continue;
+    const next = shapes.map((shape) => (shape[axis] === size ? 'whole' : 'broadcast'));
+    if (next.some((kind, k) => kinds[k] !== 'either' && kinds[k] !== kind)) break;
+    next.forEach((kind, k) => (kinds[k] = kind));
+  }
+  return { axes: axis, kinds };
+}
+
+/** Names the unit of a split over the first `axes` axes of a tensor of rank `rank`. */
+function unitName(axes: number, rank: number): string {
+  if (axes === rank) return 'element';
+  if (axes === 1) return 'sample';
+  return `slice along axes 0 to ${axes - 1}`;
+}
+
+/**
+ * Lowers an element-wise op whose inputs broadcast to the output, the last operand: one
+ * dispatch, or one per run of leading units when a tensor exceeds the binding limit. A run
+ * binds each whole tensor's window and each broadcast tensor whole; `plan` gets the operands'
+ * shapes for the run (the original shapes when nothing splits). Each output element is
+ * computed as unsplit, so the bits match.
+ */
+export function broadcastDispatches(
+  context: LowerContext,
+  operands: readonly ShapedOperand[],
+  plan: (shapes: Shape[]) => KernelPlan,
+): LoweredDispatch[] {
+  const outShape = operands.at(-1)!.shape;
+  const rank = outShape.length;
+  const padded = operands.map(({ shape }) => padRank(shape, rank));
+  const { axes, kinds } = leadingAxes(outShape, padded);
+  const units = numElements(outShape.slice(0, axes));
+  const split = operands.map(({ operand, role }, k) => ({
+    operand,
+    label: describeOperand(role, operand),
+    elementsPerUnit: kinds[k] === 'broadcast' ? 0 : numElements(padded[k]!.slice(axes)),
+  }));
+  return unitDispatches(units, split, context.limits, unitName(axes, rank), (count) =>
+    count === units
+      ? plan(operands.map(({ shape }) => shape))
+      : plan(
+          padded.map((shape, k) => [kinds[k] === 'broadcast' ? 1 : count, ...shape.slice(axes)]),
+        ),
+  );
+}
+
+/**
+ * Lowers `op` of x over `axes` into y. It splits x by runs of its leading units when x exceeds
+ * the binding limit: along kept leading axes each run reduces into its own window of y, with
+ * the unsplit arithmetic; along reduced leading axes (every axis, for a mean loss) each run
+ * reduces into a row of a scratch [runs, outputs], and a last dispatch combines the rows in
+ * run order with a fixed tree: sum, max, or mean as the sum scaled by 1 / count. That reorders
+ * a sum's additions (within float rounding of unsplit) but gives the same bits on every run.
+ */
+export function lowerSplitReduce(
+  context: LowerContext,
+  x: Value,
+  y: Value,
+  reduceAxes: readonly number[],
+  op: ReduceOp,
+): LoweredDispatch[] {
+  const shape = x.shape;
+  const axes = normalizeAxes(reduceAxes, shape.length);
+  const kept = shape.map((size, axis) => (axes.includes(axis) ? 1 : size));
+  const leading = leadingAxes(shape, [kept]);
+  const prefix = leading.axes;
+  const units = numElements(shape.slice(0, prefix));
+  const inner = shape.slice(prefix);
+  const innerAxes = axes.filter((axis) => axis >= prefix).map((axis) => axis - prefix + 1);
+  const input = { operand: value(x), label: describeOperand('input', value(x)) };
+  const unit = unitName(prefix, shape.length);
+  if (leading.kinds[0] !== 'broadcast') {
+    const output = { operand: value(y), label: describeOperand('output', value(y)) };
+    const operands = [
+      { ...input, elementsPerUnit: numElements(inner) },
+      { ...output, elementsPerUnit: numElements(kept.slice(prefix)) },
+    ];
+    return unitDispatches(units, operands, context.limits, unit, (count) =>
+      count === units
+        ? planReduce({ shape, axes, op }, context.limits)
+        : planReduce({ shape: [count, ...inner], axes: innerAxes, op }, context.limits),
+    );
+  }
+  const elementsPerUnit = numElements(inner);
+  const runs = splitUnits(units, [{ ...input, elementsPerUnit }], context.limits, unit);
+  if (runs.length === 1) {
+    return [
+      { plan: planReduce({ shape, axes, op }, context.limits), operands: [value(x), value(y)] },
+    ];
+  }
+  // Each run is reduced in parts of `partUnits` units, one workgroup per part and output, and
+  // a shorter last part read from its offset in the run's window.
+  const partUnits = Math.max(1, Math.floor(PART_ELEMENTS / elementsPerUnit));
+  const parts = runs.map(({ count }) => ({
+    whole: Math.floor(count / partUnits),
+    rest: count % partUnits,
+  }));
+  const rows = parts.reduce((sum, { whole, rest }) => sum + whole + (rest > 0 ? 1 : 0), 0);
+  const outputs = numElements(y.shape);
+  checkScratch(context, rows * outputs, input.label);
+  const scratch = context.scratch(rows * outputs);
+  const partial: ReduceOp = op === 'max' ? 'max' : 'sum';
+  const partAxes = innerAxes.map((axis) => axis + 1);
+  const dispatches: LoweredDispatch[] = [];
+  let row = 0;
+  runs.forEach(({ start, count }, run) => {
+    const window = windowOf(value(x), start * elementsPerUnit, count * elementsPerUnit);
+    const { whole, rest } = parts[run]!;
+    if (whole > 0) {
+      const geometry = { shape: [whole, partUnits, ...inner], axes: [1, ...partAxes], op: partial };
+      const plan = planReduce(geometry, context.limits, { outBase: row * outputs });
+      dispatches.push({ plan, operands: [window, scratch] });
+      row += whole;
+    }
+    if (rest > 0) {
+      const geometry = { shape: [rest, ...inner], axes: [0, ...innerAxes], op: partial };
+      const layout = { inBase: whole * partUnits * elementsPerUnit, outBase: row * outputs };
+      dispatches.push({
+        plan: planReduce(geometry, context.limits, layout),
+        operands: [window, scratch],
+      });
+      row += 1;
+    }
+  });
+  const scale = op === 'mean' ? outputs / numElements(shape) : 1;
+  const geometry = { shape: [rows, outputs], axes: [0], op: partial };
+  const combine = planReduce(geometry, context.limits, { scale });
+  return [...dispatches, { plan: combine, operands: [scratch, value(y)] }];
+}
+
+/** Throws when the partial results of a split reduction do not fit one binding. */
+function checkScratch(context: LowerContext, elements: number, label: string): void {
+  const limit = context.limits.maxStorageBufferBindingSize;
+  if (elements * 4 <= limit) return;
+  throw new GpuLimitError(
+    `Reducing ${label} in runs leaves ${elements * 4} bytes of partial results, more than the ` +
+      `maxStorageBufferBindingSize of ${limit} bytes. Reduce fewer leading axes at once, or ` +
+      'use a smaller batch, patches or a smaller input shape.',
+  );
+}
