@@ -4,8 +4,9 @@
 // o = (i + pad - kernel offset) / stride wherever that division is exact and o is in range,
 // so for stride s only about 1 / s^3 of the K terms are nonzero; they are skipped as zero
 // loads, not as work.
-// Concatenated with conv_geometry.wgsl, matmul_epilogue.wgsl and matmul_tile.wgsl. With
-// bias and activation it is also the forward of a transposed convolution whose input is dy.
+// Concatenated with conv_geometry.wgsl, matmul_epilogue.wgsl, conv_epilogue_*.wgsl (which
+// defines `finish`) and matmul_tile.wgsl. With bias and activation (and a folded norm and
+// residual) it is also the forward of a transposed convolution whose input is dy.
 
 // Output gradient dy: [N, OUT_CHANNELS, OUT_D, OUT_H, OUT_W].
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
@@ -54,5 +55,6 @@ fn store_c(z: u32, split: u32, m: u32, n: u32, value: f32) {
   let channel = z * GROUP_IN + m;
   var v = value;
   if (HAS_BIAS) { v += bias[channel]; }
-  dx[((n / IN_VOXELS) * IN_CHANNELS + channel) * IN_VOXELS + n % IN_VOXELS] = activate(v);
+  let index = ((n / IN_VOXELS) * IN_CHANNELS + channel) * IN_VOXELS + n % IN_VOXELS;
+  dx[index] = finish(v, channel, index);
 }

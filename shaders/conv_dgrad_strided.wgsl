@@ -5,7 +5,8 @@
 // One GEMM per group and phase, z = group * PHASES + phase:
 // M = GROUP_IN input channels, N = batch x phase positions t (T_D x T_H x T_W, some outside
 // the input), K = GROUP_OUT x phase kernel offsets j (J_D x J_H x J_W, some past the kernel).
-// Concatenated with conv_geometry.wgsl, matmul_epilogue.wgsl and matmul_tile.wgsl.
+// Concatenated with conv_geometry.wgsl, matmul_epilogue.wgsl, conv_epilogue_*.wgsl (which
+// defines `finish`) and matmul_tile.wgsl.
 
 // Output gradient dy: [N, OUT_CHANNELS, OUT_D, OUT_H, OUT_W].
 @group(0) @binding(0) var<storage, read> dy: array<f32>;
@@ -90,5 +91,6 @@ fn store_c(z: u32, split: u32, m: u32, n: u32, value: f32) {
   var v = value;
   if (HAS_BIAS) { v += bias[channel]; }
   let voxel = (u32(i.x) * IN_H + u32(i.y)) * IN_W + u32(i.z);
-  dx[((n / T_VOXELS) * IN_CHANNELS + channel) * IN_VOXELS + voxel] = activate(v);
+  let index = ((n / T_VOXELS) * IN_CHANNELS + channel) * IN_VOXELS + voxel;
+  dx[index] = finish(v, channel, index);
 }

@@ -9,6 +9,7 @@ import geometrySource from '../../shaders/conv_geometry.wgsl';
 import { checkTensor } from './common.js';
 import {
   DIRECT_MAX_TERMS,
+  foldedEpilogue,
   planDirectForward,
   planDirectPacking,
   type PackedWeights,
@@ -130,22 +131,33 @@ function planDgrad(
   const { shape, source: operandSource, extra } = dgradGemm(conv);
   const tile = chooseTile(shape, limits);
   const { constants, workgroups } = tileConstants(shape, tile);
-  const source = gemmSource(name, [operandSource, geometrySource, epilogueSource], {
+  const folded = foldedEpilogue(epilogue);
+  const parts = [operandSource, geometrySource, epilogueSource, folded.source];
+  const source = gemmSource(name, parts, {
     ...constants,
     ...convConstants(conv),
     ...epilogueConstants(epilogue),
+    ...folded.constants,
     ...extra,
   });
   const biasElements = epilogue.bias ? conv.inChannels : 0;
+  // The folded operands are per channel of dx, and the residual has dx's shape.
+  const asOutput = { ...conv, outChannels: conv.inChannels, output: conv.input };
   return {
     spec: {
       name,
       source,
-      bindings: ['read-only-storage', 'read-only-storage', 'read-only-storage', 'storage'],
+      bindings: [
+        'read-only-storage',
+        'read-only-storage',
+        'read-only-storage',
+        'storage',
+        ...folded.bindings,
+      ],
     },
     workgroups,
     flops: convFlops(conv),
-    bytes: 4 * (sizes.input + sizes.weight + sizes.output + biasElements),
+    bytes: 4 * (sizes.input + sizes.weight + sizes.output + biasElements) + folded.bytes(asOutput),
   };
 }
 

@@ -241,8 +241,9 @@ const FORWARD_BINDINGS: BindingKind[] = [
  * Returns the end of the epilogue: the activation alone, or with an eval-mode batch norm and a
  * residual folded in (conv_epilogue_fused.wgsl). The fused form adds four bindings after y:
  * the norm's statistics, its weight and bias, and the residual (any buffers where unread).
+ * `bytes` counts those for a convolution whose output is `conv`'s output.
  */
-function foldedEpilogue(epilogue: Epilogue) {
+export function foldedEpilogue(epilogue: Epilogue) {
   const norm = epilogue.norm ?? 'none';
   const residual = epilogue.residual === true;
   if (norm === 'none' && !residual) {

@@ -132,7 +132,7 @@ function findChain(producer: Node, chain: ChainContext): EpilogueFusion | undefi
   const nodes: Node[] = [];
   const fusion: Partial<EpilogueFusion> = { activation: 'none' };
   let current = producer.outputs[0]!;
-  const convolution = producer.op === 'conv';
+  const convolution = producer.op === 'conv' || producer.op === 'convTranspose';
   if (NORM_PRODUCERS.has(producer.op)) {
     const activation = fusableActivation(current, chain);
     if (!activation) return undefined;

@@ -70,7 +70,7 @@ registerLowering('conv', (node, context) => {
 registerLowering('convTranspose', (node, context) => {
   const [x, weight, bias] = node.inputs;
   const attrs = node.attrs as ConvTransposeAttrs;
-  const { settings, output } = epilogue(node, context, bias);
+  const { settings, output, extra } = epilogue(node, context, bias);
   const geometry = {
     ...convGeometry(x!.shape, weight!.shape, attrs),
     // A transposed weight is [inChannels, outChannels / groups, ...kernel].
@@ -82,7 +82,7 @@ registerLowering('convTranspose', (node, context) => {
     weight: value(weight!),
     bias: bias ? value(bias) : UNUSED,
     y: value(output),
-    extra: [],
+    extra,
   });
 });
 

@@ -170,16 +170,13 @@ export function lowerConvTranspose(
 ): LoweredDispatch[] {
   const { batch, inChannels, outChannels } = geometry;
   const sizes = spatialVolumes(geometry, outputSize);
-  const pieces = splitSamples(
-    batch,
-    outChannels,
-    [
-      { label: 'transposed convolution input', elementsPerUnit: inChannels * sizes.input },
-      { label: 'transposed convolution output', elementsPerUnit: outChannels * sizes.output },
-    ],
-    [],
-    context.limits,
-  );
+  const sampleElements = outChannels * sizes.output;
+  const split: SplitOperand[] = [
+    { label: 'transposed convolution input', elementsPerUnit: inChannels * sizes.input },
+    { label: 'transposed convolution output', elementsPerUnit: sampleElements },
+  ];
+  if (settings.residual) split.push({ label: 'residual', elementsPerUnit: sampleElements });
+  const pieces = splitSamples(batch, outChannels, split, [], context.limits);
   const packing = planTransposePacking(geometry, context.limits);
   const packed = packedWeights(context, packing, pieces, operands.weight);
   const plan = cachedPlans((piece) =>
@@ -203,7 +200,12 @@ export function lowerConvTranspose(
         packed.weight,
         operands.bias,
         pieceWindow(operands.y, piece, outChannels, sizes.output),
-        ...operands.extra,
+        // The residual (the fourth extra operand) has the output's layout.
+        ...operands.extra.map((operand, slot) =>
+          slot === 3 && settings.residual
+            ? pieceWindow(operand, piece, outChannels, sizes.output)
+            : operand,
+        ),
       ],
     })),
   ];

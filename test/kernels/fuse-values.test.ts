@@ -77,6 +77,28 @@ function block(kind: Block, inChannels = 3): Graph {
 }
 
 /**
+ * Builds a transposed convolution (weight [inChannels, 4, 3, 3, 3], padding 1) on a
+ * [2, inChannels, ...size] input, then an eval-mode batch norm, the addition of an input of
+ * the output's shape and relu. Stride 1 runs the direct kernel (few input channels) or the
+ * GEMM (40 of them); stride 2 runs the GEMM split into stride phases.
+ */
+function transposedBlock(stride: number, inChannels: number, size = [3, 4, 3]): Graph {
+  const graph = new Graph();
+  const x = graph.addInput('x', [2, inChannels, ...size]);
+  const uniform = { kind: 'uniform', low: -0.3, high: 0.3 } as const;
+  const weight = graph.addParam('up.weight', [inChannels, 4, 3, 3, 3], uniform);
+  const bias = graph.addParam('up.bias', [4], uniform);
+  const attrs = { ...CONV, stride: [stride, stride, stride], outputPadding: [0, 0, 0] };
+  if (stride > 1) attrs.outputPadding = [1, 1, 1];
+  let y = graph.addNode('convTranspose', [x, weight, bias], attrs, 'up')[0]!;
+  y = addBatchNorm(graph, y, 'bn', true);
+  const residual = graph.addInput('residual', [...y.shape]);
+  y = graph.addNode('add', [y, residual], {}, 'add')[0]!;
+  graph.setOutput('y', graph.addNode('relu', [y], {}, 'act')[0]!);
+  return graph;
+}
+
+/**
  * Asserts that `fused` matches `unfused` within 4 ulps of the largest unfused magnitude. The
  * epilogue repeats norm-apply's arithmetic in the same order, and lavapipe gives identical
  * bits, but a driver may contract a * b + c into one fma in one kernel and not the other.
@@ -136,6 +158,34 @@ describe('epilogue fusion on the GPU', () => {
       assertClose(fused.output, unfused.output, kind);
     });
   }
+
+  // The norm, the residual and relu fold into the transposed convolution: it then runs
+  // bn-running, the convolution and nothing else of the chain (norm-apply, add, relu saved).
+  for (const [stride, inChannels] of [
+    [1, 3],
+    [1, 40],
+    [2, 3],
+  ]) {
+    it(`gives unfused values in eval: transposed, stride ${stride}, ${inChannels} in`, async function () {
+      this.timeout(600_000);
+      const graph = transposedBlock(stride!, inChannels!);
+      const fused = await evaluate(graph, true);
+      const unfused = await evaluate(graph, false);
+      assert.equal(unfused.dispatches - fused.dispatches, 3);
+      assert.ok(unfused.output.some((value) => value !== 0));
+      assertClose(fused.output, unfused.output, `stride ${stride}`);
+    });
+  }
+
+  it('gives unfused values for a transposed convolution split by samples', async () => {
+    // Its input, output and residual (2880 and 3840 bytes) are over the 2048-byte limit, one
+    // sample of each is not.
+    const graph = transposedBlock(1, 3, [4, 6, 5]);
+    const split = await evaluate(graph, true, 2048);
+    const unsplit = await evaluate(graph, false);
+    assert.ok(split.dispatches > 2);
+    assertClose(split.output, unsplit.output, 'split transposed');
+  });
 
   // A training-mode batch norm takes the relu into its own kernel (norm-apply.wgsl), also when
   // it runs as one dispatch per sample (a 2048-byte binding limit, with a max pooling that
