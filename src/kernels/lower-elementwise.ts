@@ -148,7 +148,7 @@ registerLowering('prelu', (node, context) => {
 registerLowering('broadcastTo', (node, context) => {
   const [x] = node.inputs;
   const y = node.outputs[0]!;
-  // The gradient of sum and mean: it splits with them when y exceeds the binding limit.
+  // Sum and mean have this gradient, so it splits with them when y exceeds the binding limit.
   const operands = [
     { operand: value(x!), role: 'input', shape: x!.shape },
     { operand: value(y), role: 'output', shape: y.shape },

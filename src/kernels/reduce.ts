@@ -36,7 +36,7 @@ const OPS: Record<ReduceOp, { combine: string; identity: string }> = {
   max: { combine: 'max(a, b)', identity: '-3.4028234663852886e38' },
 };
 
-/** Where a reduction reads and writes, and how it scales its results. */
+/** Input and output offsets of a reduction, and the factor that scales its results. */
 export interface ReduceLayout {
   /** First input element read: the input is the bound tensor from there on. Default 0. */
   inBase?: number;

@@ -1,7 +1,7 @@
 // Splitting of reductions and broadcasting element-wise ops over the binding limit (see
-// split.ts). Both split by runs of leading units: the product of the leading axes along which
-// every tensor is either whole or broadcast (size 1), so a run of units is a contiguous window
-// of each whole tensor and all of each broadcast one.
+// split.ts). Both split by runs of leading units, the elements of the leading axes along which
+// every tensor is either whole or broadcast (size 1). A run of units is then a contiguous
+// window of each whole tensor, and each broadcast tensor is bound whole.
 
 import { GpuLimitError } from '../errors.js';
 import { numElements, type Shape, type Value } from '../graph/ir.js';
@@ -24,7 +24,7 @@ export interface ShapedOperand {
   shape: Shape;
 }
 
-/** How a tensor runs along the leading axes: the op's size, size 1, or either (size-1 axes). */
+/** Kind of a tensor along the leading axes: the op's size, size 1, or either (size-1 axes). */
 type Leading = 'whole' | 'broadcast' | 'either';
 
 /** Pads `shape` with leading size-1 axes to `rank`. */
@@ -59,8 +59,8 @@ function unitName(axes: number, rank: number): string {
 /**
  * Lowers an element-wise op whose inputs broadcast to the output, the last operand: one
  * dispatch, or one per run of leading units when a tensor exceeds the binding limit. A run
- * binds each whole tensor's window and each broadcast tensor whole; `plan` gets the operands'
- * shapes for the run (the original shapes when nothing splits). Each output element is
+ * binds each whole tensor's window and each broadcast tensor whole. `plan` gets the operands'
+ * shapes for the run, or the original shapes when nothing splits. Each output element is
  * computed as unsplit, so the bits match.
  */
 export function broadcastDispatches(
@@ -88,12 +88,10 @@ export function broadcastDispatches(
 }
 
 /**
- * Lowers `op` of x over `axes` into y. It splits x by runs of its leading units when x exceeds
- * the binding limit: along kept leading axes each run reduces into its own window of y, with
- * the unsplit arithmetic; along reduced leading axes (every axis, for a mean loss) each run
- * reduces into a row of a scratch [runs, outputs], and a last dispatch combines the rows in
- * run order with a fixed tree: sum, max, or mean as the sum scaled by 1 / count. That reorders
- * a sum's additions (within float rounding of unsplit) but gives the same bits on every run.
+ * Lowers `op` of x over `axes` into y, split by runs of x's leading units when x exceeds the
+ * binding limit. Along kept leading axes, each run reduces into its own window of y with the
+ * unsplit arithmetic. Along reduced leading axes (every axis, for a mean loss), see
+ * reduceInParts.
  */
 export function lowerSplitReduce(
   context: LowerContext,
@@ -107,32 +105,66 @@ export function lowerSplitReduce(
   const kept = shape.map((size, axis) => (axes.includes(axis) ? 1 : size));
   const leading = leadingAxes(shape, [kept]);
   const prefix = leading.axes;
-  const units = numElements(shape.slice(0, prefix));
-  const inner = shape.slice(prefix);
-  const innerAxes = axes.filter((axis) => axis >= prefix).map((axis) => axis - prefix + 1);
-  const input = { operand: value(x), label: describeOperand('input', value(x)) };
-  const unit = unitName(prefix, shape.length);
-  if (leading.kinds[0] !== 'broadcast') {
-    const output = { operand: value(y), label: describeOperand('output', value(y)) };
-    const operands = [
-      { ...input, elementsPerUnit: numElements(inner) },
-      { ...output, elementsPerUnit: numElements(kept.slice(prefix)) },
-    ];
-    return unitDispatches(units, operands, context.limits, unit, (count) =>
-      count === units
-        ? planReduce({ shape, axes, op }, context.limits)
-        : planReduce({ shape: [count, ...inner], axes: innerAxes, op }, context.limits),
-    );
-  }
+  const split: SplitReduce = {
+    x,
+    y,
+    op,
+    units: numElements(shape.slice(0, prefix)),
+    unit: unitName(prefix, shape.length),
+    inner: shape.slice(prefix),
+    innerAxes: axes.filter((axis) => axis >= prefix).map((axis) => axis - prefix + 1),
+    planWhole: () => planReduce({ shape, axes, op }, context.limits),
+  };
+  if (leading.kinds[0] === 'broadcast') return reduceInParts(context, split);
+
+  const { units, inner, innerAxes } = split;
+  const input = value(x);
+  const output = value(y);
+  const operands = [
+    { operand: input, label: describeOperand('input', input), elementsPerUnit: numElements(inner) },
+    {
+      operand: output,
+      label: describeOperand('output', output),
+      elementsPerUnit: numElements(kept.slice(prefix)),
+    },
+  ];
+  return unitDispatches(units, operands, context.limits, split.unit, (count) =>
+    count === units
+      ? split.planWhole()
+      : planReduce({ shape: [count, ...inner], axes: innerAxes, op }, context.limits),
+  );
+}
+
+/** A reduction viewed as [units, ...inner], with the reduced axes of `inner` renumbered. */
+interface SplitReduce {
+  x: Value;
+  y: Value;
+  op: ReduceOp;
+  units: number;
+  /** Names a unit in errors. */
+  unit: string;
+  inner: Shape;
+  /** Reduced axes of [units, ...inner] after axis 0. */
+  innerAxes: number[];
+  /** Plans the reduction unsplit; it throws when x exceeds the binding limit. */
+  planWhole: () => KernelPlan;
+}
+
+/**
+ * Lowers a reduction over its leading units (reduced axes) in runs that fit one binding. Each
+ * run is reduced in parts of about PART_ELEMENTS elements, each part into a row of a scratch
+ * [rows, outputs]. A last dispatch combines the rows in run order with a fixed tree: sum, max,
+ * or mean as the sum times 1 / count. Sums differ from unsplit by their order only, and every
+ * run gives the same bits.
+ */
+function reduceInParts(context: LowerContext, split: SplitReduce): LoweredDispatch[] {
+  const { x, y, op, inner, innerAxes } = split;
+  const label = describeOperand('input', value(x));
   const elementsPerUnit = numElements(inner);
-  const runs = splitUnits(units, [{ ...input, elementsPerUnit }], context.limits, unit);
-  if (runs.length === 1) {
-    return [
-      { plan: planReduce({ shape, axes, op }, context.limits), operands: [value(x), value(y)] },
-    ];
-  }
-  // Each run is reduced in parts of `partUnits` units, one workgroup per part and output, and
-  // a shorter last part read from its offset in the run's window.
+  const runs = splitUnits(split.units, [{ label, elementsPerUnit }], context.limits, split.unit);
+  if (runs.length === 1) return [{ plan: split.planWhole(), operands: [value(x), value(y)] }];
+
+  // A run is `whole` parts of `partUnits` units, then a shorter part read from its offset.
   const partUnits = Math.max(1, Math.floor(PART_ELEMENTS / elementsPerUnit));
   const parts = runs.map(({ count }) => ({
     whole: Math.floor(count / partUnits),
@@ -140,10 +172,11 @@ export function lowerSplitReduce(
   }));
   const rows = parts.reduce((sum, { whole, rest }) => sum + whole + (rest > 0 ? 1 : 0), 0);
   const outputs = numElements(y.shape);
-  checkScratch(context, rows * outputs, input.label);
+  checkScratch(context, rows * outputs, label);
   const scratch = context.scratch(rows * outputs);
   const partial: ReduceOp = op === 'max' ? 'max' : 'sum';
   const partAxes = innerAxes.map((axis) => axis + 1);
+
   const dispatches: LoweredDispatch[] = [];
   let row = 0;
   runs.forEach(({ start, count }, run) => {
@@ -158,14 +191,13 @@ export function lowerSplitReduce(
     if (rest > 0) {
       const geometry = { shape: [rest, ...inner], axes: [0, ...innerAxes], op: partial };
       const layout = { inBase: whole * partUnits * elementsPerUnit, outBase: row * outputs };
-      dispatches.push({
-        plan: planReduce(geometry, context.limits, layout),
-        operands: [window, scratch],
-      });
+      const plan = planReduce(geometry, context.limits, layout);
+      dispatches.push({ plan, operands: [window, scratch] });
       row += 1;
     }
   });
-  const scale = op === 'mean' ? outputs / numElements(shape) : 1;
+
+  const scale = op === 'mean' ? outputs / numElements(x.shape) : 1;
   const geometry = { shape: [rows, outputs], axes: [0], op: partial };
   const combine = planReduce(geometry, context.limits, { scale });
   return [...dispatches, { plan: combine, operands: [scratch, value(y)] }];

@@ -71,7 +71,7 @@ async function wholeAndSplit(
 const node = (graph: Graph, op: string, inputs: Value[], attrs: object = {}) =>
   graph.addNode(op as 'add', inputs, attrs as never, op)[0]!;
 
-/** The sum of every element of `y`: the loss of a test graph. */
+/** Sums every element of `y`: the loss of a test graph. */
 function total(graph: Graph, y: Value): Value {
   return node(graph, 'sum', [y], { axes: y.shape.map((_, axis) => axis), keepDims: false });
 }
@@ -93,7 +93,8 @@ function reference(values: Float32Array, op: ReduceOp, axes: number[]): number[]
     .map((key) => {
       const list = out.get(key)!;
       const sum = list.reduce((a, b) => a + b, 0);
-      return op === 'max' ? Math.max(...list) : op === 'mean' ? sum / list.length : sum;
+      if (op === 'max') return Math.max(...list);
+      return op === 'mean' ? sum / list.length : sum;
     });
 }
 
