@@ -5,14 +5,28 @@
 
 import { GpuLimitError } from '../errors.js';
 import { numElements, type Shape, type Value } from '../graph/ir.js';
-import { value, type LowerContext, type LoweredDispatch, type Operand } from './lower.js';
+import { planSlice } from './copy.js';
+import {
+  value,
+  type LowerContext,
+  type LoweredDispatch,
+  type LowerLimits,
+  type Operand,
+} from './lower.js';
 import type { KernelPlan } from './plan.js';
 import { normalizeAxes, planReduce, type ReduceOp } from './reduce.js';
-import { describeOperand, splitUnits, unitDispatches, windowOf } from './split.js';
+import {
+  alignmentElements,
+  describeOperand,
+  fitsOneBinding,
+  splitUnits,
+  unitDispatches,
+  windowOf,
+} from './split.js';
 
 /**
  * Elements of x that one workgroup of a split reduction reduces into each output: enough
- * parts to fill a GPU (a 201 MiB mean loss gives about 3,000) and few enough for the last
+ * parts to fill a GPU (a 201 MiB mean loss gives about 3,200) and few enough for the last
  * dispatch to combine quickly.
  */
 const PART_ELEMENTS = 16384;
@@ -59,8 +73,9 @@ function unitName(axes: number, rank: number): string {
 /**
  * Lowers an element-wise op whose inputs broadcast to the output, the last operand: one
  * dispatch, or one per run of leading units when a tensor exceeds the binding limit. A run
- * binds each whole tensor's window and each broadcast tensor whole. `plan` gets the operands'
- * shapes for the run, or the original shapes when nothing splits. Each output element is
+ * binds each whole tensor's window, or a copy of it (see needsStaging), and each broadcast
+ * tensor whole. `plan` gets the operands' shapes for the run, or the original shapes when
+ * nothing splits. Each output element is
  * computed as unsplit, so the bits match.
  */
 export function broadcastDispatches(
@@ -68,6 +83,7 @@ export function broadcastDispatches(
   operands: readonly ShapedOperand[],
   plan: (shapes: Shape[]) => KernelPlan,
 ): LoweredDispatch[] {
+  const { limits } = context;
   const outShape = operands.at(-1)!.shape;
   const rank = outShape.length;
   const padded = operands.map(({ shape }) => padRank(shape, rank));
@@ -78,20 +94,63 @@ export function broadcastDispatches(
     label: describeOperand(role, operand),
     elementsPerUnit: kinds[k] === 'broadcast' ? 0 : numElements(padded[k]!.slice(axes)),
   }));
-  return unitDispatches(units, split, context.limits, unitName(axes, rank), (count) =>
-    count === units
-      ? plan(operands.map(({ shape }) => shape))
-      : plan(
-          padded.map((shape, k) => [kinds[k] === 'broadcast' ? 1 : count, ...shape.slice(axes)]),
-        ),
+  const staged = split.map((o, k) => k < split.length - 1 && needsStaging(o, units, limits));
+  const ranges = splitUnits(
+    units,
+    split.map((o, k) => (staged[k] ? { ...o, elementsPerUnit: 0 } : o)),
+    limits,
+    unitName(axes, rank),
+  );
+  if (ranges.length === 1) {
+    return [
+      { plan: plan(operands.map(({ shape }) => shape)), operands: split.map((o) => o.operand) },
+    ];
+  }
+
+  const runShapes = (count: number) =>
+    padded.map((shape, k) => [kinds[k] === 'broadcast' ? 1 : count, ...shape.slice(axes)]);
+  const plans = new Map<number, KernelPlan>();
+  const stages = split.map((o, k) =>
+    staged[k] ? context.scratch(ranges[0]!.count * o.elementsPerUnit) : undefined,
+  );
+  return ranges.flatMap(({ start, count }) => {
+    if (!plans.has(count)) plans.set(count, plan(runShapes(count)));
+    const copies: LoweredDispatch[] = [];
+    const bound = split.map(({ operand, elementsPerUnit }, k) => {
+      if (elementsPerUnit === 0) return operand;
+      if (!stages[k]) return windowOf(operand, start * elementsPerUnit, count * elementsPerUnit);
+      const geometry = {
+        shape: [units, elementsPerUnit],
+        starts: [start, 0],
+        ends: [start + count, elementsPerUnit],
+      };
+      copies.push({ plan: planSlice(geometry, limits), operands: [operand, stages[k]!] });
+      return stages[k]!;
+    });
+    return [...copies, { plan: plans.get(count)!, operands: bound }];
+  });
+}
+
+/**
+ * True when an input's windows of whole units would not start aligned but all of it fits one
+ * binding, as dy of a per-sample sum does. Each run then copies its units into a scratch,
+ * because the broadcast kernels read their inputs from the binding's start.
+ */
+function needsStaging(
+  { elementsPerUnit }: { elementsPerUnit: number },
+  units: number,
+  limits: LowerLimits,
+): boolean {
+  return (
+    elementsPerUnit % alignmentElements(limits) !== 0 &&
+    units * elementsPerUnit * 4 <= limits.maxStorageBufferBindingSize
   );
 }
 
 /**
  * Lowers `op` of x over `axes` into y, split by runs of x's leading units when x exceeds the
- * binding limit. Along kept leading axes, each run reduces into its own window of y with the
- * unsplit arithmetic. Along reduced leading axes (every axis, for a mean loss), see
- * reduceInParts.
+ * binding limit: see reduceByRuns along kept leading axes, and reduceInParts along reduced
+ * ones (every axis, for a mean loss).
  */
 export function lowerSplitReduce(
   context: LowerContext,
@@ -117,22 +176,7 @@ export function lowerSplitReduce(
   };
   if (leading.kinds[0] === 'broadcast') return reduceInParts(context, split);
 
-  const { units, inner, innerAxes } = split;
-  const input = value(x);
-  const output = value(y);
-  const operands = [
-    { operand: input, label: describeOperand('input', input), elementsPerUnit: numElements(inner) },
-    {
-      operand: output,
-      label: describeOperand('output', output),
-      elementsPerUnit: numElements(kept.slice(prefix)),
-    },
-  ];
-  return unitDispatches(units, operands, context.limits, split.unit, (count) =>
-    count === units
-      ? split.planWhole()
-      : planReduce({ shape: [count, ...inner], axes: innerAxes, op }, context.limits),
-  );
+  return reduceByRuns(context, split, numElements(kept.slice(prefix)));
 }
 
 /** A reduction viewed as [units, ...inner], with the reduced axes of `inner` renumbered. */
@@ -146,8 +190,40 @@ interface SplitReduce {
   inner: Shape;
   /** Reduced axes of [units, ...inner] after axis 0. */
   innerAxes: number[];
-  /** Plans the reduction unsplit; it throws when x exceeds the binding limit. */
+  /** Plans the unsplit reduction, which throws when x exceeds the binding limit. */
   planWhole: () => KernelPlan;
+}
+
+/**
+ * Lowers a reduction that keeps its leading units in runs that fit one binding, each reducing
+ * its units' outputs as unsplit does. When y fits one binding, it is bound whole and written
+ * from the run's first output, so that only the windows of x must start aligned.
+ */
+function reduceByRuns(
+  context: LowerContext,
+  split: SplitReduce,
+  outputsPerUnit: number,
+): LoweredDispatch[] {
+  const { x, y, op, units, inner, innerAxes } = split;
+  const elementsPerUnit = numElements(inner);
+  const input = { operand: value(x), label: describeOperand('input', value(x)), elementsPerUnit };
+  const output = { operand: value(y), label: describeOperand('output', value(y)) };
+  const plan = (count: number, outBase = 0) =>
+    count === units
+      ? split.planWhole()
+      : planReduce({ shape: [count, ...inner], axes: innerAxes, op }, context.limits, { outBase });
+  if (!fitsOneBinding(units, [{ ...output, elementsPerUnit: outputsPerUnit }], context.limits)) {
+    const operands = [input, { ...output, elementsPerUnit: outputsPerUnit }];
+    return unitDispatches(units, operands, context.limits, split.unit, (count) => plan(count));
+  }
+  const runs = splitUnits(units, [input], context.limits, split.unit);
+  return runs.map(({ start, count }) => {
+    const window = windowOf(input.operand, start * elementsPerUnit, count * elementsPerUnit);
+    return {
+      plan: plan(count, start * outputsPerUnit),
+      operands: [runs.length === 1 ? input.operand : window, output.operand],
+    };
+  });
 }
 
 /**

@@ -108,6 +108,8 @@ const REDUCE_CASES: ReduceCase[] = [
   { axes: [0, 1, 2, 3, 4], ownOutputs: false },
   { axes: [1, 4], ownOutputs: true },
   { axes: [0, 2, 4], ownOutputs: false },
+  // One output per sample, written into y bound whole: its windows would not start aligned.
+  { axes: [1, 2, 3, 4], ownOutputs: true },
 ];
 
 describe('split reductions and broadcasting ops', () => {
@@ -158,7 +160,9 @@ describe('split reductions and broadcasting ops', () => {
     { name: 'a mean over every axis', op: 'mean', axes: [0, 1, 2, 3, 4], split: 3 },
     { name: 'a max over axes [0, 2, 4]', op: 'max', axes: [0, 2, 4], split: 3 },
     { name: 'a sum over axes [1, 4]', op: 'sum', axes: [1, 4], split: 2 },
-    { name: 'a broadcasting div', op: 'div', axes: [], split: 2 },
+    { name: 'a div by channel', op: 'div', axes: [], split: 2, operand: [1, 3, 1, 1, 1] },
+    // Each run copies its 1 or 2 values of the per-sample operand into a scratch first.
+    { name: 'a mul by sample', op: 'mul', axes: [], split: 4, operand: [3, 1, 1, 1, 1] },
     {
       name: 'a mean of 122322 elements in parts',
       op: 'mean',
@@ -168,7 +172,7 @@ describe('split reductions and broadcasting ops', () => {
       bytes: 131072,
     },
   ];
-  for (const { name, op, axes, split, shape = SHAPE, bytes = SPLIT_BYTES } of FORWARD) {
+  for (const { name, op, axes, split, operand, shape = SHAPE, bytes = SPLIT_BYTES } of FORWARD) {
     it(`runs ${name} as ${split} dispatches over the limit`, async () => {
       const data = randomValues(
         shape.reduce((a, b) => a * b, 1),
@@ -177,14 +181,13 @@ describe('split reductions and broadcasting ops', () => {
       const compile = async (maxBindingBytes?: number) => {
         const graph = new Graph();
         const input = graph.addInput('x', shape);
-        const y =
-          op === 'div'
-            ? node(graph, op, [input, graph.addInput('b', [1, 3, 1, 1, 1])])
-            : node(graph, op, [input], { axes, keepDims: false });
+        const y = operand
+          ? node(graph, op, [input, graph.addInput('b', operand)])
+          : node(graph, op, [input], { axes, keepDims: false });
         graph.setOutput('y', y);
         const compiled = await compileGraph(gpu, graph, { maxBindingBytes });
         compiled.write('x', data);
-        if (op === 'div') compiled.write('b', Float32Array.of(0.5, 2, 3));
+        if (operand) compiled.write('b', Float32Array.of(0.5, 2, 3));
         compiled.run();
         return { compiled, y: await compiled.read(y) };
       };
