@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import { appendBackward } from '../../src/graph/autodiff.js';
 import { Graph, numElements, type Value } from '../../src/graph/ir.js';
 import { compileGraph, type CompiledGraph } from '../../src/kernels/compile.js';
-import type { MaxPoolAttrs } from '../../src/graph/ops/index.js';
 import { ResNetConfig } from '../../src/networks/resnet.js';
 import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
-import { CONV, LOSS } from '../helpers/small-cnn.js';
+import { CONV, LOSS, POOL } from '../helpers/small-cnn.js';
 
 /** Values in [low, high) from a fixed linear congruential sequence. */
 function seeded(count: number, seed: number, low = -1, high = 1): Float32Array {
@@ -201,18 +200,7 @@ describe('epilogue fusion on the GPU', () => {
       const forward = block(kind);
       let features = forward.outputs[0]!.value;
       if (maxBindingBytes) {
-        const pool: MaxPoolAttrs = {
-          kernelSize: [2, 2, 2],
-          stride: [2, 2, 2],
-          padding: [
-            [0, 0],
-            [0, 0],
-            [0, 0],
-          ] as const,
-          dilation: [1, 1, 1],
-          ceilMode: false,
-        };
-        features = forward.addNode('maxPool', [features], pool, 'pool')[0]!;
+        features = forward.addNode('maxPool', [features], POOL, 'pool')[0]!;
       }
       const scores = forward.addNode('mean', [features], {
         axes: [2, 3, 4],
