@@ -9,15 +9,7 @@ import { findPoolReluFusions } from '../../src/kernels/fuse-pool.js';
 import { lowerGraph } from '../../src/kernels/lower-graph.js';
 import { acquireGpu, type Gpu } from '../../src/runtime/index.js';
 import { LOSS } from '../helpers/small-cnn.js';
-import { randomValues } from './helpers.js';
-
-const LIMITS = {
-  maxStorageBufferBindingSize: 1 << 27,
-  maxComputeWorkgroupStorageSize: 32768,
-  maxComputeInvocationsPerWorkgroup: 256,
-  maxComputeWorkgroupSizeX: 256,
-  maxComputeWorkgroupSizeY: 256,
-} as unknown as GPUSupportedLimits;
+import { LOWER_LIMITS, randomValues } from './helpers.js';
 
 const zeroPadding = (dims: number) => new Array(dims).fill([0, 0]) as [number, number][];
 
@@ -79,7 +71,9 @@ function threeBlockCnn(): { graph: Graph; loss: Value } {
 }
 
 function kernelNames(graph: Graph, fuse: boolean, keep: Value[] = []): string[] {
-  const lowered = lowerGraph(graph, { limits: LIMITS, training: true }, keep, undefined, { fuse });
+  const lowered = lowerGraph(graph, { limits: LOWER_LIMITS, training: true }, keep, undefined, {
+    fuse,
+  });
   return lowered.dispatches.map(({ dispatch }) => dispatch.plan.spec.name);
 }
 

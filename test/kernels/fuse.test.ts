@@ -5,17 +5,12 @@ import '../../src/kernels/compile.js';
 import { findEpilogueFusions } from '../../src/kernels/fuse.js';
 import { lowerGraph } from '../../src/kernels/lower-graph.js';
 import { CONV, smallCnn } from '../helpers/small-cnn.js';
-
-const LIMITS = {
-  maxStorageBufferBindingSize: 1 << 27,
-  maxComputeWorkgroupStorageSize: 32768,
-  maxComputeInvocationsPerWorkgroup: 256,
-  maxComputeWorkgroupSizeX: 256,
-  maxComputeWorkgroupSizeY: 256,
-} as unknown as GPUSupportedLimits;
+import { LOWER_LIMITS } from './helpers.js';
 
 function kernelNames(graph: Graph, fuse: boolean, keep: Value[] = []): string[] {
-  const lowered = lowerGraph(graph, { limits: LIMITS, training: true }, keep, undefined, { fuse });
+  const lowered = lowerGraph(graph, { limits: LOWER_LIMITS, training: true }, keep, undefined, {
+    fuse,
+  });
   return lowered.dispatches.map(({ dispatch }) => dispatch.plan.spec.name);
 }
 
@@ -143,7 +138,7 @@ describe('epilogue fusion', () => {
 
   it('lowers a fused producer where its chain ends', () => {
     const { graph } = chain({});
-    const lowered = lowerGraph(graph, { limits: LIMITS, training: false }, [], undefined, {});
+    const lowered = lowerGraph(graph, { limits: LOWER_LIMITS, training: false }, [], undefined, {});
     const names = lowered.dispatches.map(({ dispatch }) => dispatch.plan.spec.name);
     assert.deepEqual(names, ['batchNorm_running', 'conv3d_forward_direct']);
     assert.equal(lowered.dispatches[1]!.tensors.length, 8);

@@ -73,3 +73,12 @@ export async function runPlan(
 export function centralDifference(f: (x: number) => number, x: number, h = 1e-6): number {
   return (f(x + h) - f(x - h)) / (2 * h);
 }
+
+/** Adapter limits for lowering graphs without an adapter (compile-time tests). */
+export const LOWER_LIMITS = {
+  maxStorageBufferBindingSize: 1 << 27,
+  maxComputeWorkgroupStorageSize: 32768,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeWorkgroupSizeY: 256,
+} as unknown as GPUSupportedLimits;
