@@ -19,7 +19,8 @@ import {
   type LowerContext,
   type LoweredDispatch,
 } from './lower.js';
-import { planLinear, planMatmul } from './matmul.js';
+import { planMatmul } from './matmul.js';
+import { lowerLinearRows, lowerMatmul2d } from './split-dense.js';
 import type { Epilogue } from './plan.js';
 
 /** The convolution whose input is `input` [N, C, ...] and weight `weight` [Cout, C/g, ...]. */
@@ -107,13 +108,13 @@ registerLowering('linear', (node, context) => {
   const [x, weight, bias] = node.inputs;
   const [outFeatures, inFeatures] = [weight!.shape[0]!, weight!.shape[1]!];
   const { settings, output } = epilogue(node, context, bias);
-  const plan = planLinear(
-    { batch: numElements(x!.shape) / inFeatures, inFeatures, outFeatures },
-    settings,
-    context.limits,
-  );
-  const operands = [value(x!), value(weight!), bias ? value(bias) : UNUSED, value(output)];
-  return [{ plan, operands }];
+  const geometry = { batch: numElements(x!.shape) / inFeatures, inFeatures, outFeatures };
+  return lowerLinearRows(context, geometry, settings, {
+    a: value(x!),
+    b: value(weight!),
+    bias: bias ? value(bias) : UNUSED,
+    c: value(output),
+  });
 });
 
 function lowerMatmul(node: Node, context: LowerContext): LoweredDispatch[] {
@@ -136,21 +137,21 @@ function lowerMatmul(node: Node, context: LowerContext): LoweredDispatch[] {
       );
     }
   }
-  const plan = planMatmul(
-    {
-      batch,
-      m,
-      n,
-      k,
-      transposeA,
-      transposeB,
-      broadcastA: batchOf(a!.shape) === 1 && batch > 1,
-      broadcastB: batchOf(b!.shape) === 1 && batch > 1,
-    },
-    {},
-    context.limits,
-  );
-  return [{ plan, operands: [value(a!), value(b!), UNUSED, value(y)] }];
+  const geometry = {
+    batch,
+    m,
+    n,
+    k,
+    transposeA,
+    transposeB,
+    broadcastA: batchOf(a!.shape) === 1 && batch > 1,
+    broadcastB: batchOf(b!.shape) === 1 && batch > 1,
+  };
+  const operands = { a: value(a!), b: value(b!), bias: UNUSED, c: value(y) };
+  // NOTE: batched products are not split over the binding limit; planMatmul rejects them.
+  if (batch === 1) return lowerMatmul2d(context, geometry, operands);
+  const plan = planMatmul(geometry, {}, context.limits);
+  return [{ plan, operands: [operands.a, operands.b, operands.bias, operands.c] }];
 }
 
 registerLowering('matmul', lowerMatmul);
