@@ -37,23 +37,30 @@ export function checkShape(name: string, shape: Shape): void {
   }
 }
 
+/** What to do when a layer's weight is over the binding limit: the input size does not matter. */
+export const WEIGHT_ADVICE = 'Use fewer channels or a smaller kernel in this layer.';
+
 /**
  * Rejects a tensor of `elements` f32 values (or u32 indices) that the kernels cannot index
- * with u32 arithmetic or bind in one storage binding.
+ * with u32 arithmetic or bind in one storage binding. `advice` ends the message.
  */
-export function checkTensor(limits: PlanLimits, name: string, elements: number): void {
+export function checkTensor(
+  limits: PlanLimits,
+  name: string,
+  elements: number,
+  advice = 'Use a smaller batch, patches, or a smaller input shape.',
+): void {
   if (elements >= MAX_ELEMENTS) {
     throw new GpuLimitError(
       `Tensor '${name}' has ${elements} elements; kernels index with u32 and accept fewer ` +
-        `than 2^32. Use a smaller batch or patches.`,
+        `than 2^32. ${advice}`,
     );
   }
   const bytes = elements * 4;
   if (bytes > limits.maxStorageBufferBindingSize) {
     throw new GpuLimitError(
       `Tensor '${name}' needs ${bytes} bytes in one binding, more than this adapter's ` +
-        `maxStorageBufferBindingSize of ${limits.maxStorageBufferBindingSize} bytes. ` +
-        'Use a smaller batch, patches, or a smaller input shape.',
+        `maxStorageBufferBindingSize of ${limits.maxStorageBufferBindingSize} bytes. ${advice}`,
     );
   }
 }

@@ -6,7 +6,7 @@ import { UserError } from '../errors.js';
 import dgradSource from '../../shaders/conv_dgrad.wgsl';
 import stridedSource from '../../shaders/conv_dgrad_strided.wgsl';
 import geometrySource from '../../shaders/conv_geometry.wgsl';
-import { checkTensor } from './common.js';
+import { checkTensor, WEIGHT_ADVICE } from './common.js';
 import {
   DIRECT_MAX_TERMS,
   foldedEpilogue,
@@ -111,7 +111,7 @@ function planDgrad(
 ): KernelPlan {
   const sizes = convTensorSizes(conv);
   checkTensor(limits, 'convolution input gradient', sizes.input);
-  checkTensor(limits, 'convolution weight', sizes.weight);
+  checkTensor(limits, 'convolution weight', sizes.weight, WEIGHT_ADVICE);
   checkTensor(limits, 'convolution output gradient', sizes.output);
 
   const asForward = gradientAsForward(conv);

@@ -11,7 +11,7 @@ import geometrySource from '../../shaders/conv_geometry.wgsl';
 import packSource from '../../shaders/conv_pack_weight.wgsl';
 import packedWeightSource from '../../shaders/conv_weight_packed.wgsl';
 import storageWeightSource from '../../shaders/conv_weight_storage.wgsl';
-import { checkTensor } from './common.js';
+import { checkTensor, WEIGHT_ADVICE } from './common.js';
 import { convConstants, convFlops, convTensorSizes, resolveConv, volume } from './conv.js';
 import type { ConvGeometry } from './conv.js';
 import {
@@ -81,7 +81,7 @@ export function planConvForward(
   const conv = resolveConv(geometry);
   const sizes = convTensorSizes(conv);
   checkTensor(limits, 'convolution input', sizes.input);
-  checkTensor(limits, 'convolution weight', sizes.weight);
+  checkTensor(limits, 'convolution weight', sizes.weight, WEIGHT_ADVICE);
   checkTensor(limits, 'convolution output', sizes.output);
   if (packed || choosesDirect(conv, tile, algorithm)) {
     return planDirectForward(conv, epilogue, false, undefined, packed);

@@ -282,14 +282,22 @@ export class Trainer {
     const lrFactor = this.schedule?.lr ?? 1;
     const pending: Promise<Record<string, number>>[] = [];
     const sizes: number[] = [];
+    // The first failed step. A step that fails while the loop waits for the next batch is
+    // recorded here, so its rejection is handled and raised before more steps start.
+    let failure: { error: unknown } | undefined;
     for await (const batch of options.train.batches(epoch, true)) {
-      if (options.signal?.aborted) {
+      if (options.signal?.aborted || failure) {
         await Promise.allSettled(pending);
+        if (failure) throw failure.error;
         throw new TrainingInterrupted(epoch);
       }
       // Steps are submitted without waiting, so the GPU queue stays full while the CPU
       // prepares the next batch; at most 4 are in flight.
-      pending.push(this.model.trainingStep(batch, lrFactor));
+      const step = this.model.trainingStep(batch, lrFactor);
+      step.catch((error: unknown) => {
+        failure ??= { error };
+      });
+      pending.push(step);
       sizes.push(batch.size);
       if (pending.length - 4 >= 0) await pending[pending.length - 4];
     }

@@ -539,6 +539,15 @@ describe('convolution kernels', () => {
     assert.throws(() => planConvForward(geometry, {}, limits), isOutputLimit);
     assert.throws(() => planConvInputGrad(geometry, limits), isGradientLimit);
     assert.throws(() => planConvWeightGrad(geometry, limits), isGradientLimit);
+    // A weight over the limit asks for a smaller layer, not a smaller input.
+    const wide = { ...geometry, inChannels: 512, outChannels: 512, inputSize: [4, 4, 4] };
+    const isWeightLimit = (error: unknown) =>
+      error instanceof GpuLimitError &&
+      /convolution weight/.test(error.message) &&
+      /fewer channels or a smaller kernel/.test(error.message);
+    const small = { ...limits, maxStorageBufferBindingSize: 2 ** 20 };
+    assert.throws(() => planConvForward(wide, {}, small), isWeightLimit);
+    assert.throws(() => planConvInputGrad(wide, small), isWeightLimit);
   });
 
   it('rejects direct weight gradient for wide kernels', () => {

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UserError } from '../../src/errors.js';
 import { CrossEntropyLossConfig } from '../../src/losses/index.js';
 import { SupervisedModel } from '../../src/models/index.js';
 import type { BatchSource } from '../../src/data/batch.js';
@@ -345,6 +346,43 @@ describe('Trainer', () => {
       trainer.train({ train: patchSource(patches, 4) }),
       /batches of 4, more than/,
     );
+  });
+
+  it('raises a failed step as its own error', async () => {
+    const broken = model();
+    const step = broken.trainingStep.bind(broken);
+    let calls = 0;
+    broken.trainingStep = async (batch, lrFactor) => {
+      calls += 1;
+      if (calls === 2) throw new UserError('step 2 failed');
+      return step(batch, lrFactor);
+    };
+    // Batches that take a while to prepare, so the second step fails while the trainer waits
+    // for the third batch, before anything awaits that step.
+    const train = patchSource(patches, 4, 1);
+    const slow: BatchSource = {
+      batchSize: train.batchSize,
+      length: train.length,
+      async *batches(epoch, shuffle) {
+        for await (const batch of train.batches(epoch, shuffle)) {
+          yield batch;
+          await new Promise((resolve) => setTimeout(resolve, 30));
+        }
+      },
+    };
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const maps = join(folder, 'failing');
+      const trainer = new Trainer({ maps, model: broken, gpu, config: CONFIG });
+      await assert.rejects(trainer.train({ train: slow }), /step 2 failed/);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+    assert.deepEqual(unhandled, []);
+    assert.equal(calls, 2);
   });
 
   it('rejects resume without a checkpoint', async () => {
