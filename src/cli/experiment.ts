@@ -50,7 +50,8 @@ export function networkSpec(section: NetworkSection, inShape: readonly number[])
   const settings = { inShape: [...inShape], ...section.settings };
   const set = Object.entries(settings).map(([key, value]) => `${key}=${netExpression(value)}`);
   const netFile = section.netFile ?? catalogueFile(section.name!);
-  return { netFile, ...(section.name ? { network: section.name } : {}), set };
+  const network = section.name ? { network: section.name } : {};
+  return { netFile, ...network, set, setLabel: 'network.settings.' };
 }
 
 function catalogueFile(name: string): string {

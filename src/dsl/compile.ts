@@ -17,6 +17,11 @@ export interface CompileOptions {
   network?: string;
   /** Parameter values as `name=value`, the value written in the language: `channels=[8, 16]`. */
   set?: readonly string[];
+  /**
+   * Names a setting in diagnostics, before its name: '--set ' (the default) for the command
+   * line, 'network.settings.' for a configuration file.
+   */
+  setLabel?: string;
   /** Batch size N, the first axis of every graph input (default 1). */
   batchSize?: number;
 }
@@ -71,6 +76,7 @@ const noCalls = (name: string): never => {
 export function parseSettings(
   entries: readonly string[],
   sources: Map<string, string>,
+  label = '--set ',
 ): { settings: Settings; diagnostics: Diagnostic[] } {
   const settings: Settings = new Map();
   const diagnostics: Diagnostic[] = [];
@@ -78,7 +84,7 @@ export function parseSettings(
   for (const entry of entries) {
     const equals = entry.indexOf('=');
     const name = entry.slice(0, equals).trim();
-    const file = `--set ${name || entry}`;
+    const file = `${label}${name || entry}`;
     sources.set(file, entry);
     if (equals < 1 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       const span = { file, line: 1, column: 1, length: entry.length };
@@ -116,7 +122,11 @@ export function compileNetFile(
   const program = loadProgram(host, path);
   if (program.diagnostics.length > 0) throw new DslError(program.diagnostics, program.sources);
   const network = pickNetwork(program, options.network);
-  const { settings, diagnostics } = parseSettings(options.set ?? [], program.sources);
+  const { settings, diagnostics } = parseSettings(
+    options.set ?? [],
+    program.sources,
+    options.setLabel,
+  );
   const problems = 'message' in network ? [network, ...diagnostics] : diagnostics;
   if (problems.length > 0) throw new DslError(problems, program.sources);
   const decl = network as Decl;

@@ -76,7 +76,11 @@ export class Elaborator {
           name,
           decl.params.map((param) => param.name),
         );
-        const message = `network '${decl.name}' has no parameter '${name}'`;
+        const known = decl.params.map((param) => param.name).join(', ');
+        // Without a close name to suggest, the list says what the network takes.
+        const message =
+          `network '${decl.name}' has no parameter '${name}'` +
+          (hint === undefined ? `; its parameters are ${known || 'none'}` : '');
         fail(given.nameSpan, message, hint);
       }
     }

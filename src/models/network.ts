@@ -30,6 +30,11 @@ export interface NetNetwork {
   network?: string;
   /** Parameter settings as `name=value`, as the CLI's --set. */
   set?: string[];
+  /**
+   * Names a setting in error messages (see CompileOptions.setLabel): '--set ' by default,
+   * 'network.settings.' when the settings come from a configuration file. Not saved.
+   */
+  setLabel?: string;
 }
 
 export type NetworkSpec = NetworkConfig<object> | NetNetwork | { name: string };
@@ -79,12 +84,15 @@ function resolveNet(spec: NetNetwork): ResolvedNetwork {
   const source = spec.netSource ?? readNetFile(spec.netFile);
   const host = fromSource ? sourceHost(spec.netSource!, spec.netImports ?? {}) : fileHost;
   const path = fromSource ? SOURCE_PATH : spec.netFile!;
-  const options = { network: spec.network, set: spec.set };
+  const options = { network: spec.network, set: spec.set, setLabel: spec.setLabel };
   // Compile once now, so mistakes in the file surface when the model is created.
   const { program } = compileNetFile(host, path, options);
   return {
     source,
-    toJSON: () => ({ ...spec }),
+    toJSON: () => {
+      const { setLabel: _label, ...saved } = spec;
+      return saved;
+    },
     toGraph: (batchSize) => compileNetFile(host, path, { ...options, batchSize }).graph,
     imports: () => importedFiles(path, program),
   };

@@ -43,6 +43,18 @@ function compileCatalogue(network: string, set: string[] = []): Graph {
 describe('dsl catalogue', () => {
   const files = catalogueFiles();
 
+  it('names a configuration setting the network lacks', () => {
+    const file = catalogueNetworks().get('ResNet')!;
+    const options = { network: 'ResNet', set: ['spatialDims=3'], setLabel: 'network.settings.' };
+    assert.throws(
+      () => compileNetFile(nodeHost, file, options),
+      (error: Error) =>
+        error.message.includes('network.settings.spatialDims') &&
+        !error.message.includes('--set') &&
+        /has no parameter 'spatialDims'; its parameters are [a-zA-Z]+, /.test(error.message),
+    );
+  });
+
   it('contains one file per network family', () => {
     const names = files.map((file) => basename(file));
     const families = [
