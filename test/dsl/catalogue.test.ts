@@ -55,6 +55,15 @@ describe('dsl catalogue', () => {
     );
   });
 
+  it('rejects a convolution encoder without layers', () => {
+    const file = catalogueNetworks().get('CNN')!;
+    const set = ['inShape=[1, 8, 8, 8]', 'convArgs={channels: []}'];
+    assert.throws(
+      () => compileNetFile(nodeHost, file, { network: 'CNN', set }),
+      /channels is empty; give the output channels of at least one layer/,
+    );
+  });
+
   it('contains one file per network family', () => {
     const names = files.map((file) => basename(file));
     const families = [
