@@ -119,10 +119,13 @@ export abstract class LossConfig<F extends { reduction: string } = { reduction: 
     const labelPerRow = numElements(label.shape.slice(1));
     const expectedPerRow = this.target === 'dense' ? perRow : numElements(output.slice(2));
     if (labelPerRow !== expectedPerRow) {
+      // Per sample: the output's batch axis is the padded batch size, the label's is the
+      // number of samples.
       throw new UserError(
-        `Label '${label.key}' has shape [${label.shape.join(', ')}], but ${this.name} needs ` +
-          `${expectedPerRow} value(s) per sample for an output of shape [${output.join(', ')}]. ` +
-          `Check labelKey and the network's number of outputs.`,
+        `Label '${label.key}' has ${labelPerRow} value(s) per sample, but ${this.name} needs ` +
+          `${expectedPerRow} per sample for a network output of shape ` +
+          `[${output.slice(1).join(', ')}] per sample. Check labelKey and the network's ` +
+          `number of outputs.`,
       );
     }
     const rows = label.size;

@@ -153,7 +153,13 @@ describe('loss targets', () => {
   const cases: [string, unknown, Float32Array | Int32Array, number[], RegExp][] = [
     ['class out of range', { name: 'CrossEntropyLoss' }, Int32Array.of(0, 3), [2], /row 1 is 3/],
     ['fractional class', { name: 'NLLLoss' }, Float32Array.of(0.5, 1), [2], /row 0 is 0.5/],
-    ['wrong count', { name: 'MSELoss' }, Float32Array.of(1, 2, 3), [3], /needs 3 value/],
+    [
+      'wrong count',
+      { name: 'MSELoss' },
+      Float32Array.of(1, 2, 3),
+      [3],
+      /has 1 value\(s\) per sample, but MSELoss needs 3 per sample for a network output of shape \[3\]/,
+    ],
     [
       'not finite',
       { name: 'MSELoss' },
