@@ -5,6 +5,7 @@
 // Exit status 0 means success. Status 1 is a user's mistake (a UserError, an unknown command
 // or option, a missing or invalid argument), reported in one line without a stack. Status 2 is
 // an internal failure, reported with its message, and with its stack at log level debug.
+// Status 130 is a command stopped by Ctrl-C that has said what it kept (see train.ts).
 //
 // The bundle build/cli.js is also the script of the Wasm worker threads that `generate` starts
 // (see the end of this file), because the bundle has no separate worker file.
@@ -23,7 +24,7 @@ import { registerGenerate } from './generate.js';
 import { INSPECT_USAGE, runInspect } from './inspect.js';
 import { registerInterpret } from './interpret.js';
 import { registerPredict } from './predict.js';
-import { registerTrain } from './train.js';
+import { CommandInterrupted, INTERRUPTED_STATUS, registerTrain } from './train.js';
 import { registerWeb } from './web.js';
 import type { CliIO } from './io.js';
 
@@ -161,6 +162,7 @@ export function reportFailure(error: unknown, io: CliIO): number {
     io.stderr.write(`error: ${oneLine(error.message)}\n`);
     return 1;
   }
+  if (error instanceof CommandInterrupted) return INTERRUPTED_STATUS;
   const failure = error instanceof Error ? error : new Error(String(error));
   io.stderr.write(`internal error: ${failure.message}\n`);
   if (isLogEnabled('debug')) io.stderr.write(`${failure.stack ?? ''}\n`);

@@ -34,6 +34,17 @@ import {
 /** Exit status after Ctrl-C, as shells report a process ended by SIGINT (128 + 2). */
 export const INTERRUPTED_STATUS = 130;
 
+/**
+ * Ends a command that Ctrl-C stopped after it saved its work and said so; the program exits
+ * with INTERRUPTED_STATUS and prints nothing more.
+ */
+export class CommandInterrupted extends Error {
+  constructor() {
+    super('interrupted');
+    this.name = 'CommandInterrupted';
+  }
+}
+
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 /** Registers `train`. */
@@ -92,7 +103,7 @@ export function registerTrain(program: Command, context: CommandContext): void {
 /**
  * Runs the experiment, stopping between two training steps on the first Ctrl-C (a second one
  * ends the process at once). After an interrupt, prints what was kept and how to resume, and
- * exits with INTERRUPTED_STATUS.
+ * throws CommandInterrupted, which the program turns into INTERRUPTED_STATUS.
  */
 async function trainUntilInterrupted(
   config: ExperimentConfig,
@@ -122,7 +133,7 @@ async function trainUntilInterrupted(
       `Interrupted ${when}: ${checkpointNote} in ${output}. Resume with: ` +
         `${resumeCommand(process.argv.slice(2))}\n`,
     );
-    process.exit(INTERRUPTED_STATUS);
+    throw new CommandInterrupted();
   } finally {
     process.removeListener('SIGINT', onInterrupt);
   }

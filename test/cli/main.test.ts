@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Command } from 'commander';
 
 import { createProgram, reportFailure, VERSION } from '../../src/cli/main.js';
+import { CommandInterrupted } from '../../src/cli/train.js';
 import { UserError } from '../../src/errors.js';
 import { getLogLevel, setLogLevel } from '../../src/log.js';
 import { Capture, runCli } from './helpers.js';
@@ -115,6 +116,13 @@ describe('cli failure report', () => {
     });
     assert.equal(status, 1);
     assert.equal(stderr.text, 'error: Seed -1 is invalid.\n');
+  });
+
+  it('gives 130 and no line for an interrupted command', () => {
+    const stderr = new Capture();
+    const status = reportFailure(new CommandInterrupted(), { stdout: new Capture(), stderr });
+    assert.equal(status, 130);
+    assert.equal(stderr.text, '');
   });
 
   it('gives 2 and the stack at debug level for an internal failure', () => {
