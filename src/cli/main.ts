@@ -5,7 +5,7 @@
 // Exit status 0 means success. Status 1 is a user's mistake (a UserError, an unknown command
 // or option, a missing or invalid argument), reported in one line without a stack. Status 2 is
 // an internal failure, reported with its message, and with its stack at log level debug.
-// Status 130 is a command stopped by Ctrl-C that has said what it kept (see train.ts).
+// Status 130 is a command stopped by Ctrl-C after it printed what it kept (see train.ts).
 //
 // The bundle build/cli.js is also the script of the Wasm worker threads that `generate` starts
 // (see the end of this file), because the bundle has no separate worker file.

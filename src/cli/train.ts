@@ -35,8 +35,8 @@ import {
 export const INTERRUPTED_STATUS = 130;
 
 /**
- * Ends a command that Ctrl-C stopped after it saved its work and said so; the program exits
- * with INTERRUPTED_STATUS and prints nothing more.
+ * Ends a command that Ctrl-C stopped after it saved its work and printed what it kept. The
+ * program then exits with INTERRUPTED_STATUS and prints nothing more.
  */
 export class CommandInterrupted extends Error {
   constructor() {

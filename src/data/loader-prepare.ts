@@ -32,9 +32,9 @@ export async function prepareImage(
 }
 
 /**
- * Like Promise.all, but when several fail it throws the failure of the first one in list
- * order rather than the first in time, so an error message does not depend on which worker
- * finished first (an image and its mask over the same limit always name the image).
+ * Waits for every promise like Promise.all. When several fail, it throws the failure of the
+ * first one in list order rather than the first in time. An error message then does not
+ * depend on which worker finished first: an image and its mask over one limit name the image.
  */
 export async function settleInOrder<T>(promises: (T | Promise<T>)[]): Promise<T[]> {
   const settled = await Promise.allSettled(promises);

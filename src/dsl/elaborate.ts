@@ -77,7 +77,7 @@ export class Elaborator {
           decl.params.map((param) => param.name),
         );
         const known = decl.params.map((param) => param.name).join(', ');
-        // Without a close name to suggest, the list says what the network takes.
+        // Without a close name to suggest, the message lists the parameters the network takes.
         const message =
           `network '${decl.name}' has no parameter '${name}'` +
           (hint === undefined ? `; its parameters are ${known || 'none'}` : '');

@@ -31,7 +31,7 @@ export interface GradOpAttrs {
   /** dy, weight -> dx, for conv. */
   convInputGrad: ConvAttrs & { inputShape: Shape };
   /** x, dy -> dweight, for conv (and, with x and dy swapped, for convTranspose). */
-  /** With `bias`, a second output holds the bias gradient: dy summed per output channel. */
+  /** With `bias`, a second output is the bias gradient: dy summed per output channel. */
   convWeightGrad: ConvAttrs & { weightShape: Shape; bias?: boolean };
   /** dy, x -> dx; the kernel recomputes each window's argmax (first maximum wins). */
   maxPoolGrad: MaxPoolAttrs;

@@ -37,7 +37,7 @@ export function checkShape(name: string, shape: Shape): void {
   }
 }
 
-/** What to do when a layer's weight is over the binding limit: the input size does not matter. */
+/** Advice for a layer's weight over the binding limit, which the input size does not change. */
 export const WEIGHT_ADVICE = 'Use fewer channels or a smaller kernel in this layer.';
 
 /**

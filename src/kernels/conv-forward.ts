@@ -60,7 +60,7 @@ export interface WeightPacking {
 
 /** Adapter limits that decide whether packed weights fit a uniform binding. */
 export interface PackingLimits {
-  /** Undefined: never pack. */
+  /** The uniform binding limit. Without it, no weights are packed. */
   maxUniformBufferBindingSize?: number;
 }
 

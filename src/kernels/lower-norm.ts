@@ -91,7 +91,7 @@ function samplesOf(kind: NormKind, x: Value, attrs: NormAttrs, piece: UnitRange)
   return { norm, window };
 }
 
-/** The activation fused into a norm's apply kernel (see fuse.ts) and the value it writes. */
+/** Returns the activation fused into a norm's apply kernel (fuse.ts) and the value it writes. */
 function fusedOutput(node: Node, context: LowerContext): { activation: Epilogue; output: Value } {
   const fused = context.fusedActivation(node);
   if (!fused) return { activation: {}, output: node.outputs[0]! };

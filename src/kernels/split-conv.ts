@@ -72,6 +72,24 @@ function packedWeights(
   return { table: packing.table, weight: packed, dispatches };
 }
 
+/**
+ * Returns a piece's epilogue operands: the norm's are bound whole, and the residual (the
+ * fourth one) is windowed like the output, whose layout it has.
+ */
+function extraWindows(
+  extra: readonly Operand[],
+  settings: Epilogue,
+  piece: SamplePiece,
+  outChannels: number,
+  perChannel: number,
+): Operand[] {
+  return extra.map((operand, slot) =>
+    slot === 3 && settings.residual
+      ? pieceWindow(operand, piece, outChannels, perChannel)
+      : operand,
+  );
+}
+
 /** Plans each distinct piece once: pieces with the same key share a KernelPlan. */
 function cachedPlans<T>(plan: (piece: SamplePiece) => T): (piece: SamplePiece) => T {
   const plans = new Map<string, T>();
@@ -139,12 +157,7 @@ export function lowerConvForward(
   return [
     ...packed.dispatches,
     ...pieces.map((piece) => {
-      const extra = operands.extra.map((operand, slot) =>
-        // The residual (the fourth extra operand) has the output's layout.
-        slot === 3 && settings.residual
-          ? pieceWindow(operand, piece, outChannels, sizes.output)
-          : operand,
-      );
+      const extra = extraWindows(operands.extra, settings, piece, outChannels, sizes.output);
       const input = { ...piece, channel: 0, channels: inChannels };
       return {
         plan: plan(piece),
@@ -200,12 +213,7 @@ export function lowerConvTranspose(
         packed.weight,
         operands.bias,
         pieceWindow(operands.y, piece, outChannels, sizes.output),
-        // The residual (the fourth extra operand) has the output's layout.
-        ...operands.extra.map((operand, slot) =>
-          slot === 3 && settings.residual
-            ? pieceWindow(operand, piece, outChannels, sizes.output)
-            : operand,
-        ),
+        ...extraWindows(operands.extra, settings, piece, outChannels, sizes.output),
       ],
     })),
   ];

@@ -1,15 +1,15 @@
 // Linear layers and 2D matrix products over tensors larger than maxStorageBufferBindingSize.
 // Rows of A and C are contiguous, so a product splits by runs of rows with B bound whole.
-// A product that reduces over the rows of A and B (A transposed: a linear layer's weight
-// gradient dy^T x) splits by runs of those rows instead: each run writes its partial product
-// to scratch, and an ordered sum adds the runs to C in run order, without atomics, so every
-// run gives the same bits.
+// A product that reduces over the rows of A and B (A transposed, as in a linear layer's
+// weight gradient dy^T x) splits by runs of those rows instead. Each run writes its partial
+// product to scratch, and an ordered sum adds the runs to C in run order. No atomics are
+// used, so every run gives the same bits.
 
 import { planSplitSum } from './conv-wgrad.js';
 import type { LowerContext, LoweredDispatch, Operand } from './lower.js';
 import { planLinear, planMatmul, type MatmulGeometry } from './matmul.js';
-import type { Epilogue } from './plan.js';
-import { splitUnits, unitDispatches, windowOf } from './split.js';
+import type { Epilogue, KernelPlan } from './plan.js';
+import { splitUnits, unitDispatches, windowOf, type UnitRange } from './split.js';
 
 /** A 2D product C[m, n] = op(A) op(B) and its operands; `bias` is unused for matmul nodes. */
 export interface DenseOperands {
@@ -43,8 +43,8 @@ export function lowerLinearRows(
 
 /**
  * Lowers a 2D matrix product (batch 1, no broadcasting), split when an operand exceeds the
- * binding limit: by runs of C's rows without transposeA, by runs of the reduced rows of A and
- * B with transposeA (then B must not be transposed).
+ * binding limit. Without transposeA it splits by runs of C's rows. With transposeA it splits
+ * by runs of the reduced rows of A and B, which needs B not transposed.
  */
 export function lowerMatmul2d(
   context: LowerContext,
@@ -63,38 +63,50 @@ export function lowerMatmul2d(
       planMatmul({ ...geometry, batch: 1, m: rows }, {}, context.limits),
     );
   }
-  const whole = [operands.a, operands.b, operands.bias, operands.c];
-  if (transposeB) {
-    // B^T's reduced axis runs along B's rows, which a window of B cannot cut.
-    return [{ plan: planMatmul(geometry, {}, context.limits), operands: whole }];
-  }
+
   const reduced = [
     { label: 'matmul A', elementsPerUnit: m },
     { label: 'matmul B', elementsPerUnit: n },
   ];
-  const runs = splitUnits(k, reduced, context.limits, 'row');
-  if (runs.length === 1) {
+  // With B transposed, the reduced axis runs along B's columns, which no window of B's rows
+  // can cut, so the product is planned whole (and rejected when it does not fit).
+  const runs = transposeB ? [] : splitUnits(k, reduced, context.limits, 'row');
+  if (runs.length <= 1) {
+    const whole = [operands.a, operands.b, operands.bias, operands.c];
     return [{ plan: planMatmul(geometry, {}, context.limits), operands: whole }];
   }
+  return reducedRuns(context, geometry, operands, runs);
+}
+
+/** Lowers A^T B as one product per run of reduced rows, each added to C in run order. */
+function reducedRuns(
+  context: LowerContext,
+  geometry: MatmulGeometry,
+  operands: DenseOperands,
+  runs: readonly UnitRange[],
+): LoweredDispatch[] {
+  const { m, n } = geometry;
   const partial = context.scratch(m * n);
   const first = planSplitSum(1, m * n);
   const next = planSplitSum(1, m * n, { accumulate: true });
-  const plans = new Map<number, ReturnType<typeof planMatmul>>();
-  return runs.flatMap(({ start, count }, index) => {
+  const plans = new Map<number, KernelPlan>();
+  const planFor = (count: number) => {
     if (!plans.has(count)) {
       plans.set(count, planMatmul({ ...geometry, batch: 1, k: count }, {}, context.limits));
     }
-    return [
-      {
-        plan: plans.get(count)!,
-        operands: [
-          windowOf(operands.a, start * m, count * m),
-          windowOf(operands.b, start * n, count * n),
-          operands.bias,
-          partial,
-        ],
-      },
-      { plan: index === 0 ? first : next, operands: [partial, operands.c] },
-    ];
-  });
+    return plans.get(count)!;
+  };
+
+  return runs.flatMap(({ start, count }, index) => [
+    {
+      plan: planFor(count),
+      operands: [
+        windowOf(operands.a, start * m, count * m),
+        windowOf(operands.b, start * n, count * n),
+        operands.bias,
+        partial,
+      ],
+    },
+    { plan: index === 0 ? first : next, operands: [partial, operands.c] },
+  ]);
 }

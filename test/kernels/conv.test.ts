@@ -539,7 +539,7 @@ describe('convolution kernels', () => {
     assert.throws(() => planConvForward(geometry, {}, limits), isOutputLimit);
     assert.throws(() => planConvInputGrad(geometry, limits), isGradientLimit);
     assert.throws(() => planConvWeightGrad(geometry, limits), isGradientLimit);
-    // A weight over the limit asks for a smaller layer, not a smaller input.
+    // The message for a weight over the limit advises a smaller layer, not a smaller input.
     const wide = { ...geometry, inChannels: 512, outChannels: 512, inputSize: [4, 4, 4] };
     const isWeightLimit = (error: unknown) =>
       error instanceof GpuLimitError &&

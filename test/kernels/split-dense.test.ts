@@ -66,7 +66,7 @@ describe('split linear layers and matrix products', () => {
     return { values, names, labels: named.map(([name]) => name) };
   }
 
-  it('trains a linear layer split by rows like the unsplit one', async () => {
+  it('trains a split linear layer', async () => {
     const whole = await runStep();
     const split = await runStep(SPLIT_BYTES);
     assert.ok(split.names.length > whole.names.length, split.names.join(', '));
@@ -86,7 +86,7 @@ describe('split linear layers and matrix products', () => {
     });
   });
 
-  it('gives identical bits on two split runs', async () => {
+  it('repeats the bits of a split run', async () => {
     const first = await runStep(SPLIT_BYTES);
     const second = await runStep(SPLIT_BYTES);
     first.values.forEach((values, index) => {
@@ -94,12 +94,29 @@ describe('split linear layers and matrix products', () => {
     });
   });
 
+  /** Returns op(A) op(B) in float64 for A and B stored as the matmul node reads them. */
+  function reference(a: Float32Array, b: Float32Array, sizes: number[], transpose: boolean[]) {
+    const [m, n, k] = sizes as [number, number, number];
+    const [transposeA, transposeB] = transpose;
+    const c = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        for (let p = 0; p < k; p++) {
+          const av = a[transposeA ? p * m + i : i * k + p]!;
+          const bv = b[transposeB ? j * k + p : p * n + j]!;
+          c[i * n + j]! += av * bv;
+        }
+      }
+    }
+    return c;
+  }
+
   for (const [transposeA, transposeB] of [
     [false, false],
     [false, true],
     [true, false],
   ]) {
-    it(`multiplies split matrices: transposeA ${transposeA}, transposeB ${transposeB}`, async () => {
+    it(`splits matmul: transposeA ${transposeA}, transposeB ${transposeB}`, async () => {
       // C [m, n] = op(A) op(B) with m = 16, n = 5, k = 12.
       const [m, n, k] = [16, 5, 12];
       const graph = new Graph();
@@ -107,6 +124,7 @@ describe('split linear layers and matrix products', () => {
       const b = graph.addInput('b', transposeB ? [n, k] : [k, n]);
       graph.setOutput('c', graph.addNode('matmul', [a, b], { transposeA, transposeB })[0]!);
       const [aData, bData] = [randomValues(m * k, 7), randomValues(k * n, 8)];
+
       const results = [];
       for (const maxBindingBytes of [undefined, 384]) {
         const compiled = await compileGraph(gpu, graph, { maxBindingBytes });
@@ -118,18 +136,10 @@ describe('split linear layers and matrix products', () => {
           dispatches: compiled.program.dispatches.length,
         });
       }
+
       const [whole, split] = results;
+      const expected = reference(aData, bData, [m, n, k], [transposeA!, transposeB!]);
       assert.ok(split!.dispatches > 1);
-      const expected = new Float64Array(m * n);
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < n; j++) {
-          for (let p = 0; p < k; p++) {
-            const av = aData[transposeA ? p * m + i : i * k + p]!;
-            const bv = bData[transposeB ? j * k + p : p * n + j]!;
-            expected[i * n + j]! += av * bv;
-          }
-        }
-      }
       assert.ok(maxMixedError(whole!.c, expected) <= 1e-5, 'unsplit');
       assert.ok(maxMixedError(split!.c, expected) <= 1e-5, 'split');
       if (!transposeA) assert.deepEqual(bits(split!.c), bits(whole!.c));
